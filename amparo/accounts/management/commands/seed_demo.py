@@ -1,0 +1,101 @@
+"""Load clearly fictional demo data. Safe to run again: nothing is duplicated."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from amparo.accounts.models import Organisation, OrganisationType, User
+from amparo.cases.models import Case
+from amparo.core import audit
+from amparo.core.permissions import Role
+
+DEMO_ORGANISATIONS = [
+    {
+        "slug": "amanecer",
+        "name": "Fundación Amanecer (demo)",
+        "org_type": OrganisationType.NGO,
+        "country": "MEX",
+        "region": "Ciudad de México",
+        "city": "Ciudad de México",
+        "language": "es",
+    },
+    {
+        "slug": "harbour",
+        "name": "Harbour Light Network (demo)",
+        "org_type": OrganisationType.NGO,
+        "country": "GBR",
+        "region": "England",
+        "city": "Bristol",
+        "language": "en",
+    },
+    {
+        "slug": "unidad",
+        "name": "Unidad contra la Trata, Policía (demo)",
+        "org_type": OrganisationType.LAW_ENFORCEMENT,
+        "country": "COL",
+        "region": "Bogotá D.C.",
+        "city": "Bogotá",
+        "language": "es",
+    },
+]
+
+DEMO_CASES = {
+    "amanecer": [
+        ("Ana Ejemplo Ficticia", "+52 55 0000 0101", "Demo: persona ficticia para probar Amparo."),
+        ("Berta Prueba Inventada", "+52 55 0000 0102", "Demo: caso ficticio en seguimiento."),
+    ],
+    "harbour": [
+        ("Casey Example-Person", "+44 117 000 0201", "Demo: a fictional person for trying Amparo."),
+    ],
+}
+
+
+def demo_email(slug: str, role: str) -> str:
+    return f"{role.replace('_', '-')}@{slug}.example"
+
+
+class Command(BaseCommand):
+    help = "Create the demo organisations, one demo user per role in each, and a few fictional cases."
+
+    def handle(self, *args: object, **options: object) -> None:
+        if not settings.DEBUG:
+            raise CommandError("Demo data is only for development (DEBUG on): demo accounts cannot sign in otherwise.")
+        password = settings.AMPARO_DEMO_PASSWORD
+        rows = []
+        with transaction.atomic():
+            for spec in DEMO_ORGANISATIONS:
+                org, _created = Organisation.objects.get_or_create(
+                    name=spec["name"],
+                    defaults={k: spec[k] for k in ("org_type", "country", "region", "city")},
+                )
+                for role in Role.values:
+                    email = demo_email(spec["slug"], role)
+                    user = User.objects.filter(email=email).first()
+                    if user is None:
+                        user = User.objects.create_user(
+                            email,
+                            password,
+                            full_name=f"Demo {Role(role).label}",
+                            organisation=org,
+                            role=role,
+                            language=spec["language"],
+                            is_demo=True,
+                        )
+                    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+                    if device is None:
+                        device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+                    rows.append((org.name, Role(role).label, email))
+                creator = User.objects.get(email=demo_email(spec["slug"], Role.CASE_WORKER))
+                for name, phone, summary in DEMO_CASES.get(spec["slug"], []):
+                    existing = Case.objects.filter(organisation=org, created_by=creator)
+                    if any(case.person_name == name for case in existing):
+                        continue
+                    case = Case.objects.create(organisation=org, person_name=name, phone=phone, summary=summary, created_by=creator)
+                    audit.record(actor=None, action="case.create", obj=case, reason="demo data")
+        self.stdout.write("Demo organisations and accounts (all fictional):")
+        width = max(len(email) for _org, _role, email in rows)
+        for org_name, role_label, email in rows:
+            self.stdout.write(f"  {email.ljust(width)}  {role_label}  [{org_name}]")
+        self.stdout.write(f"Demo password for every account: {password}  (accepted only while DEBUG is on)")
+        self.stdout.write("Two-factor code for a demo account: .venv/bin/python manage.py demo_code <e-mail>")

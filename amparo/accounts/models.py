@@ -1,0 +1,200 @@
+"""Organisations, staff accounts and invitations.
+
+Decision (docs/decisions/0002-one-organisation-per-account.md): a staff account belongs
+to exactly one organisation and holds one role there. Someone who works for two
+organisations holds two accounts, so scoping is one column and a session never mixes
+two organisations' data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+import pycountry
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from amparo.core.permissions import Perm, Role, can
+
+
+def validate_country(value: str) -> None:
+    if pycountry.countries.get(alpha_3=value) is None:
+        raise ValidationError(_("Choose a country from the list."), code="country")
+
+
+class OrganisationType(models.TextChoices):
+    NGO = "ngo", _("Non-governmental organisation")
+    LAW_ENFORCEMENT = "law_enforcement", _("Law enforcement")
+    HEALTH_SERVICE = "health_service", _("Health service")
+    CENTRAL_GOVERNMENT = "central_government", _("Central government")
+    LOCAL_GOVERNMENT = "local_government", _("Local government")
+    IMMIGRATION_SERVICE = "immigration_service", _("Immigration service")
+    LEGAL_SERVICE = "legal_service", _("Legal service")
+    INTERGOVERNMENTAL = "intergovernmental", _("Intergovernmental organisation")
+    CORPORATE_BUSINESS = "corporate_business", _("Business")
+    SCHOOL_COLLEGE = "school_college", _("School or college")
+
+
+class OrganisationQuerySet(models.QuerySet["Organisation"]):
+    def visible_to(self, user: Any) -> OrganisationQuerySet:
+        """The user's own organisation, if they may see its profile; otherwise nothing."""
+        if not can(user, Perm.ORG_VIEW):
+            return self.none()
+        return self.filter(pk=user.organisation_id)
+
+
+class Organisation(models.Model):
+    """An organisation with the HTCDS 2.0 organisation fields."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    org_type = models.CharField(_("type"), max_length=32, choices=OrganisationType.choices)
+    country = models.CharField(_("country"), max_length=3, validators=[validate_country])
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    region = models.CharField(_("state or region"), max_length=120, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def visible_to(self, user: Any) -> UserQuerySet:
+        """Staff of the user's own organisation, for those who may see the staff list."""
+        if not can(user, Perm.STAFF_VIEW):
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A staff member. Signs in with e-mail and password, then TOTP."""
+
+    email = models.EmailField(_("e-mail"), unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    organisation = models.ForeignKey(
+        Organisation,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
+        verbose_name=_("organisation"),
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_staff = models.BooleanField(_("Django admin access"), default=False)
+    is_demo = models.BooleanField(
+        _("demo account"), default=False, help_text=_("Demo accounts can sign in only when DEBUG is on.")
+    )
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["full_name"]
+
+    class Meta:
+        ordering = ["full_name"]
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff members")
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def visible_to(self, user: Any) -> InvitationQuerySet:
+        if not can(user, Perm.STAFF_MANAGE):
+            return self.none()
+        return self.filter(organisation_id=user.organisation_id)
+
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(accepted_at__isnull=True, revoked=False, expires_at__gt=timezone.now())
+
+
+INVITATION_VALID_FOR = timedelta(days=7)
+
+
+class Invitation(models.Model):
+    """An invitation to join an organisation with a role. Only the token's hash is stored."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked = models.BooleanField(default=False)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)

@@ -1,0 +1,152 @@
+"""What administrators and staff do with accounts: each use case checks, acts and audits."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from amparo.accounts.models import INVITATION_VALID_FOR, Invitation, Organisation, User, hash_token
+from amparo.core import audit
+from amparo.core.permissions import Perm, Role, can
+
+
+def _require(actor: User, perm: str) -> None:
+    if not can(actor, perm):
+        raise PermissionDenied
+
+
+def invitation_create(*, actor: User, email: str, role: str, base_url: str) -> Invitation:
+    """Invite `email` to the actor's organisation with `role` and e-mail them a link.
+
+    Refuses actors without staff.manage, unknown roles, and addresses that already
+    have an account.
+    """
+    _require(actor, Perm.STAFF_MANAGE)
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise ValidationError(_("Choose a role from the list."))
+    if User.objects.filter(email=email).exists():
+        raise ValidationError(_("This e-mail address already has an account."))
+    token = Invitation.new_token()
+    with transaction.atomic():
+        Invitation.objects.filter(organisation_id=actor.organisation_id, email=email, accepted_at__isnull=True).update(
+            revoked=True
+        )
+        invitation = Invitation.objects.create(
+            organisation_id=actor.organisation_id,
+            email=email,
+            role=role,
+            token_hash=hash_token(token),
+            invited_by=actor,
+            expires_at=timezone.now() + INVITATION_VALID_FOR,
+        )
+        audit.record(actor=actor, action="staff.invite", obj=invitation, reason=f"{email} as {role}")
+        link = base_url.rstrip("/") + reverse("accounts:invitation_accept", kwargs={"token": token})
+        organisation = actor.organisation
+        language = actor.language or translation.get_language() or settings.LANGUAGE_CODE
+
+        def send() -> None:
+            with translation.override(language):
+                body = render_to_string(
+                    "accounts/email/invitation.txt",
+                    {"organisation": organisation, "link": link, "role": Role(role).label, "inviter": actor},
+                )
+                send_mail(_("Your invitation to Amparo"), body, None, [email])
+
+        transaction.on_commit(send)
+    return invitation
+
+
+def invitation_for_token(token: str) -> Invitation | None:
+    """The pending invitation this token opens, or None (expired, used, revoked, unknown)."""
+    return Invitation.objects.pending().filter(token_hash=hash_token(token)).select_related("organisation").first()
+
+
+def invitation_accept(*, invitation: Invitation, full_name: str, password: str) -> User:
+    """Create the invited account. The new user still has to set up two-factor."""
+    with transaction.atomic():
+        locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        if locked.accepted_at is not None or locked.revoked or locked.expires_at <= timezone.now():
+            raise ValidationError(_("This invitation is no longer valid."))
+        if User.objects.filter(email=locked.email).exists():
+            raise ValidationError(_("This e-mail address already has an account."))
+        user = User.objects.create_user(
+            locked.email,
+            password,
+            full_name=full_name,
+            organisation_id=locked.organisation_id,
+            role=locked.role,
+            language=translation.get_language() or "",
+        )
+        locked.accepted_at = timezone.now()
+        locked.save(update_fields=["accepted_at"])
+        audit.record(actor=user, action="staff.join", obj=user, reason=locked.role)
+    return user
+
+
+def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
+    _require(actor, Perm.STAFF_MANAGE)
+    if invitation.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+    with transaction.atomic():
+        invitation.revoked = True
+        invitation.save(update_fields=["revoked"])
+        audit.record(actor=actor, action="staff.invite_revoke", obj=invitation)
+
+
+def _admins_left(organisation_id: int, without: User) -> int:
+    return (
+        User.objects.filter(organisation_id=organisation_id, role=Role.ORG_ADMIN, is_active=True)
+        .exclude(pk=without.pk)
+        .count()
+    )
+
+
+def staff_update(*, actor: User, member: User, role: str, is_active: bool) -> User:
+    """Change a staff member's role or deactivate them.
+
+    Refuses changes to another organisation's staff, and any change that would leave
+    the organisation without an active administrator.
+    """
+    _require(actor, Perm.STAFF_MANAGE)
+    if member.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+    if role not in Role.values:
+        raise ValidationError(_("Choose a role from the list."))
+    losing_admin = member.role == Role.ORG_ADMIN and (role != Role.ORG_ADMIN or not is_active)
+    if losing_admin and _admins_left(member.organisation_id, member) == 0:
+        raise ValidationError(_("The organisation must keep at least one active administrator."))
+    with transaction.atomic():
+        changes = []
+        if member.role != role:
+            changes.append(f"role {member.role} -> {role}")
+        if member.is_active != is_active:
+            changes.append("reactivated" if is_active else "deactivated")
+        member.role = role
+        member.is_active = is_active
+        member.save(update_fields=["role", "is_active"])
+        if changes:
+            audit.record(actor=actor, action="staff.update", obj=member, reason="; ".join(changes))
+    return member
+
+
+def organisation_update(*, actor: User, organisation: Organisation, fields: dict[str, object]) -> Organisation:
+    _require(actor, Perm.ORG_EDIT)
+    if organisation.pk != actor.organisation_id:
+        raise PermissionDenied
+    with transaction.atomic():
+        changed = [name for name, value in fields.items() if getattr(organisation, name) != value]
+        for name, value in fields.items():
+            setattr(organisation, name, value)
+        organisation.full_clean()
+        organisation.save()
+        if changed:
+            audit.record(actor=actor, action="organisation.update", obj=organisation, reason=", ".join(changed),
+                         organisation_id=organisation.pk)
+    return organisation

@@ -1,0 +1,191 @@
+"""Sign-in, two-factor, staff administration and the organisation profile."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login as auth_login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_otp import devices_for_user, match_token
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from amparo.accounts import services
+from amparo.accounts.forms import AcceptInvitationForm, InviteForm, OrganisationForm, StaffEditForm, TokenForm
+from amparo.accounts.models import Invitation, Organisation, User
+from amparo.core import audit
+from amparo.core.permissions import Perm, can
+from amparo.core.scoping import get_visible_or_404
+
+
+def _qr_svg(url: str) -> str:
+    import segno
+
+    return segno.make(url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+
+
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """First sign-in: bind an authenticator app. Nothing else opens until this is done."""
+    user = request.user
+    if any(True for _ in devices_for_user(user, confirmed=True)):
+        return redirect("accounts:two_factor_verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        verified, _message = device.verify_is_allowed()
+        if verified and device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            audit.record(actor=user, action="staff.two_factor_setup", obj=user)
+            messages.success(request, _("Two-factor sign-in is set up."))
+            return redirect("core:home")
+        form.add_error("token", _("That code is not right. Check the time on your phone and try the newest code."))
+    import base64
+
+    secret = base64.b32encode(device.bin_key).decode()
+    return render(
+        request,
+        "accounts/two_factor_setup.html",
+        {"form": form, "qr_svg": _qr_svg(device.config_url), "secret": secret},
+    )
+
+
+def two_factor_verify(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.is_verified():  # type: ignore[union-attr]
+        return redirect("core:home")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = match_token(user, form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(request.GET.get("next") or "core:home") if _safe_next(request) else redirect("core:home")
+        form.add_error("token", _("That code is not right, or too many tries were made. Wait a moment and try the newest code."))
+    return render(request, "accounts/two_factor_verify.html", {"form": form})
+
+
+def _safe_next(request: HttpRequest) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.GET.get("next")
+    return bool(target) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+
+
+def staff_list(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Perm.STAFF_VIEW):
+        raise PermissionDenied
+    staff = User.objects.visible_to(request.user).order_by("full_name")
+    invitations = Invitation.objects.visible_to(request.user).pending()
+    return render(
+        request,
+        "accounts/staff_list.html",
+        {
+            "staff": staff,
+            "invitations": invitations,
+            "form": InviteForm(),
+            "can_manage": can(request.user, Perm.STAFF_MANAGE),
+        },
+    )
+
+
+def staff_invite(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Perm.STAFF_MANAGE):
+        raise PermissionDenied
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_create(
+                actor=request.user,  # type: ignore[arg-type]
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                base_url=request.build_absolute_uri("/"),
+            )
+        except ValidationError as error:
+            form.add_error("email", error)
+        else:
+            messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            return redirect("accounts:staff_list")
+    return render(request, "accounts/staff_invite.html", {"form": form}, status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    invitation = get_visible_or_404(Invitation, request.user, pk=pk)
+    services.invitation_revoke(actor=request.user, invitation=invitation)  # type: ignore[arg-type]
+    messages.success(request, _("Invitation withdrawn."))
+    return redirect("accounts:staff_list")
+
+
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    if not can(request.user, Perm.STAFF_MANAGE):
+        raise PermissionDenied
+    member = get_visible_or_404(User, request.user, pk=pk)
+    form = StaffEditForm(request.POST or None, initial={"role": member.role, "is_active": member.is_active})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.staff_update(
+                actor=request.user,  # type: ignore[arg-type]
+                member=member,
+                role=form.cleaned_data["role"],
+                is_active=form.cleaned_data["is_active"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Changes to %(name)s saved.") % {"name": member.full_name})
+            return redirect("accounts:staff_list")
+    return render(request, "accounts/staff_edit.html", {"form": form, "member": member})
+
+
+@login_not_required
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_for_token(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    if request.user.is_authenticated:
+        return render(request, "accounts/invitation_invalid.html", {"signed_in": True}, status=400)
+    form = AcceptInvitationForm(request.POST or None, email=invitation.email)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.invitation_accept(
+                invitation=invitation, full_name=form.cleaned_data["full_name"], password=form.cleaned_data["password1"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            auth_login(request, user, backend="amparo.accounts.backends.StaffBackend")
+            return redirect("accounts:two_factor_setup")
+    return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
+
+
+def organisation_detail(request: HttpRequest) -> HttpResponse:
+    organisation = get_visible_or_404(Organisation, request.user, pk=getattr(request.user, "organisation_id", None))
+    return render(
+        request,
+        "accounts/organisation_detail.html",
+        {"organisation": organisation, "can_edit": can(request.user, Perm.ORG_EDIT)},
+    )
+
+
+def organisation_edit(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Perm.ORG_EDIT):
+        raise PermissionDenied
+    organisation = get_visible_or_404(Organisation, request.user, pk=request.user.organisation_id)  # type: ignore[union-attr]
+    form = OrganisationForm(request.POST or None, instance=Organisation.objects.get(pk=organisation.pk))
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in OrganisationForm.Meta.fields}
+        try:
+            services.organisation_update(actor=request.user, organisation=organisation, fields=fields)  # type: ignore[arg-type]
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The organisation's profile is saved."))
+            return redirect("accounts:organisation_detail")
+    return render(request, "accounts/organisation_edit.html", {"form": form})

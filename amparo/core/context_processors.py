@@ -1,0 +1,31 @@
+"""Navigation built from the permission map: a role sees only the sections it may open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from amparo.core.permissions import Perm, can
+
+NAVIGATION = [
+    ("core:home", _("Home"), None),
+    ("cases:case_list", _("Cases"), Perm.CASE_VIEW),
+    ("accounts:organisation_detail", _("Organisation"), Perm.ORG_VIEW),
+    ("accounts:staff_list", _("Staff"), Perm.STAFF_VIEW),
+    ("core:audit_list", _("Audit log"), Perm.AUDIT_VIEW),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"nav_items": []}
+    return {
+        "nav_items": [
+            {"url_name": url_name, "label": label}
+            for url_name, label, perm in NAVIGATION
+            if perm is None or can(user, perm)
+        ]
+    }

@@ -1,0 +1,47 @@
+"""Model fields backed by the vault.
+
+`EncryptedTextField` stores only vault tokens; Python code sees plaintext. It cannot be
+filtered on (a ciphertext never equals another): search through a blind index column
+filled by `BlindIndexed` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import FieldError
+from django.db import models
+
+from amparo.core import vault
+
+
+class EncryptedTextField(models.TextField):
+    """Text encrypted at rest with the vault; the column holds `v1:<kid>:<base64>`."""
+
+    def contribute_to_class(self, cls: type[models.Model], name: str, *args: Any, **kwargs: Any) -> None:
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        self.vault_context = f"{cls._meta.label}.{name}"
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if value is None or value == "":
+            return value
+        return vault.decrypt(value, context=self.vault_context)
+
+    def get_prep_value(self, value: Any) -> str | None:
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return vault.encrypt(str(value), context=self.vault_context)
+
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        raise FieldError(
+            f"{self.vault_context} is encrypted and cannot be filtered with '{lookup_name}'; "
+            "use its blind index."
+        )
+
+
+def index_for(model: type[models.Model], field_name: str, value: str) -> str:
+    """The blind index of `value` for `model.field_name`, for filtering and for saving."""
+    return vault.blind_index(value, context=f"{model._meta.label}.{field_name}")

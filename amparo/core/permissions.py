@@ -1,0 +1,73 @@
+"""Roles and what each may do: the one place the mapping lives, read by `can()`.
+
+Every check in views, API, commands and templates goes through `can(user, perm)`.
+The mapping is data (a dict of frozensets) so the permission-matrix test and the
+documentation can be generated from it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from amparo.accounts.models import User
+
+
+class Role(models.TextChoices):
+    ORG_ADMIN = "org_admin", _("Organisation administrator")
+    CASE_WORKER = "case_worker", _("Case worker")
+    HOTLINE_ADVOCATE = "hotline_advocate", _("Hotline advocate")
+    SHELTER_MANAGER = "shelter_manager", _("Shelter manager")
+    LEGAL_ADVISER = "legal_adviser", _("Legal adviser")
+    ANALYST = "analyst", _("Analyst")
+    AUTHORITY = "authority", _("Authority (police, labour inspector, prosecutor)")
+    PREVENTION_OFFICER = "prevention_officer", _("Prevention and advocacy officer")
+
+
+class Perm(models.TextChoices):
+    ORG_VIEW = "org.view", _("See the organisation's profile")
+    ORG_EDIT = "org.edit", _("Edit the organisation's profile")
+    STAFF_VIEW = "staff.view", _("See the organisation's staff")
+    STAFF_MANAGE = "staff.manage", _("Invite staff and change their roles")
+    AUDIT_VIEW = "audit.view", _("Read the organisation's audit log")
+    CASE_VIEW = "case.view", _("Read case files")
+    CASE_EDIT = "case.edit", _("Create and change case files")
+
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ORG_ADMIN: frozenset(
+        {Perm.ORG_VIEW, Perm.ORG_EDIT, Perm.STAFF_VIEW, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW}
+    ),
+    Role.CASE_WORKER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT}),
+    Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW}),
+    Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW}),
+    Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW}),
+    Role.ANALYST: frozenset({Perm.ORG_VIEW}),
+    Role.AUTHORITY: frozenset({Perm.ORG_VIEW}),
+    Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW}),
+}
+
+
+def permissions_of(user: User | Any) -> frozenset[str]:
+    """Return the permissions the user holds now, or none.
+
+    Refuses (returns the empty set) for anonymous users, inactive users, users
+    without an organisation and users who have not passed two-factor verification
+    in this session: nothing about people is reachable before that.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
+    if not getattr(user, "organisation_id", None):
+        return frozenset()
+    is_verified = getattr(user, "is_verified", None)
+    if is_verified is None or not is_verified():
+        return frozenset()
+    return ROLE_PERMISSIONS.get(user.role, frozenset())
+
+
+def can(user: User | Any, perm: str) -> bool:
+    """True only if the user's role grants `perm` and the session is two-factor verified."""
+    return perm in permissions_of(user)

@@ -1,0 +1,34 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from amparo.cases.urls import api_urlpatterns as case_api
+from amparo.core import views as core_views
+
+core_patterns = (
+    [
+        path("", core_views.home, name="home"),
+        path("health/", core_views.health, name="health"),
+        path("audit/", core_views.audit_list, name="audit_list"),
+    ],
+    "core",
+)
+
+api_patterns = (
+    [
+        path("schema/", SpectacularAPIView.as_view(), name="schema"),
+        *case_api,
+    ],
+    "api",
+)
+
+urlpatterns = [
+    path("", include(core_patterns)),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
+    path("accounts/", include("amparo.accounts.urls")),
+    path("cases/", include("amparo.cases.urls")),
+    path("api/v1/", include(api_patterns)),
+]
+
+handler403 = "amparo.core.errors.forbidden"
+handler404 = "amparo.core.errors.not_found"
+handler500 = "amparo.core.errors.server_error"

@@ -1,0 +1,70 @@
+"""Shared fixtures: two organisations, one verified user per role in each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from amparo.accounts.models import Organisation, OrganisationType, User
+from amparo.core.permissions import Role
+
+PASSWORD = "a-long-test-password-2026"
+
+
+@pytest.fixture(autouse=True)
+def _english_and_clean_caches(settings):
+    settings.LANGUAGE_CODE = "en"
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def org_a(db) -> Organisation:
+    return Organisation.objects.create(name="Org A", org_type=OrganisationType.NGO, country="MEX")
+
+
+@pytest.fixture
+def org_b(db) -> Organisation:
+    return Organisation.objects.create(name="Org B", org_type=OrganisationType.LAW_ENFORCEMENT, country="COL")
+
+
+def make_user(org: Organisation, role: str, email: str | None = None) -> User:
+    user = User.objects.create_user(
+        email or f"{role}@{org.name.replace(' ', '').lower()}.test",
+        PASSWORD,
+        full_name=f"{role.replace('_', ' ').title()} of {org.name}",
+        organisation=org,
+        role=role,
+    )
+    TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    return user
+
+
+@pytest.fixture
+def staff_a(org_a) -> dict[str, User]:
+    return {role: make_user(org_a, role) for role in Role.values}
+
+
+@pytest.fixture
+def staff_b(org_b) -> dict[str, User]:
+    return {role: make_user(org_b, role) for role in Role.values}
+
+
+def verified_client(user: User, client: Client | None = None) -> Client:
+    """A test client signed in as `user` with two-factor passed for the session."""
+    client = client or Client()
+    client.force_login(user, backend="amparo.accounts.backends.StaffBackend")
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
+def as_user() -> Callable[[User], Client]:
+    return verified_client
