@@ -113,7 +113,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The raw-database scan in the tests reads this file, so the test database is a file too.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-amparo.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-amparo-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -180,6 +180,8 @@ STORAGES = {
         )
     },
 }
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
 # Keys: never in the database. A JSON key file (see amparo.core.vault); make run creates one.

@@ -25,12 +25,12 @@ def _english_and_clean_caches(settings):
 
 @pytest.fixture
 def org_a(db) -> Organisation:
-    return Organisation.objects.create(name="Org A", org_type=OrganisationType.NGO, country="MEX")
+    return Organisation.objects.create(name="Alpha Refuge", org_type=OrganisationType.NGO, country="MEX")
 
 
 @pytest.fixture
 def org_b(db) -> Organisation:
-    return Organisation.objects.create(name="Org B", org_type=OrganisationType.LAW_ENFORCEMENT, country="COL")
+    return Organisation.objects.create(name="Beta Police Unit", org_type=OrganisationType.LAW_ENFORCEMENT, country="COL")
 
 
 def make_user(org: Organisation, role: str, email: str | None = None) -> User:

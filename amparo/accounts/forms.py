@@ -73,6 +73,7 @@ class AcceptInvitationForm(forms.Form):
 class OrganisationForm(forms.ModelForm):
     country = forms.ChoiceField(label=_("Country"))
     org_type = forms.ChoiceField(label=_("Type"), choices=OrganisationType.choices)
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Organisation
