@@ -152,6 +152,8 @@ LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 AXES_FAILURE_LIMIT = int(os.environ.get("AMPARO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AMPARO_LOCKOUT_MINUTES", "60")))
 AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_FORM_FIELD = "username"  # the login form field (holding the e-mail)
+AXES_USERNAME_CALLABLE = "amparo.accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"

@@ -16,8 +16,10 @@ PASSWORD = "a-long-test-password-2026"
 
 
 @pytest.fixture(autouse=True)
-def _english_and_clean_caches(settings):
+def _english_fast_hashes_clean_caches(settings):
     settings.LANGUAGE_CODE = "en"
+    # Argon2 is the production hasher (test_auth checks it); fixtures create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from django.core.cache import cache
 
     cache.clear()

@@ -61,7 +61,6 @@ def forget_loaded_translations() -> None:
     trans_real._translations = {}
     trans_real._default = None
     trans_real._active = Local()
-    trans_real.check_for_language.cache_clear()
     gettext_module._translations.clear()  # type: ignore[attr-defined]
 
 

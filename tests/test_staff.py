@@ -1,0 +1,77 @@
+"""Organisation administrators invite staff, give roles, and keep at least one admin."""
+
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from amparo.accounts.models import Invitation, User
+from amparo.core.models import AuditEntry
+from amparo.core.permissions import Role
+from tests.conftest import verified_client
+
+
+def test_an_invited_person_joins_with_the_role_they_were_given(staff_a, org_a, django_capture_on_commit_callbacks):
+    admin = verified_client(staff_a[Role.ORG_ADMIN])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(reverse("accounts:staff_invite"), {"email": "New.Person@x.test", "role": Role.SHELTER_MANAGER})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    token_path = re.search(r"(/accounts/invitation/[^/\s]+/)", mail.outbox[0].body).group(1)
+    assert Invitation.objects.get().token_hash not in mail.outbox[0].body  # only the hash is stored
+    client = Client()
+    form = client.get(token_path)
+    assert b"new.person@x.test" in form.content
+    joined = client.post(token_path, {"full_name": "New Person", "password1": "long-enough-pass-2026", "password2": "long-enough-pass-2026"})
+    assert joined["Location"] == reverse("accounts:two_factor_setup")
+    user = User.objects.get(email="new.person@x.test")
+    assert (user.organisation, user.role) == (org_a, Role.SHELTER_MANAGER)
+    assert Client().get(token_path).status_code == 404  # used once only
+    assert AuditEntry.objects.filter(action="staff.invite").exists() and AuditEntry.objects.filter(action="staff.join").exists()
+
+
+def test_only_administrators_invite(staff_a):
+    worker = verified_client(staff_a[Role.CASE_WORKER])
+    response = worker.post(reverse("accounts:staff_invite"), {"email": "x@x.test", "role": Role.ORG_ADMIN})
+    assert response.status_code == 403
+    assert not Invitation.objects.exists()
+
+
+def test_an_administrator_changes_a_role_and_it_is_audited(staff_a):
+    analyst = staff_a[Role.ANALYST]
+    admin = verified_client(staff_a[Role.ORG_ADMIN])
+    admin.post(reverse("accounts:staff_edit", args=[analyst.pk]), {"role": Role.CASE_WORKER, "is_active": "on"})
+    analyst.refresh_from_db()
+    assert analyst.role == Role.CASE_WORKER
+    entry = AuditEntry.objects.get(action="staff.update")
+    assert "analyst -> case_worker" in entry.reason
+
+
+def test_the_last_administrator_cannot_be_removed(staff_a):
+    admin_user = staff_a[Role.ORG_ADMIN]
+    admin = verified_client(admin_user)
+    response = admin.post(reverse("accounts:staff_edit", args=[admin_user.pk]), {"role": Role.ANALYST, "is_active": "on"})
+    assert response.status_code == 200 and b"at least one active administrator" in response.content
+    admin_user.refresh_from_db()
+    assert admin_user.role == Role.ORG_ADMIN
+
+
+def test_another_organisations_staff_cannot_be_changed(staff_a, staff_b):
+    target = staff_a[Role.ANALYST]
+    other_admin = verified_client(staff_b[Role.ORG_ADMIN])
+    response = other_admin.post(reverse("accounts:staff_edit", args=[target.pk]), {"role": Role.ORG_ADMIN, "is_active": "on"})
+    assert response.status_code == 404
+    target.refresh_from_db()
+    assert target.role == Role.ANALYST
+
+
+def test_a_deactivated_member_can_no_longer_sign_in(staff_a):
+    analyst = staff_a[Role.ANALYST]
+    verified_client(staff_a[Role.ORG_ADMIN]).post(reverse("accounts:staff_edit", args=[analyst.pk]), {"role": Role.ANALYST})
+    from tests.test_auth import sign_in
+
+    response = sign_in(Client(), analyst.email)
+    assert response.status_code == 200 and b"not correct" in response.content
