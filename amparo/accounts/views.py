@@ -178,7 +178,7 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Perm.ORG_EDIT):
         raise PermissionDenied
     organisation = get_visible_or_404(Organisation, request.user, pk=request.user.organisation_id)  # type: ignore[union-attr]
-    form = OrganisationForm(request.POST or None, instance=Organisation.objects.get(pk=organisation.pk))
+    form = OrganisationForm(request.POST or None, instance=Organisation.objects.visible_to(request.user).get(pk=organisation.pk))
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in OrganisationForm.Meta.fields}
         try:

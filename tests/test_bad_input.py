@@ -1,0 +1,78 @@
+"""Garbage posted to every form and endpoint: a clear message, nothing changed, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from amparo.core.permissions import Role
+from tests.conftest import verified_client
+from tests.test_permission_matrix import EXPECTATIONS
+
+GARBAGE = [
+    {},
+    {"email": "not-an-email", "role": "emperor"},
+    {"person_name": "", "phone": "call me maybe", "summary": "x" * 20000},
+    {"name": "", "org_type": "pirates", "country": "XXX", "latitude": "north", "longitude": "999", "website": "javascript:alert(1)"},
+    {"role": "org_admin\x00", "is_active": "maybe", "token": "abc\x00def"},
+    {"username": "a" * 5000, "password": "p" * 5000},
+    {"full_name": "x" * 400, "password1": "short", "password2": "other"},
+    {"q": "' OR 1=1 --", "action": "%" * 100, "page": "-1"},
+]
+
+
+def counts() -> dict[str, int]:
+    return {m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.label not in {"sessions.Session", "axes.AccessAttempt", "core.AuditEntry", "core.AuditHead", "otp_totp.TOTPDevice", "axes.AccessFailureLog"}}
+
+
+@pytest.fixture
+def admin_and_worker(staff_a):
+    return [verified_client(staff_a[Role.ORG_ADMIN]), verified_client(staff_a[Role.CASE_WORKER])]
+
+
+def test_garbage_to_every_route_changes_nothing_and_never_fails(admin_and_worker, staff_a):
+    kwargs_for = {
+        "case": {"reference": "C-XXXXXXXX"},
+        "member": {"pk": staff_a[Role.ANALYST].pk},
+        "invitation": {"pk": 999999},
+        "invitation_token": {"token": "nope"},
+        "reset": {"uidb64": "MQ", "token": "set-password"},
+    }
+    before = counts()
+    for client in admin_and_worker:
+        for name, (_method, _rule, obj) in EXPECTATIONS.items():
+            if name in {"accounts:logout", "set_language"}:
+                continue
+            path = reverse(name, kwargs=kwargs_for[obj] if obj else None)
+            for data in GARBAGE:
+                post = client.post(path, data)
+                get = client.get(path, data)
+                assert post.status_code < 500 and get.status_code < 500, f"{name} failed on {data!r}"
+    assert counts() == before
+
+
+def test_invalid_forms_answer_in_the_users_language(staff_a):
+    admin = verified_client(staff_a[Role.ORG_ADMIN])
+    english = admin.post(reverse("accounts:staff_invite"), {"email": "not-an-email", "role": "emperor"})
+    assert english.status_code == 400 and b"Enter a valid email address." in english.content
+    spanish = admin.post(reverse("accounts:staff_invite"), {"email": "not-an-email", "role": "emperor"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert b"Introduzca una direcci" in spanish.content or b"Ingrese una direcci" in spanish.content
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.text(max_size=300),
+    phone=st.text(max_size=60),
+    summary=st.text(max_size=300),
+)
+def test_case_form_never_fails_and_stores_only_valid_cases(staff_a, name, phone, summary):
+    from amparo.cases.models import Case
+
+    client = verified_client(staff_a[Role.CASE_WORKER])
+    before = Case.objects.count()
+    response = client.post(reverse("cases:case_create"), {"person_name": name, "phone": phone, "summary": summary})
+    assert response.status_code in (200, 302)
+    assert Case.objects.count() == before + (1 if response.status_code == 302 else 0)
