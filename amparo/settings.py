@@ -38,7 +38,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("SECRET_KEY must be set when AMPARO_ENV=production.")
-    SECRET_KEY = "insecure-development-key-only-for-make-run-and-tests-0123456789"
+    SECRET_KEY = "insecure-development-key-only-for-make-run-and-tests-0123456789"  # noqa: S105 (refused in production above)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -271,7 +271,7 @@ LOGGING = {
     },
 }
 
-AMPARO_DEMO_PASSWORD = "amparo-demo-2026"
+AMPARO_DEMO_PASSWORD = "amparo-demo-2026"  # noqa: S105 (demo accounts sign in only with DEBUG on)
 
 # Lock-out is per account, not per address (see AXES_LOCKOUT_PARAMETERS above): an address
 # lock-out would block a whole shelter or training room behind one NAT, and the account

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from django.contrib.sessions.models import Session
 from django.core import mail
 from django.test import Client

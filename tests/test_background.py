@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from celery import Celery
+
 from amparo.core.tasks import health_check
 
 REDIS_URL = os.environ.get("AMPARO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -35,7 +35,7 @@ class TwoFactorRequiredMiddleware:
 
     def process_view(self, request: HttpRequest, view_func: Callable, view_args: list, view_kwargs: dict) -> HttpResponse | None:
         user = request.user
-        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr]
+        if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr,attr-defined]
             return None
         if not getattr(view_func, "login_required", True):
             return None

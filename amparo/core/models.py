@@ -61,6 +61,14 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("Audit entries are append-only.")
+
     def payload(self) -> bytes:
         """The canonical bytes the chain covers."""
         return json.dumps(
@@ -81,15 +89,6 @@ class AuditEntry(models.Model):
 
     def compute_mac(self) -> str:
         return vault.audit_mac(self.prev_mac.encode() + b"|" + self.payload())
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise ValueError("Audit entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> Any:
-        raise ValueError("Audit entries are append-only.")
-
 
 class AuditHead(models.Model):
     """A single row holding the chain's last sequence number and mac; locked while appending."""

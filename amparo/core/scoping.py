@@ -55,5 +55,5 @@ def get_visible_or_404(model: type[M], user: Any, **lookup: Any) -> M:
     """
     try:
         return model.objects.visible_to(user).get(**lookup)  # type: ignore[attr-defined,no-any-return]
-    except (model.DoesNotExist, ValueError, TypeError) as exc:
+    except (model.DoesNotExist, ValueError, TypeError) as exc:  # type: ignore[attr-defined]
         raise Http404 from exc

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-TOKEN_PREFIX = "v1"
+TOKEN_PREFIX = "v1"  # noqa: S105 (a format tag, not a secret)
 NONCE_BYTES = 12
 
 

@@ -1,4 +1,5 @@
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -9,7 +10,7 @@ from amparo.core import audit, vault
 from amparo.core.fields import EncryptedTextField
 
 
-def encrypted_models() -> list[tuple[type, list[str]]]:
+def encrypted_models() -> list[tuple[Any, list[str]]]:
     found = []
     for model in apps.get_models():
         names = [f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
