@@ -207,6 +207,9 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BEAT_SCHEDULE = {
+    "verify-audit-nightly": {"task": "amparo.core.verify_audit", "schedule": 24 * 60 * 60},
+}
 
 CACHES = {
     "default": (

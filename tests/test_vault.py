@@ -97,3 +97,22 @@ def test_rotate_keys_re_encrypts_everything_under_a_new_key(staff_a, settings, t
 def _verified(user):
     user.is_verified = lambda: True
     return user
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_process_that_loaded_old_keys_still_reads_values_written_after_rotation(staff_a, settings, tmp_path, monkeypatch):
+    monkeypatch.delenv("AMPARO_KEYS", raising=False)
+    key_file = tmp_path / "keys.json"
+    settings.AMPARO_KEY_FILE = key_file
+    old = vault.Keyring.generate()
+    vault.write_key_file(key_file, old)
+    vault.reset_keyring(old)  # this "process" holds only the old keys in memory
+    try:
+        newer = old.with_new_active_key()
+        vault.write_key_file(key_file, newer)  # another process rotated
+        vault.reset_keyring(newer)
+        written = vault.encrypt("after rotation", context="x.Y.z")
+        vault.reset_keyring(old)
+        assert vault.decrypt(written, context="x.Y.z") == "after rotation"
+    finally:
+        vault.reset_keyring()

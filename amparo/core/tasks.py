@@ -24,6 +24,11 @@ def health_check() -> dict[str, object]:
 @shared_task(name="amparo.core.verify_audit")
 def verify_audit_task() -> list[str]:
     """Verify the audit chain in the background (scheduled nightly in production)."""
+    import logging
+
     from amparo.core.audit import verify_chain
 
-    return verify_chain()
+    problems = verify_chain()
+    for problem in problems:
+        logging.getLogger("amparo.audit").error("Audit chain: %s", problem)
+    return problems

@@ -162,6 +162,10 @@ def decrypt(token: str, *, context: str) -> str:
     kid = key_id(token)
     key = keyring().keys.get(kid)
     if key is None:
+        # Another process may have rotated the keys since this one loaded them: reload once.
+        reset_keyring()
+        key = keyring().keys.get(kid)
+    if key is None:
         raise VaultError(f"Unknown key id {kid}.")
     try:
         blob = base64.b64decode(token.split(":", 2)[2], validate=True)
