@@ -1,7 +1,8 @@
 """Real-browser fixtures: Debian's Chromium driven by Playwright, axe-core for accessibility.
 
 Every page fixture records the requests the browser makes; a request to any host other
-than the live server fails the test at teardown (Amparo loads nothing from third parties).
+than the live server fails the test at teardown (Amparo loads nothing from third parties),
+and so does a stylesheet, script or icon that does not load (4xx/5xx or a network error).
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ class BrowserSession:
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).hostname
         self.foreign: list[str] = []
+        self.broken: list[str] = []
         self.context = browser.new_context(base_url=self.base_url, locale="en-GB", **context_options)  # type: ignore[arg-type]
         self.context.on("request", self._on_request)
+        self.context.on("response", self._on_response)
+        self.context.on("requestfailed", lambda request: self.broken.append(f"{request.url} ({request.failure})"))
 
     def _on_request(self, request) -> None:  # type: ignore[no-untyped-def]
         parts = urlsplit(request.url)
@@ -60,6 +64,11 @@ class BrowserSession:
             return
         if parts.hostname != self.host:
             self.foreign.append(request.url)
+
+    def _on_response(self, response) -> None:  # type: ignore[no-untyped-def]
+        # Pages may answer 4xx on purpose (a lock-out); a stylesheet, icon or script may not.
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.broken.append(f"{response.url} ({response.status})")
 
     def new_page(self) -> Page:
         return self.context.new_page()
@@ -80,9 +89,11 @@ def open_context(browser: Browser, live_server):  # type: ignore[no-untyped-def]
 
     yield factory
     foreign = [url for session in sessions for url in session.foreign]
+    broken = sorted({url for session in sessions for url in session.broken})
     for session in sessions:
         session.close()
     assert not foreign, f"third-party requests were made: {foreign}"
+    assert not broken, f"sub-resources failed to load: {broken}"
 
 
 @pytest.fixture
@@ -109,7 +120,9 @@ def axe_check(page: Page) -> None:
 def totp_code(user) -> str:  # type: ignore[no-untyped-def]
     """The code the user's authenticator shows now (or the next one, if this one was used)."""
     device = TOTPDevice.objects.get(user=user, confirmed=True)
-    return totp_for_key(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift, last_t=device.last_t)
+    return totp_for_key(
+        device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift, last_t=device.last_t
+    )
 
 
 def totp_for_key(key: bytes, *, step: int = 30, t0: int = 0, digits: int = 6, drift: int = 0, last_t: int = -1) -> str:

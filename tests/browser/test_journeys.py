@@ -55,6 +55,13 @@ def test_org_admin_invites_staff_and_edits_organisation(page: Page, staff_a: dic
     expect(page.locator("h1")).to_have_text("Staff")
     axe_check(page)
 
+    worker = staff_a[Role.CASE_WORKER]
+    page.locator(f"main a[href$='/accounts/staff/{worker.pk}/']").click()
+    expect(page.locator("h1")).to_have_text(worker.full_name)
+    axe_check(page)
+    page.get_by_role("link", name="Back to staff").click()
+    expect(page).to_have_url(re.compile(r"/accounts/staff/$"))
+
     invite = page.locator("form[action$='/staff/invite/']")
     invite.locator("input[name=email]").fill("new.person@orga.test")
     invite.locator("select[name=role]").select_option(Role.CASE_WORKER)
@@ -183,7 +190,10 @@ def test_phone_screen_has_no_horizontal_scroll(open_context, staff_a: dict[str, 
     page = open_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True).new_page()
     worker = staff_a[Role.CASE_WORKER]
     Case.objects.create(
-        organisation=worker.organisation, person_name="Elena Prueba Inventada", phone="+52 55 0000 0303", created_by=worker
+        organisation=worker.organisation,
+        person_name="Elena Prueba Inventada",
+        phone="+52 55 0000 0303",
+        created_by=worker,
     )
 
     page.goto("/accounts/login/")
@@ -218,3 +228,14 @@ def test_repeated_wrong_passwords_lock_the_account(page: Page, staff_a: dict[str
     # The lock is real: the locked page is all there is, no two-factor step.
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_password_reset_page(page: Page, staff_a: dict[str, User]) -> None:
+    page.goto("/accounts/login/")
+    page.get_by_role("link", name="Forgot your password?").click()
+    expect(page).to_have_url(re.compile(r"/accounts/password-reset/$"))
+    axe_check(page)
+    page.fill("input[name=email]", staff_a[Role.ANALYST].email)
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/accounts/password-reset/sent/$"))
+    axe_check(page)
