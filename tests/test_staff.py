@@ -75,3 +75,19 @@ def test_a_deactivated_member_can_no_longer_sign_in(staff_a):
 
     response = sign_in(Client(), analyst.email)
     assert response.status_code == 200 and b"not correct" in response.content
+
+
+def test_an_administrator_resets_a_lost_authenticator(staff_a):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.test_auth import sign_in
+
+    analyst = staff_a[Role.ANALYST]
+    verified_client(staff_a[Role.ORG_ADMIN]).post(
+        reverse("accounts:staff_edit", args=[analyst.pk]), {"role": Role.ANALYST, "is_active": "on", "reset_two_factor": "on"}
+    )
+    assert not TOTPDevice.objects.filter(user=analyst).exists()
+    assert "two-factor reset" in AuditEntry.objects.get(action="staff.update").reason
+    client = Client()
+    sign_in(client, analyst.email)
+    assert client.get("/")["Location"] == reverse("accounts:two_factor_setup")

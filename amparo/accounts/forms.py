@@ -44,6 +44,10 @@ class InviteForm(forms.Form):
 class StaffEditForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     is_active = forms.BooleanField(label=_("Active"), required=False)
+    reset_two_factor = forms.BooleanField(
+        label=_("Reset their two-factor sign-in: they set up a new authenticator at their next sign-in"),
+        required=False,
+    )
 
 
 class AcceptInvitationForm(forms.Form):

@@ -108,7 +108,7 @@ def _admins_left(organisation_id: int, without: User) -> int:
     )
 
 
-def staff_update(*, actor: User, member: User, role: str, is_active: bool) -> User:
+def staff_update(*, actor: User, member: User, role: str, is_active: bool, reset_two_factor: bool = False) -> User:
     """Change a staff member's role or deactivate them.
 
     Refuses changes to another organisation's staff, and any change that would leave
@@ -128,6 +128,11 @@ def staff_update(*, actor: User, member: User, role: str, is_active: bool) -> Us
             changes.append(f"role {member.role} -> {role}")
         if member.is_active != is_active:
             changes.append("reactivated" if is_active else "deactivated")
+        if reset_two_factor:
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            TOTPDevice.objects.filter(user=member).delete()
+            changes.append("two-factor reset")
         member.role = role
         member.is_active = is_active
         member.save(update_fields=["role", "is_active"])

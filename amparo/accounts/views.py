@@ -135,6 +135,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 member=member,
                 role=form.cleaned_data["role"],
                 is_active=form.cleaned_data["is_active"],
+                reset_two_factor=form.cleaned_data["reset_two_factor"],
             )
         except ValidationError as error:
             form.add_error(None, error)
