@@ -32,7 +32,9 @@ def org_a(db) -> Organisation:
 
 @pytest.fixture
 def org_b(db) -> Organisation:
-    return Organisation.objects.create(name="Beta Police Unit", org_type=OrganisationType.LAW_ENFORCEMENT, country="COL")
+    return Organisation.objects.create(
+        name="Beta Police Unit", org_type=OrganisationType.LAW_ENFORCEMENT, country="COL"
+    )
 
 
 def make_user(org: Organisation, role: str, email: str | None = None) -> User:

@@ -48,7 +48,9 @@ def test_password_alone_opens_nothing_until_the_code_is_entered(staff_a):
 
 
 def test_a_new_account_must_bind_an_authenticator_first(org_a):
-    user = User.objects.create_user("fresh@x.test", PASSWORD, full_name="Fresh Person", organisation=org_a, role=Role.CASE_WORKER)
+    user = User.objects.create_user(
+        "fresh@x.test", PASSWORD, full_name="Fresh Person", organisation=org_a, role=Role.CASE_WORKER
+    )
     client = Client()
     sign_in(client, user.email)
     assert client.get("/")["Location"] == reverse("accounts:two_factor_setup")
@@ -91,7 +93,9 @@ def test_each_request_extends_the_idle_deadline(staff_a, settings):
     client = verified_client(staff_a[Role.CASE_WORKER])
     Session.objects.update(expire_date=timezone.now() + timezone.timedelta(seconds=30))
     client.get(reverse("core:home"))
-    assert Session.objects.get().expire_date > timezone.now() + timezone.timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+    assert Session.objects.get().expire_date > timezone.now() + timezone.timedelta(
+        seconds=settings.SESSION_COOKIE_AGE - 60
+    )
 
 
 def test_password_reset_by_email(staff_a):
@@ -116,7 +120,9 @@ def test_password_reset_for_an_unknown_address_looks_the_same(db):
 
 
 def test_demo_accounts_sign_in_only_while_debug_is_on(settings, org_a):
-    User.objects.create_user("demo@x.test", PASSWORD, full_name="Demo", organisation=org_a, role=Role.ANALYST, is_demo=True)
+    User.objects.create_user(
+        "demo@x.test", PASSWORD, full_name="Demo", organisation=org_a, role=Role.ANALYST, is_demo=True
+    )
     settings.DEBUG = False
     refused = sign_in(Client(), "demo@x.test")
     assert refused.status_code == 200 and b"not correct" in refused.content

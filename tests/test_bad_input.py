@@ -16,7 +16,14 @@ GARBAGE = [
     {},
     {"email": "not-an-email", "role": "emperor"},
     {"person_name": "", "phone": "call me maybe", "summary": "x" * 20000},
-    {"name": "", "org_type": "pirates", "country": "XXX", "latitude": "north", "longitude": "999", "website": "javascript:alert(1)"},
+    {
+        "name": "",
+        "org_type": "pirates",
+        "country": "XXX",
+        "latitude": "north",
+        "longitude": "999",
+        "website": "javascript:alert(1)",
+    },
     {"role": "org_admin\x00", "is_active": "maybe", "token": "abc\x00def"},
     {"username": "a" * 5000, "password": "p" * 5000},
     {"full_name": "x" * 400, "password1": "short", "password2": "other"},
@@ -25,7 +32,19 @@ GARBAGE = [
 
 
 def counts() -> dict[str, int]:
-    return {m._meta.label: m._default_manager.count() for m in apps.get_models() if m._meta.label not in {"sessions.Session", "axes.AccessAttempt", "core.AuditEntry", "core.AuditHead", "otp_totp.TOTPDevice", "axes.AccessFailureLog"}}
+    return {
+        m._meta.label: m._default_manager.count()
+        for m in apps.get_models()
+        if m._meta.label
+        not in {
+            "sessions.Session",
+            "axes.AccessAttempt",
+            "core.AuditEntry",
+            "core.AuditHead",
+            "otp_totp.TOTPDevice",
+            "axes.AccessFailureLog",
+        }
+    }
 
 
 @pytest.fixture
@@ -58,7 +77,9 @@ def test_invalid_forms_answer_in_the_users_language(staff_a):
     admin = verified_client(staff_a[Role.ORG_ADMIN])
     english = admin.post(reverse("accounts:staff_invite"), {"email": "not-an-email", "role": "emperor"})
     assert english.status_code == 400 and b"Enter a valid email address." in english.content
-    spanish = admin.post(reverse("accounts:staff_invite"), {"email": "not-an-email", "role": "emperor"}, HTTP_ACCEPT_LANGUAGE="es")
+    spanish = admin.post(
+        reverse("accounts:staff_invite"), {"email": "not-an-email", "role": "emperor"}, HTTP_ACCEPT_LANGUAGE="es"
+    )
     assert b"Introduzca una direcci" in spanish.content or b"Ingrese una direcci" in spanish.content
 
 

@@ -77,7 +77,10 @@ def test_every_route_has_an_expectation():
 def objects(staff_a, org_a):
     case = Case.objects.create(organisation=org_a, person_name="Matrix Person", created_by=staff_a[Role.CASE_WORKER])
     invitation = Invitation.objects.create(
-        organisation=org_a, email="new@x.test", role=Role.ANALYST, token_hash="f" * 64,
+        organisation=org_a,
+        email="new@x.test",
+        role=Role.ANALYST,
+        token_hash="f" * 64,
         expires_at="2999-01-01T00:00:00Z",
     )
     return {

@@ -17,7 +17,9 @@ from tests.conftest import verified_client
 def test_an_invited_person_joins_with_the_role_they_were_given(staff_a, org_a, django_capture_on_commit_callbacks):
     admin = verified_client(staff_a[Role.ORG_ADMIN])
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin.post(reverse("accounts:staff_invite"), {"email": "New.Person@x.test", "role": Role.SHELTER_MANAGER})
+        response = admin.post(
+            reverse("accounts:staff_invite"), {"email": "New.Person@x.test", "role": Role.SHELTER_MANAGER}
+        )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     token_path = re.search(r"(/accounts/invitation/[^/\s]+/)", mail.outbox[0].body).group(1)
@@ -25,12 +27,18 @@ def test_an_invited_person_joins_with_the_role_they_were_given(staff_a, org_a, d
     client = Client()
     form = client.get(token_path)
     assert b"new.person@x.test" in form.content
-    joined = client.post(token_path, {"full_name": "New Person", "password1": "long-enough-pass-2026", "password2": "long-enough-pass-2026"})
+    joined = client.post(
+        token_path,
+        {"full_name": "New Person", "password1": "long-enough-pass-2026", "password2": "long-enough-pass-2026"},
+    )
     assert joined["Location"] == reverse("accounts:two_factor_setup")
     user = User.objects.get(email="new.person@x.test")
     assert (user.organisation, user.role) == (org_a, Role.SHELTER_MANAGER)
     assert Client().get(token_path).status_code == 404  # used once only
-    assert AuditEntry.objects.filter(action="staff.invite").exists() and AuditEntry.objects.filter(action="staff.join").exists()
+    assert (
+        AuditEntry.objects.filter(action="staff.invite").exists()
+        and AuditEntry.objects.filter(action="staff.join").exists()
+    )
 
 
 def test_only_administrators_invite(staff_a):
@@ -53,7 +61,9 @@ def test_an_administrator_changes_a_role_and_it_is_audited(staff_a):
 def test_the_last_administrator_cannot_be_removed(staff_a):
     admin_user = staff_a[Role.ORG_ADMIN]
     admin = verified_client(admin_user)
-    response = admin.post(reverse("accounts:staff_edit", args=[admin_user.pk]), {"role": Role.ANALYST, "is_active": "on"})
+    response = admin.post(
+        reverse("accounts:staff_edit", args=[admin_user.pk]), {"role": Role.ANALYST, "is_active": "on"}
+    )
     assert response.status_code == 200 and b"at least one active administrator" in response.content
     admin_user.refresh_from_db()
     assert admin_user.role == Role.ORG_ADMIN
@@ -62,7 +72,9 @@ def test_the_last_administrator_cannot_be_removed(staff_a):
 def test_another_organisations_staff_cannot_be_changed(staff_a, staff_b):
     target = staff_a[Role.ANALYST]
     other_admin = verified_client(staff_b[Role.ORG_ADMIN])
-    response = other_admin.post(reverse("accounts:staff_edit", args=[target.pk]), {"role": Role.ORG_ADMIN, "is_active": "on"})
+    response = other_admin.post(
+        reverse("accounts:staff_edit", args=[target.pk]), {"role": Role.ORG_ADMIN, "is_active": "on"}
+    )
     assert response.status_code == 404
     target.refresh_from_db()
     assert target.role == Role.ANALYST
@@ -70,7 +82,9 @@ def test_another_organisations_staff_cannot_be_changed(staff_a, staff_b):
 
 def test_a_deactivated_member_can_no_longer_sign_in(staff_a):
     analyst = staff_a[Role.ANALYST]
-    verified_client(staff_a[Role.ORG_ADMIN]).post(reverse("accounts:staff_edit", args=[analyst.pk]), {"role": Role.ANALYST})
+    verified_client(staff_a[Role.ORG_ADMIN]).post(
+        reverse("accounts:staff_edit", args=[analyst.pk]), {"role": Role.ANALYST}
+    )
     from tests.test_auth import sign_in
 
     response = sign_in(Client(), analyst.email)
@@ -84,7 +98,8 @@ def test_an_administrator_resets_a_lost_authenticator(staff_a):
 
     analyst = staff_a[Role.ANALYST]
     verified_client(staff_a[Role.ORG_ADMIN]).post(
-        reverse("accounts:staff_edit", args=[analyst.pk]), {"role": Role.ANALYST, "is_active": "on", "reset_two_factor": "on"}
+        reverse("accounts:staff_edit", args=[analyst.pk]),
+        {"role": Role.ANALYST, "is_active": "on", "reset_two_factor": "on"},
     )
     assert not TOTPDevice.objects.filter(user=analyst).exists()
     assert "two-factor reset" in AuditEntry.objects.get(action="staff.update").reason

@@ -11,7 +11,9 @@ from django.contrib.auth.backends import ModelBackend
 class StaffBackend(ModelBackend):
     """E-mail and password (Argon2). Refuses demo accounts unless DEBUG is on."""
 
-    def authenticate(self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
         if username:
             username = username.strip().lower()
         user = super().authenticate(request, username=username, password=password, **kwargs)

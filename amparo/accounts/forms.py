@@ -13,7 +13,11 @@ from amparo.core.permissions import Role
 
 
 class LoginForm(AuthenticationForm):
-    username = forms.EmailField(label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}))
+    username = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
 
     error_messages = {
         "invalid_login": _("The e-mail address or the password is not correct."),
@@ -52,8 +56,12 @@ class StaffEditForm(forms.Form):
 
 class AcceptInvitationForm(forms.Form):
     full_name = forms.CharField(label=_("Full name"), max_length=150)
-    password1 = forms.CharField(label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False)
-    password2 = forms.CharField(label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False)
+    password1 = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
+    password2 = forms.CharField(
+        label=_("Password again"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}), strip=False
+    )
 
     def __init__(self, *args: Any, email: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,7 +89,20 @@ class OrganisationForm(forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = ["name", "org_type", "country", "region", "city", "address", "postal_code", "latitude", "longitude", "phone", "email", "website"]
+        fields = [
+            "name",
+            "org_type",
+            "country",
+            "region",
+            "city",
+            "address",
+            "postal_code",
+            "latitude",
+            "longitude",
+            "phone",
+            "email",
+            "website",
+        ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -152,6 +152,11 @@ def organisation_update(*, actor: User, organisation: Organisation, fields: dict
         organisation.full_clean()
         organisation.save()
         if changed:
-            audit.record(actor=actor, action="organisation.update", obj=organisation, reason=", ".join(changed),
-                         organisation_id=organisation.pk)
+            audit.record(
+                actor=actor,
+                action="organisation.update",
+                obj=organisation,
+                reason=", ".join(changed),
+                organisation_id=organisation.pk,
+            )
     return organisation

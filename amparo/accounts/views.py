@@ -67,7 +67,9 @@ def two_factor_verify(request: HttpRequest) -> HttpResponse:
         if device is not None:
             otp_login(request, device)
             return redirect(request.GET.get("next") or "core:home") if _safe_next(request) else redirect("core:home")
-        form.add_error("token", _("That code is not right, or too many tries were made. Wait a moment and try the newest code."))
+        form.add_error(
+            "token", _("That code is not right, or too many tries were made. Wait a moment and try the newest code.")
+        )
     return render(request, "accounts/two_factor_verify.html", {"form": form})
 
 
@@ -112,7 +114,9 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
             return redirect("accounts:staff_list")
-    return render(request, "accounts/staff_invite.html", {"form": form}, status=400 if request.method == "POST" else 200)
+    return render(
+        request, "accounts/staff_invite.html", {"form": form}, status=400 if request.method == "POST" else 200
+    )
 
 
 @require_POST
@@ -179,7 +183,9 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Perm.ORG_EDIT):
         raise PermissionDenied
     organisation = get_visible_or_404(Organisation, request.user, pk=request.user.organisation_id)  # type: ignore[union-attr]
-    form = OrganisationForm(request.POST or None, instance=Organisation.objects.visible_to(request.user).get(pk=organisation.pk))
+    form = OrganisationForm(
+        request.POST or None, instance=Organisation.objects.visible_to(request.user).get(pk=organisation.pk)
+    )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in OrganisationForm.Meta.fields}
         try:

@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 class CaseCreateForm(forms.Form):
     person_name = forms.CharField(label=_("Name of the person"), max_length=200)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    summary = forms.CharField(label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False)
+    summary = forms.CharField(
+        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False
+    )
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()

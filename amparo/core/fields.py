@@ -37,8 +37,7 @@ class EncryptedTextField(models.TextField):
         if lookup_name == "isnull":
             return super().get_lookup(lookup_name)
         raise FieldError(
-            f"{self.vault_context} is encrypted and cannot be filtered with '{lookup_name}'; "
-            "use its blind index."
+            f"{self.vault_context} is encrypted and cannot be filtered with '{lookup_name}'; use its blind index."
         )
 
 

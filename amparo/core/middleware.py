@@ -33,7 +33,9 @@ class TwoFactorRequiredMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func: Callable, view_args: list, view_kwargs: dict) -> HttpResponse | None:
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: list, view_kwargs: dict
+    ) -> HttpResponse | None:
         user = request.user
         if not user.is_authenticated or user.is_verified():  # type: ignore[union-attr,attr-defined]
             return None

@@ -90,6 +90,7 @@ class AuditEntry(models.Model):
     def compute_mac(self) -> str:
         return vault.audit_mac(self.prev_mac.encode() + b"|" + self.payload())
 
+
 class AuditHead(models.Model):
     """A single row holding the chain's last sequence number and mac; locked while appending."""
 

@@ -38,9 +38,7 @@ class Perm(models.TextChoices):
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ORG_ADMIN: frozenset(
-        {Perm.ORG_VIEW, Perm.ORG_EDIT, Perm.STAFF_VIEW, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW}
-    ),
+    Role.ORG_ADMIN: frozenset({Perm.ORG_VIEW, Perm.ORG_EDIT, Perm.STAFF_VIEW, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW}),
     Role.CASE_WORKER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT}),
     Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW}),
     Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW}),

@@ -183,9 +183,9 @@ def normalise_for_index(value: str) -> str:
 
 def blind_index(value: str, *, context: str) -> str:
     """A keyed, deterministic digest of `value` for exact-match lookups in `context`."""
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{context}".encode()
-    ).derive(keyring().index_key)
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{context}".encode()).derive(
+        keyring().index_key
+    )
     return hmac.new(derived, normalise_for_index(value).encode(), hashlib.sha256).hexdigest()
 
 

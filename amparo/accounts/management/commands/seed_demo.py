@@ -91,7 +91,9 @@ class Command(BaseCommand):
                     existing = Case.objects.filter(organisation=org, created_by=creator)
                     if any(case.person_name == name for case in existing):
                         continue
-                    case = Case.objects.create(organisation=org, person_name=name, phone=phone, summary=summary, created_by=creator)
+                    case = Case.objects.create(
+                        organisation=org, person_name=name, phone=phone, summary=summary, created_by=creator
+                    )
                     audit.record(actor=None, action="case.create", obj=case, reason="demo data")
         self.stdout.write("Demo organisations and accounts (all fictional):")
         width = max(len(email) for _org, _role, email in rows)

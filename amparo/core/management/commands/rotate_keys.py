@@ -33,7 +33,9 @@ class Command(BaseCommand):
         import os
 
         if os.environ.get("AMPARO_KEYS"):
-            raise CommandError("Keys come from AMPARO_KEYS; rotate them where they are kept and re-run with a key file.")
+            raise CommandError(
+                "Keys come from AMPARO_KEYS; rotate them where they are kept and re-run with a key file."
+            )
         path = Path(settings.AMPARO_KEY_FILE)
         old = vault.keyring()
         new = old.with_new_active_key()
@@ -53,7 +55,12 @@ class Command(BaseCommand):
         self.stdout.write(f"Active key is now {new.active}; {total} rows re-encrypted.")
         if options["retire"]:
             retired = [kid for kid in new.keys if kid != new.active]
-            kept = vault.Keyring(active=new.active, keys={new.active: new.keys[new.active]}, index_key=new.index_key, audit_key=new.audit_key)
+            kept = vault.Keyring(
+                active=new.active,
+                keys={new.active: new.keys[new.active]},
+                index_key=new.index_key,
+                audit_key=new.audit_key,
+            )
             vault.write_key_file(path, kept)
             vault.reset_keyring(kept)
             self.stdout.write(f"Retired keys: {', '.join(retired) or 'none'}.")
