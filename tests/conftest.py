@@ -9,7 +9,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from amparo.accounts.models import Organisation, OrganisationType, User
+from amparo.accounts.models import Invitation, Organisation, OrganisationType, User
 from amparo.core.permissions import Role
 
 PASSWORD = "a-long-test-password-2026"
@@ -72,3 +72,27 @@ def verified_client(user: User, client: Client | None = None) -> Client:
 @pytest.fixture
 def as_user() -> Callable[[User], Client]:
     return verified_client
+
+
+@pytest.fixture
+def objects(staff_a, org_a, staff_b, org_b):
+    """URL kwargs for every object kind the routes name; all objects belong to organisation A."""
+    made = {}
+    from tests.test_permission_matrix import MATRIX_MODULES
+
+    for module in MATRIX_MODULES:
+        made.update(module.make_objects(staff_a=staff_a, org_a=org_a, staff_b=staff_b, org_b=org_b))
+    invitation = Invitation.objects.create(
+        organisation=org_a,
+        email="new@x.test",
+        role=Role.ANALYST,
+        token_hash="f" * 64,
+        expires_at="2999-01-01T00:00:00Z",
+    )
+    return {
+        **made,
+        "member": {"pk": staff_a[Role.ANALYST].pk},
+        "invitation": {"pk": invitation.pk},
+        "invitation_token": {"token": "not-a-real-token"},
+        "reset": {"uidb64": "MQ", "token": "set-password"},
+    }
