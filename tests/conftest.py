@@ -20,6 +20,9 @@ def _english_fast_hashes_clean_caches(settings):
     settings.LANGUAGE_CODE = "en"
     # Argon2 is the production hasher (test_auth checks it); fixtures create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The sealed-key KDF at its minimum cost in tests (production: Argon2id "interactive").
+    settings.AMPARO_KDF_OPSLIMIT = 1
+    settings.AMPARO_KDF_MEMLIMIT = 8192
     from django.core.cache import cache
 
     cache.clear()

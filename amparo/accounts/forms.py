@@ -107,3 +107,11 @@ class OrganisationForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"].choices = country_choices()
+
+
+class RecoveryKeyForm(forms.Form):
+    recovery_key = forms.CharField(
+        label=_("Recovery key"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )

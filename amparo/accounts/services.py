@@ -12,8 +12,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from amparo.accounts.models import INVITATION_VALID_FOR, Invitation, Organisation, User, hash_token
-from amparo.core import audit
-from amparo.core.permissions import Perm, Role, can
+from amparo.core import audit, sealing
+from amparo.core.permissions import Perm, Role, can, roles_with
 
 
 def _require(actor: User, perm: str) -> None:
@@ -136,6 +136,8 @@ def staff_update(*, actor: User, member: User, role: str, is_active: bool, reset
         member.role = role
         member.is_active = is_active
         member.save(update_fields=["role", "is_active"])
+        if not is_active or role not in roles_with(Perm.REPORT_VIEW):
+            sealing.grants_revoke(actor=actor, user=member)
         if changes:
             audit.record(actor=actor, action="staff.update", obj=member, reason="; ".join(changes))
     return member

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, match_token
@@ -15,10 +19,18 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from amparo.accounts import services
-from amparo.accounts.forms import AcceptInvitationForm, InviteForm, OrganisationForm, StaffEditForm, TokenForm
+from amparo.accounts.forms import (
+    AcceptInvitationForm,
+    InviteForm,
+    LoginForm,
+    OrganisationForm,
+    RecoveryKeyForm,
+    StaffEditForm,
+    TokenForm,
+)
 from amparo.accounts.models import Invitation, Organisation, User
-from amparo.core import audit
-from amparo.core.permissions import Perm, can
+from amparo.core import audit, sealing
+from amparo.core.permissions import Perm, can, roles_with
 from amparo.core.scoping import get_visible_or_404
 
 
@@ -166,6 +178,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error(None, error)
         else:
             auth_login(request, user, backend="amparo.accounts.backends.StaffBackend")
+            sealing.staff_key_open(user=user, password=form.cleaned_data["password1"])
             return redirect("accounts:two_factor_setup")
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
 
@@ -196,3 +209,86 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The organisation's profile is saved."))
             return redirect("accounts:organisation_detail")
     return render(request, "accounts/organisation_edit.html", {"form": form})
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in, which also unlocks the organisation's sealed-data key for the session."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.get_user()
+        sealing.unlock_session(self.request, user=user, password=form.cleaned_data["password"])
+        return sealing.set_unlock_cookie(self.request, response)
+
+
+class SignOutView(auth_views.LogoutView):
+    """Sign out and drop the key to the (now flushed) session's sealed keys."""
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        response.delete_cookie(sealing.UNLOCK_COOKIE, samesite="Strict")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change the password and re-wrap the staff member's key under the new one."""
+
+    template_name = "accounts/password_change.html"
+
+    def get_success_url(self) -> str:
+        return reverse("core:home")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        sealing.staff_key_rewrap(
+            user=self.request.user,
+            old_password=form.cleaned_data["old_password"],
+            new_password=form.cleaned_data["new_password1"],
+        )
+        response = super().form_valid(form)
+        audit.record(actor=self.request.user, action="staff.password_change", obj=self.request.user)
+        messages.success(self.request, _("Your password is changed."))
+        return response
+
+
+def organisation_keys(request: HttpRequest) -> HttpResponse:
+    """The organisation's keys for sealed reports: create, recover, give colleagues access."""
+    if not can(request.user, Perm.STAFF_MANAGE):
+        raise PermissionDenied
+    user = request.user
+    org_id = user.organisation_id  # type: ignore[union-attr]
+    recovery_key = None
+    recover_form = RecoveryKeyForm(request.POST if request.POST.get("action") == "recover" else None)
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "create" and not sealing.has_keys(org_id):
+        try:
+            recovery_key = sealing.organisation_keys_create(request, actor=user)
+        except sealing.Locked:
+            messages.error(request, _("Sign out and sign in again before creating the keys."))
+    elif action == "recover" and recover_form.is_valid():
+        if sealing.organisation_keys_recover(
+            request, actor=user, recovery_key=recover_form.cleaned_data["recovery_key"]
+        ):
+            messages.success(request, _("The recovery key opened the organisation's key. You have access again."))
+            return sealing.set_unlock_cookie(request, redirect("accounts:organisation_keys"))
+        recover_form.add_error("recovery_key", _("This recovery key does not open the organisation's key."))
+    elif action == "grant" and sealing.is_unlocked(request, org_id):
+        waiting = sealing.users_waiting_for_access(org_id, roles_with(Perm.REPORT_VIEW))
+        count = sealing.grants_issue(request, actor=user, users=waiting)
+        messages.success(request, _("Access given to %(count)s colleague(s).") % {"count": count})
+        return redirect("accounts:organisation_keys")
+    response = render(
+        request,
+        "accounts/organisation_keys.html",
+        {
+            "has_keys": sealing.has_keys(org_id),
+            "unlocked": sealing.is_unlocked(request, org_id),
+            "recovery_key": recovery_key,
+            "waiting": sealing.users_waiting_for_access(org_id, roles_with(Perm.REPORT_VIEW)),
+            "recover_form": recover_form,
+        },
+    )
+    return sealing.set_unlock_cookie(request, response)

@@ -96,3 +96,40 @@ class AuditHead(models.Model):
 
     seq = models.PositiveBigIntegerField(default=0)
     mac = models.CharField(max_length=64, default=GENESIS)
+
+
+class OrganisationKeys(models.Model):
+    """An organisation's key pair for sealed data (see amparo.core.sealing).
+
+    Only the public key is stored in the clear. The private key is stored in a secret box
+    under the offline recovery key, and sealed to each authorised staff member (KeyGrant).
+    """
+
+    organisation = models.OneToOneField("accounts.Organisation", on_delete=models.PROTECT, related_name="keys")
+    public_key = models.CharField(max_length=64)
+    recovery_box = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class StaffKey(models.Model):
+    """A staff member's key pair; the private key is wrapped by their password (Argon2id)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_key")
+    public_key = models.CharField(max_length=64)
+    salt = models.CharField(max_length=64)
+    opslimit = models.PositiveIntegerField()
+    memlimit = models.PositiveBigIntegerField()
+    wrapped_private_key = models.TextField()
+
+
+class KeyGrant(models.Model):
+    """The organisation's private key sealed to one staff member's public key."""
+
+    organisation_keys = models.ForeignKey(OrganisationKeys, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="key_grants")
+    sealed_private_key = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation_keys", "user"], name="one_grant_per_user")]

@@ -35,12 +35,15 @@ class Perm(models.TextChoices):
     AUDIT_VIEW = "audit.view", _("Read the organisation's audit log")
     CASE_VIEW = "case.view", _("Read case files")
     CASE_EDIT = "case.edit", _("Create and change case files")
+    REPORT_VIEW = "report.view", _("Open sealed reports and signals")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    Role.ORG_ADMIN: frozenset({Perm.ORG_VIEW, Perm.ORG_EDIT, Perm.STAFF_VIEW, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW}),
-    Role.CASE_WORKER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT}),
-    Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW}),
+    Role.ORG_ADMIN: frozenset(
+        {Perm.ORG_VIEW, Perm.ORG_EDIT, Perm.STAFF_VIEW, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW, Perm.REPORT_VIEW}
+    ),
+    Role.CASE_WORKER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT, Perm.REPORT_VIEW}),
+    Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW, Perm.REPORT_VIEW}),
     Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW}),
     Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW}),
     Role.ANALYST: frozenset({Perm.ORG_VIEW}),
@@ -69,3 +72,8 @@ def permissions_of(user: User | Any) -> frozenset[str]:
 def can(user: User | Any, perm: str) -> bool:
     """True only if the user's role grants `perm` and the session is two-factor verified."""
     return perm in permissions_of(user)
+
+
+def roles_with(perm: str) -> set[str]:
+    """The roles whose permissions include `perm`."""
+    return {role for role, perms in ROLE_PERMISSIONS.items() if perm in perms}

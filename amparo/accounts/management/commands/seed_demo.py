@@ -7,8 +7,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from amparo.accounts.models import Organisation, OrganisationType, User
 from amparo.cases.models import Case
-from amparo.core import audit
-from amparo.core.permissions import Role
+from amparo.core import audit, sealing
+from amparo.core.models import OrganisationKeys
+from amparo.core.permissions import Perm, Role, roles_with
 
 DEMO_ORGANISATIONS = [
     {
@@ -51,6 +52,24 @@ DEMO_CASES = {
 }
 
 
+def demo_organisation_keys(org: Organisation) -> str | None:
+    """Create the organisation's sealed-report keys and grant them to every demo user whose
+    role reads reports, as an administrator would on the keys page. Returns the recovery key."""
+    if OrganisationKeys.objects.filter(organisation=org).exists():
+        return None
+    from django.test import RequestFactory
+
+    admin = User.objects.get(organisation=org, role=Role.ORG_ADMIN, is_demo=True)
+    request = RequestFactory().get("/")
+    request.session = {}  # type: ignore[attr-defined]
+    request.user = admin
+    recovery = sealing.organisation_keys_create(request, actor=admin)
+    request.COOKIES[sealing.UNLOCK_COOKIE] = sealing._b64(request._amparo_unlock_key)  # type: ignore[attr-defined]
+    others = User.objects.filter(organisation=org, role__in=roles_with(Perm.REPORT_VIEW)).exclude(pk=admin.pk)
+    sealing.grants_issue(request, actor=admin, users=list(others))
+    return recovery
+
+
 def demo_email(slug: str, role: str) -> str:
     return f"{role.replace('_', '-')}@{slug}.example"
 
@@ -63,6 +82,7 @@ class Command(BaseCommand):
             raise CommandError("Demo data is only for development (DEBUG on): demo accounts cannot sign in otherwise.")
         password = settings.AMPARO_DEMO_PASSWORD
         rows = []
+        recovery_keys: list[tuple[str, str]] = []
         with transaction.atomic():
             for spec in DEMO_ORGANISATIONS:
                 org, _created = Organisation.objects.get_or_create(
@@ -85,7 +105,11 @@ class Command(BaseCommand):
                     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
                     if device is None:
                         device = TOTPDevice.objects.create(user=user, name="demo", confirmed=True)
+                    sealing.staff_key_open(user=user, password=password)
                     rows.append((org.name, Role(role).label, email))
+                recovery = demo_organisation_keys(org)
+                if recovery:
+                    recovery_keys.append((org.name, recovery))
                 creator = User.objects.get(email=demo_email(spec["slug"], Role.CASE_WORKER))
                 for name, phone, summary in DEMO_CASES.get(spec["slug"], []):
                     existing = Case.objects.filter(organisation=org, created_by=creator)
@@ -100,4 +124,6 @@ class Command(BaseCommand):
         for org_name, role_label, email in rows:
             self.stdout.write(f"  {email.ljust(width)}  {role_label}  [{org_name}]")
         self.stdout.write(f"Demo password for every account: {password}  (accepted only while DEBUG is on)")
+        for org_name, recovery in recovery_keys:
+            self.stdout.write(f"Recovery key of {org_name} (demo; shown once): {recovery}")
         self.stdout.write("Two-factor code for a demo account: .venv/bin/python manage.py demo_code <e-mail>")

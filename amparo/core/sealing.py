@@ -1,0 +1,338 @@
+"""Sealed data: content only an organisation's staff can open, even with the database and disk.
+
+Keys (PyNaCl, Curve25519 sealed boxes and XSalsa20-Poly1305 secret boxes):
+
+- Each organisation has a key pair (`OrganisationKeys`). Anything sealed with `seal()` is
+  encrypted to its public key and can be opened only with its private key.
+- The organisation's private key is never stored in the clear. It exists:
+  - sealed to each authorised staff member's own public key (`KeyGrant`);
+  - in a secret box under the organisation's *recovery key*, shown once to the
+    administrator who created the keys and kept offline.
+- Each staff member's private key (`StaffKey`) is stored only in a secret box under a key
+  derived from their password with Argon2id. The server sees the password only at sign-in
+  and at password change.
+- At sign-in, the organisation's private key is unwrapped and kept in the server-side
+  session only as a secret box under a random key that lives in the staff member's
+  browser cookie (`UNLOCK_COOKIE`). The database, the disk and the cache therefore never
+  hold a usable key on their own.
+
+A password reset by e-mail cannot unwrap the old staff key (the server never knew the
+password); the staff member gets a new key pair and loses their grants until an
+administrator whose session is unlocked re-grants access, or the recovery key is used.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+import nacl.exceptions
+import nacl.pwhash
+import nacl.secret
+import nacl.utils
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+from amparo.core import audit
+from amparo.core.models import KeyGrant, OrganisationKeys, StaffKey
+
+UNLOCK_COOKIE = "amparo_unlock"
+SESSION_KEY = "amparo_sealed_org_keys"
+
+
+class NoKeys(Exception):
+    """The organisation has no key pair yet: nothing can be sealed to it."""
+
+
+class Locked(Exception):
+    """This session cannot open the organisation's sealed data (no grant, or not unlocked)."""
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text.encode())
+
+
+def _kdf_limits() -> tuple[int, int]:
+    return (
+        int(getattr(settings, "AMPARO_KDF_OPSLIMIT", nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE)),
+        int(getattr(settings, "AMPARO_KDF_MEMLIMIT", nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE)),
+    )
+
+
+def _password_key(password: str, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+    return nacl.pwhash.argon2id.kdf(
+        nacl.secret.SecretBox.KEY_SIZE, password.encode(), salt, opslimit=opslimit, memlimit=memlimit
+    )
+
+
+# --- sealing and opening ------------------------------------------------------------------
+
+
+def has_keys(organisation_id: int) -> bool:
+    return OrganisationKeys.objects.filter(organisation_id=organisation_id).exists()
+
+
+def seal(organisation_id: int, data: bytes) -> bytes:
+    """Encrypt `data` so that only the organisation's private key opens it."""
+    keys = OrganisationKeys.objects.filter(organisation_id=organisation_id).first()
+    if keys is None:
+        raise NoKeys(organisation_id)
+    return SealedBox(PublicKey(_unb64(keys.public_key))).encrypt(data)
+
+
+def _session_private_key(request: HttpRequest, organisation_id: int) -> PrivateKey:
+    cookie = request.COOKIES.get(UNLOCK_COOKIE)
+    held = request.session.get(SESSION_KEY, {}).get(str(organisation_id)) if hasattr(request, "session") else None
+    if not cookie or not held:
+        raise Locked(organisation_id)
+    try:
+        raw = nacl.secret.SecretBox(_unb64(cookie)).decrypt(_unb64(held))
+    except (nacl.exceptions.CryptoError, ValueError, TypeError) as exc:
+        raise Locked(organisation_id) from exc
+    return PrivateKey(raw)
+
+
+def unseal(request: HttpRequest, organisation_id: int, blob: bytes) -> bytes:
+    """Open data sealed to the organisation, with the key unlocked in this session.
+
+    Refuses (Locked) when the session holds no unlocked key for the organisation, when the
+    unlock cookie is missing or does not match, or when the signed-in user does not belong
+    to the organisation.
+    """
+    user = getattr(request, "user", None)
+    if user is None or getattr(user, "organisation_id", None) != organisation_id:
+        raise Locked(organisation_id)
+    private = _session_private_key(request, organisation_id)
+    try:
+        return SealedBox(private).decrypt(bytes(blob))
+    except nacl.exceptions.CryptoError as exc:
+        raise Locked(organisation_id) from exc
+
+
+def is_unlocked(request: HttpRequest, organisation_id: int) -> bool:
+    try:
+        _session_private_key(request, organisation_id)
+    except Locked:
+        return False
+    return True
+
+
+# --- staff keys ---------------------------------------------------------------------------
+
+
+def _new_staff_key(user: Any, password: str) -> tuple[StaffKey, PrivateKey]:
+    private = PrivateKey.generate()
+    salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+    opslimit, memlimit = _kdf_limits()
+    box = nacl.secret.SecretBox(_password_key(password, salt, opslimit, memlimit))
+    staff_key = StaffKey(
+        user=user,
+        public_key=_b64(bytes(private.public_key)),
+        salt=_b64(salt),
+        opslimit=opslimit,
+        memlimit=memlimit,
+        wrapped_private_key=_b64(box.encrypt(bytes(private))),
+    )
+    return staff_key, private
+
+
+def _unwrap_staff_key(staff_key: StaffKey, password: str) -> PrivateKey | None:
+    box = nacl.secret.SecretBox(_password_key(password, _unb64(staff_key.salt), staff_key.opslimit, staff_key.memlimit))
+    try:
+        return PrivateKey(box.decrypt(_unb64(staff_key.wrapped_private_key)))
+    except nacl.exceptions.CryptoError:
+        return None
+
+
+def staff_key_open(*, user: Any, password: str) -> tuple[PrivateKey, bool]:
+    """The staff member's private key, created if missing; replaced if the password changed
+    outside Amparo's knowledge (a reset by e-mail). Returns (key, replaced)."""
+    with transaction.atomic():
+        existing = StaffKey.objects.select_for_update().filter(user=user).first()
+        if existing is not None:
+            private = _unwrap_staff_key(existing, password)
+            if private is not None:
+                return private, False
+            KeyGrant.objects.filter(user=user).delete()
+            existing.delete()
+            audit.record(actor=user, action="keys.staff_key_replaced", obj=user, reason="password reset")
+            replaced = True
+        else:
+            replaced = False
+        staff_key, private = _new_staff_key(user, password)
+        staff_key.save()
+        return private, replaced
+
+
+def staff_key_rewrap(*, user: Any, old_password: str, new_password: str) -> None:
+    """After a password change: wrap the same private key under the new password."""
+    with transaction.atomic():
+        existing = StaffKey.objects.select_for_update().filter(user=user).first()
+        private = _unwrap_staff_key(existing, old_password) if existing else None
+        if existing is None or private is None:
+            staff_key_open(user=user, password=new_password)
+            return
+        salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
+        opslimit, memlimit = _kdf_limits()
+        box = nacl.secret.SecretBox(_password_key(new_password, salt, opslimit, memlimit))
+        existing.salt, existing.opslimit, existing.memlimit = _b64(salt), opslimit, memlimit
+        existing.wrapped_private_key = _b64(box.encrypt(bytes(private)))
+        existing.save()
+
+
+# --- unlocking a session ------------------------------------------------------------------
+
+
+def _hold_in_session(request: HttpRequest, organisation_id: int, org_private: PrivateKey) -> None:
+    cookie_key = getattr(request, "_amparo_unlock_key", None)
+    if cookie_key is None:
+        existing = request.COOKIES.get(UNLOCK_COOKIE)
+        cookie_key = _unb64(existing) if existing and request.session.get(SESSION_KEY) else None
+    if cookie_key is None:
+        cookie_key = secrets.token_bytes(nacl.secret.SecretBox.KEY_SIZE)
+    request._amparo_unlock_key = cookie_key  # type: ignore[attr-defined]
+    held = dict(request.session.get(SESSION_KEY, {}))
+    held[str(organisation_id)] = _b64(nacl.secret.SecretBox(cookie_key).encrypt(bytes(org_private)))
+    request.session[SESSION_KEY] = held
+
+
+def set_unlock_cookie(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Give the browser the key to its session's sealed keys (call on the response)."""
+    cookie_key = getattr(request, "_amparo_unlock_key", None)
+    if cookie_key is not None:
+        response.set_cookie(
+            UNLOCK_COOKIE,
+            _b64(cookie_key),
+            httponly=True,
+            secure=settings.SESSION_COOKIE_SECURE,
+            samesite="Strict",
+        )
+    return response
+
+
+def unlock_session(request: HttpRequest, *, user: Any, password: str) -> bool:
+    """At sign-in: open the user's grants and hold the organisation key for this session.
+
+    Returns False when the user has no usable grant (none given yet, or lost to a reset).
+    """
+    private, _replaced = staff_key_open(user=user, password=password)
+    grant = KeyGrant.objects.filter(user=user, organisation_keys__organisation_id=user.organisation_id).first()
+    if grant is None or user.organisation_id is None:
+        return False
+    try:
+        org_private = PrivateKey(SealedBox(private).decrypt(_unb64(grant.sealed_private_key)))
+    except nacl.exceptions.CryptoError:
+        return False
+    _hold_in_session(request, user.organisation_id, org_private)
+    return True
+
+
+# --- organisation keys, grants and recovery -----------------------------------------------
+
+
+def _format_recovery(raw: bytes) -> str:
+    text = base64.b32encode(raw).decode().rstrip("=")
+    return "-".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
+def _parse_recovery(text: str) -> bytes:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    cleaned += "=" * (-len(cleaned) % 8)
+    return base64.b32decode(cleaned)
+
+
+def _grant(org_keys: OrganisationKeys, org_private: PrivateKey, user: Any) -> KeyGrant | None:
+    staff_key = StaffKey.objects.filter(user=user).first()
+    if staff_key is None:
+        return None
+    sealed = SealedBox(PublicKey(_unb64(staff_key.public_key))).encrypt(bytes(org_private))
+    grant, _created = KeyGrant.objects.update_or_create(
+        organisation_keys=org_keys, user=user, defaults={"sealed_private_key": _b64(sealed)}
+    )
+    return grant
+
+
+def organisation_keys_create(request: HttpRequest, *, actor: Any) -> str:
+    """Create the actor's organisation's key pair; return the recovery key (shown once).
+
+    The actor gets the first grant and their session is unlocked. Refuses when the
+    organisation already has keys, or the actor has no staff key (they must sign in again).
+    """
+    if not StaffKey.objects.filter(user=actor).exists():
+        raise Locked(actor.organisation_id)
+    with transaction.atomic():
+        if OrganisationKeys.objects.select_for_update().filter(organisation_id=actor.organisation_id).exists():
+            raise ValueError("The organisation already has keys.")
+        org_private = PrivateKey.generate()
+        recovery = secrets.token_bytes(nacl.secret.SecretBox.KEY_SIZE)
+        org_keys = OrganisationKeys.objects.create(
+            organisation_id=actor.organisation_id,
+            public_key=_b64(bytes(org_private.public_key)),
+            recovery_box=_b64(nacl.secret.SecretBox(recovery).encrypt(bytes(org_private))),
+            created_by=actor,
+        )
+        _grant(org_keys, org_private, actor)
+        audit.record(actor=actor, action="keys.create", obj=org_keys)
+    _hold_in_session(request, actor.organisation_id, org_private)
+    return _format_recovery(recovery)
+
+
+def grants_issue(request: HttpRequest, *, actor: Any, users: list[Any]) -> int:
+    """Seal the organisation key (unlocked in the actor's session) to each listed colleague."""
+    org_keys = OrganisationKeys.objects.get(organisation_id=actor.organisation_id)
+    org_private = _session_private_key(request, actor.organisation_id)
+    count = 0
+    with transaction.atomic():
+        for user in users:
+            if user.organisation_id != actor.organisation_id or not user.is_active:
+                continue
+            if _grant(org_keys, org_private, user) is not None:
+                audit.record(actor=actor, action="keys.grant", obj=user)
+                count += 1
+    return count
+
+
+def grants_revoke(*, actor: Any, user: Any) -> None:
+    """Remove a colleague's grant (on deactivation or a role without access to reports)."""
+    deleted, _ = KeyGrant.objects.filter(user=user, organisation_keys__organisation_id=user.organisation_id).delete()
+    if deleted:
+        audit.record(actor=actor, action="keys.revoke", obj=user)
+
+
+def organisation_keys_recover(request: HttpRequest, *, actor: Any, recovery_key: str) -> bool:
+    """Open the organisation key with the offline recovery key; re-grant it to the actor."""
+    org_keys = OrganisationKeys.objects.filter(organisation_id=actor.organisation_id).first()
+    if org_keys is None:
+        return False
+    try:
+        raw = nacl.secret.SecretBox(_parse_recovery(recovery_key)).decrypt(_unb64(org_keys.recovery_box))
+    except (nacl.exceptions.CryptoError, ValueError, TypeError):
+        audit.record(actor=actor, action="keys.recover_failed", obj=org_keys)
+        return False
+    org_private = PrivateKey(raw)
+    with transaction.atomic():
+        _grant(org_keys, org_private, actor)
+        audit.record(actor=actor, action="keys.recover", obj=org_keys)
+    _hold_in_session(request, actor.organisation_id, org_private)
+    return True
+
+
+def users_waiting_for_access(organisation_id: int, eligible_roles: set[str]) -> list[Any]:
+    """Active staff whose role may read sealed reports but who hold no grant."""
+    from amparo.accounts.models import User
+
+    granted = KeyGrant.objects.filter(organisation_keys__organisation_id=organisation_id).values("user_id")
+    return list(
+        User.objects.filter(
+            organisation_id=organisation_id, is_active=True, role__in=eligible_roles, staff_key__isnull=False
+        )
+        .exclude(pk__in=granted)
+        .order_by("full_name")
+    )
