@@ -190,6 +190,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # Keys: never in the database. A JSON key file (see amparo.core.vault); make run creates one.
 AMPARO_KEY_FILE = Path(os.environ.get("AMPARO_KEY_FILE", VAR_DIR / "keys.json"))
 AMPARO_CREATE_KEY_FILE = env_bool("AMPARO_CREATE_KEY_FILE", not PRODUCTION)
+# Argon2id cost of the password-derived keys that wrap staff keys (amparo.core.sealing);
+# the default is libsodium's "interactive" level: 2 passes over 64 MiB.
+AMPARO_KDF_OPSLIMIT = int(os.environ.get("AMPARO_KDF_OPSLIMIT", "2"))
+AMPARO_KDF_MEMLIMIT = int(os.environ.get("AMPARO_KDF_MEMLIMIT", str(64 * 1024 * 1024)))
 
 # E-mail: printed on the console unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
@@ -106,3 +107,44 @@ def test_an_administrator_resets_a_lost_authenticator(staff_a):
     client = Client()
     sign_in(client, analyst.email)
     assert client.get("/")["Location"] == reverse("accounts:two_factor_setup")
+
+
+def test_the_operator_creates_an_organisation_and_its_first_admin_joins(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command(
+        "create_organisation",
+        "--name",
+        "Casa Refugio",
+        "--type",
+        "ngo",
+        "--country",
+        "mex",
+        "--admin-email",
+        "Director@casa.test",
+        "--base-url",
+        "https://amparo.test",
+        stdout=out,
+    )
+    path = re.search(r"https://amparo\.test(/accounts/invitation/\S+/)", out.getvalue()).group(1)
+    Client().post(
+        path, {"full_name": "Directora", "password1": "long-enough-pass-2026", "password2": "long-enough-pass-2026"}
+    )
+    user = User.objects.get(email="director@casa.test")
+    assert (user.organisation.name, user.organisation.country, user.role) == ("Casa Refugio", "MEX", Role.ORG_ADMIN)
+
+
+def test_an_unknown_country_is_refused_and_nothing_is_created(db):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from amparo.accounts.models import Organisation
+
+    with pytest.raises(CommandError, match="country"):
+        call_command(
+            "create_organisation", "--name", "X", "--type", "ngo", "--country", "XXX", "--admin-email", "a@b.test"
+        )
+    assert not Organisation.objects.exists()
