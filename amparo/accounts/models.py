@@ -21,7 +21,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from amparo.core.permissions import Perm, Role, can
+from amparo.core.permissions import Perm, Role
+from amparo.core.scoping import OrgScopedQuerySet
 
 
 def validate_country(value: str) -> None:
@@ -40,14 +41,6 @@ class OrganisationType(models.TextChoices):
     INTERGOVERNMENTAL = "intergovernmental", _("Intergovernmental organisation")
     CORPORATE_BUSINESS = "corporate_business", _("Business")
     SCHOOL_COLLEGE = "school_college", _("School or college")
-
-
-class OrganisationQuerySet(models.QuerySet["Organisation"]):
-    def visible_to(self, user: Any) -> OrganisationQuerySet:
-        """The user's own organisation, if they may see its profile; otherwise nothing."""
-        if not can(user, Perm.ORG_VIEW):
-            return self.none()
-        return self.filter(pk=user.organisation_id)
 
 
 class Organisation(models.Model):
@@ -81,7 +74,9 @@ class Organisation(models.Model):
     website = models.URLField(_("website"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    objects = OrganisationQuerySet.as_manager()
+    view_permission = Perm.ORG_VIEW
+    scope_field = "pk"
+    objects = OrgScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -92,15 +87,7 @@ class Organisation(models.Model):
         return self.name
 
 
-class UserQuerySet(models.QuerySet["User"]):
-    def visible_to(self, user: Any) -> UserQuerySet:
-        """Staff of the user's own organisation, for those who may see the staff list."""
-        if not can(user, Perm.STAFF_VIEW):
-            return self.none()
-        return self.filter(organisation_id=user.organisation_id)
-
-
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
+class UserManager(BaseUserManager.from_queryset(OrgScopedQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
     def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
@@ -139,6 +126,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 
+    view_permission = Perm.STAFF_VIEW
     objects = UserManager()
 
     USERNAME_FIELD = "email"
@@ -164,12 +152,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class InvitationQuerySet(models.QuerySet["Invitation"]):
-    def visible_to(self, user: Any) -> InvitationQuerySet:
-        if not can(user, Perm.STAFF_MANAGE):
-            return self.none()
-        return self.filter(organisation_id=user.organisation_id)
-
+class InvitationQuerySet(OrgScopedQuerySet["Invitation"]):
     def pending(self) -> InvitationQuerySet:
         return self.filter(accepted_at__isnull=True, revoked=False, expires_at__gt=timezone.now())
 
@@ -190,6 +173,7 @@ class Invitation(models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked = models.BooleanField(default=False)
 
+    view_permission = Perm.STAFF_MANAGE
     objects = InvitationQuerySet.as_manager()
 
     class Meta:

@@ -18,18 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from amparo.core import vault
 from amparo.core.permissions import Perm
+from amparo.core.scoping import OrgScopedQuerySet
 
 GENESIS = "0" * 64
-
-
-class AuditQuerySet(models.QuerySet["AuditEntry"]):
-    def visible_to(self, user: Any) -> AuditQuerySet:
-        """Entries about the user's organisation, for those who may read the audit log."""
-        from amparo.core.permissions import can
-
-        if not can(user, Perm.AUDIT_VIEW):
-            return self.none()
-        return self.filter(organisation_id=user.organisation_id)
 
 
 class AuditEntry(models.Model):
@@ -54,7 +45,8 @@ class AuditEntry(models.Model):
     prev_mac = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
 
-    objects = AuditQuerySet.as_manager()
+    view_permission = Perm.AUDIT_VIEW
+    objects = OrgScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-seq"]

@@ -20,6 +20,13 @@ M = TypeVar("M", bound=models.Model)
 
 
 class OrgScopedQuerySet(models.QuerySet[M]):
+    """The queryset of every organisation-owned model.
+
+    The model names the permission needed to read it (`view_permission`) and, when its
+    organisation is not the `organisation_id` column, the column that holds it
+    (`scope_field`, e.g. "pk" for Organisation itself).
+    """
+
     def visible_to(self, user: Any) -> OrgScopedQuerySet[M]:
         """Rows of the user's own organisation, if their role may read this model.
 
@@ -29,7 +36,8 @@ class OrgScopedQuerySet(models.QuerySet[M]):
         perm = getattr(self.model, "view_permission", None)
         if not perm or not can(user, perm):
             return self.none()
-        return self.filter(organisation_id=user.organisation_id)
+        field = getattr(self.model, "scope_field", "organisation_id")
+        return self.filter(**{field: user.organisation_id})
 
 
 class OrgScoped(models.Model):
