@@ -61,9 +61,11 @@ INSTALLED_APPS = [
     "amparo.core",
     "amparo.accounts",
     "amparo.cases",
+    "amparo.reports",
 ]
 
 MIDDLEWARE = [
+    "amparo.reports.middleware.AnonymousReportingMiddleware",  # first: reporters stay unidentified
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -286,3 +288,22 @@ AMPARO_DEMO_PASSWORD = "amparo-demo-2026"  # noqa: S105 (demo accounts sign in o
 # lock-out would block a whole shelter or training room behind one NAT, and the account
 # lock-out already stops guessing against any one account. Decision 0003 records this.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Reporting (amparo.reports). Reports expire unless linked to a case; the purge runs nightly.
+AMPARO_REPORT_RETENTION_DAYS = int(os.environ.get("AMPARO_REPORT_RETENTION_DAYS", "365"))
+AMPARO_REPORT_DEFAULT_ORGANISATION = int(os.environ.get("AMPARO_REPORT_DEFAULT_ORGANISATION", "0")) or None
+#: Paths on which the address, user agent, referer and cookies are removed before anything runs.
+AMPARO_ANONYMOUS_PATHS = ("/report/", "/api/v1/report/")
+#: Networks (CIDR) exempt from submission caps, e.g. a training room behind one address.
+AMPARO_REPORT_TRUSTED_NETWORKS = env_list("AMPARO_REPORT_TRUSTED_NETWORKS")
+AMPARO_POW_BITS = int(os.environ.get("AMPARO_POW_BITS", "16"))
+AMPARO_POW_MAX_BITS = int(os.environ.get("AMPARO_POW_MAX_BITS", "22"))
+AMPARO_REPORT_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_CAP_PER_HOUR", "2000"))
+AMPARO_REPORT_HELD_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_HELD_CAP_PER_HOUR", "60"))
+AMPARO_REPORT_ORG_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_ORG_CAP_PER_HOUR", "500"))
+AMPARO_RECEIPT_ATTEMPTS_PER_HOUR = int(os.environ.get("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", "10"))
+AMPARO_IDEMPOTENCY_DAYS = 2
+CELERY_BEAT_SCHEDULE["purge-expired-reports-nightly"] = {
+    "task": "amparo.reports.purge_expired",
+    "schedule": 24 * 60 * 60,
+}

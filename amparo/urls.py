@@ -3,6 +3,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from amparo.cases.urls import api_urlpatterns as case_api
 from amparo.core import views as core_views
+from amparo.reports.urls import api_urlpatterns as report_api
+from amparo.reports.urls import public_urlpatterns as report_public
 
 core_patterns = (
     [
@@ -17,6 +19,7 @@ api_patterns = (
     [
         path("schema/", SpectacularAPIView.as_view(), name="schema"),
         *case_api,
+        *report_api,
     ],
     "api",
 )
@@ -26,6 +29,8 @@ urlpatterns = [
     path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("accounts/", include("amparo.accounts.urls")),
     path("cases/", include("amparo.cases.urls")),
+    path("report/", include(report_public)),  # anonymous: amparo/reports/public_views.py
+    path("reports/", include("amparo.reports.urls")),
     path("api/v1/", include(api_patterns)),
 ]
 

@@ -7,18 +7,56 @@ organisation A (the matrix checks that organisation B's staff are denied them).
 
 from __future__ import annotations
 
-from amparo.cases.models import Case
+from amparo.cases.models import Case, CaseClosure, Consent, SupportService
+from amparo.cases.vocabularies import ClosureReason, ConsentGivenBy
 from amparo.core.permissions import Perm, Role
 
 EXPECTATIONS = {
     "cases:case_list": ("GET", Perm.CASE_VIEW, None),
     "cases:case_create": ("GET", Perm.CASE_EDIT, None),
+    "cases:case_register": ("GET", Perm.CASE_EDIT, "registration"),
     "cases:case_detail": ("GET", Perm.CASE_VIEW, "case"),
+    "cases:case_person_edit": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:case_context_edit": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:decision_create": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:event_create": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:screening_create": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:consent_withdraw": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:consent_override": ("GET", Perm.CASE_CONSENT_OVERRIDE, "case"),
+    "cases:note_create": ("GET", Perm.CASE_NOTE, "case"),
+    "cases:case_assign": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:closure_request_create": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:case_reopen": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:service_create": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:service_update": ("GET", Perm.CASE_EDIT, "service"),
+    "cases:closure_list": ("GET", Perm.CASE_CLOSE_APPROVE, None),
+    "cases:closure_decide": ("GET", Perm.CASE_CLOSE_APPROVE, "closure"),
+    "cases:case_break_glass": ("GET", Perm.CASE_BREAK_GLASS, None),
     "api:case_list": ("GET", Perm.CASE_VIEW, None),
     "api:case_detail": ("GET", Perm.CASE_VIEW, "case"),
 }
 
 
 def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
-    case = Case.objects.create(organisation=org_a, person_name="Matrix Person", created_by=staff_a[Role.CASE_WORKER])
-    return {"case": {"reference": case.reference}}
+    worker = staff_a[Role.CASE_WORKER]
+    case = Case.objects.create(organisation=org_a, person_name="Matrix Person", created_by=worker)
+    closing = Case.objects.create(organisation=org_a, person_name="Matrix Person Closing", created_by=worker)
+    closure = CaseClosure.objects.create(
+        organisation=org_a, case=closing, reason=ClosureReason.SERVICES_COMPLETED, requested_by=worker
+    )
+    consent = Consent.objects.create(
+        organisation=org_a,
+        given_by=ConsentGivenBy.PERSON,
+        text_version="2026.1",
+        text_language="en",
+        recorded_by=worker,
+    )
+    service = SupportService.objects.create(
+        case=case, plan_type="health", service_type="medical", due_on="2026-01-01", created_by=worker
+    )
+    return {
+        "case": {"reference": case.reference},
+        "service": {"reference": case.reference, "pk": service.pk},
+        "closure": {"pk": closure.pk},
+        "registration": {"registration": consent.registration},
+    }

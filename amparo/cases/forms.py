@@ -1,10 +1,78 @@
+"""Forms of the case pages. They parse and check input; the rules that span rows live in
+services.py, the rules of one row in the models."""
+
 from __future__ import annotations
 
+import datetime
+from decimal import Decimal
+from typing import Any
+
+import pycountry
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from amparo.cases import texts
+from amparo.cases.models import EmergencyReason
+from amparo.cases.vocabularies import (
+    ClosureReason,
+    ConsentGivenBy,
+    ConsentPurpose,
+    DecidingOrganisationType,
+    DocumentType,
+    EventType,
+    ExploitationType,
+    Gender,
+    IsicSection,
+    LawfulBasis,
+    MaritalStatus,
+    MeansOfControl,
+    PerpetratorRole,
+    RecruitmentMethod,
+    RelationshipToTrafficker,
+    ServiceStatus,
+    ServiceType,
+    SexualExploitationType,
+    SupportPlanType,
+    TraffickingStatus,
+    language_choices,
+    language_name,
+)
+from amparo.core.countries import country_choices
+
+MAX_AGE = 110
+PHONE_CHARS = set("0123456789+-() .")
+BLANK: list[tuple[str, Any]] = [("", "—")]
+
+
+def clean_phone_value(phone: str) -> str:
+    phone = phone.strip()
+    digits = [ch for ch in phone if ch.isdigit()]
+    if phone and (len(digits) < 5 or any(ch not in PHONE_CHARS for ch in phone)):
+        raise forms.ValidationError(_("Enter a phone number with digits, spaces and + - ( ) only."))
+    return phone
+
+
+def past_date(value: datetime.date | None) -> datetime.date | None:
+    if value and value > timezone.localdate():
+        raise forms.ValidationError(_("The date cannot be in the future."), code="future")
+    return value
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m-%d")
+
+
+def multi(choices: Any, label: Any) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple)
 
 
 class CaseCreateForm(forms.Form):
+    """The legacy one-step form, kept for the API's shape; the pages use the two steps below."""
+
     person_name = forms.CharField(label=_("Name of the person"), max_length=200)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     summary = forms.CharField(
@@ -12,12 +80,308 @@ class CaseCreateForm(forms.Form):
     )
 
     def clean_phone(self) -> str:
-        phone = self.cleaned_data["phone"].strip()
-        digits = [ch for ch in phone if ch.isdigit()]
-        if phone and (len(digits) < 5 or any(ch not in "0123456789+-() ." for ch in phone)):
-            raise forms.ValidationError(_("Enter a phone number with digits, spaces and + - ( ) only."))
-        return phone
+        return clean_phone_value(self.cleaned_data["phone"])
 
 
 class CaseSearchForm(forms.Form):
-    q = forms.CharField(label=_("Reference or phone number"), max_length=60, required=False)
+    q = forms.CharField(label=_("Reference, phone or document number"), max_length=60, required=False)
+    name = forms.CharField(label=_("Name (sounds like)"), max_length=120, required=False)
+    birth_date = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
+
+    def clean_birth_date(self) -> datetime.date | None:
+        return past_date(self.cleaned_data["birth_date"])
+
+
+# --- Registration, step 1: consent ------------------------------------------------------------
+
+
+class ConsentForm(forms.Form):
+    """Per purpose: the lawful basis, and whether the person agreed."""
+
+    explained = forms.BooleanField(
+        label=_("I explained the text above to the person, in a language they understand."), required=True
+    )
+    given_by = forms.ChoiceField(label=_("Who gives consent"), choices=ConsentGivenBy.choices, widget=forms.RadioSelect)
+    child_assent = forms.BooleanField(label=_("The child was told and agrees"), required=False)
+    text_language = forms.ChoiceField(label=_("Language of the text shown"), choices=())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        languages = texts.consent_text()["languages"]
+        self.fields["text_language"].choices = [  # type: ignore[attr-defined]
+            (code, language_name(pycountry.languages.get(alpha_2=code).alpha_3)) for code in languages
+        ]
+        for purpose, label in ConsentPurpose.choices:
+            self.fields[f"agreed_{purpose}"] = forms.BooleanField(label=label, required=False)
+            self.fields[f"basis_{purpose}"] = forms.ChoiceField(
+                label=_("Lawful basis: %(purpose)s") % {"purpose": label},
+                choices=LawfulBasis.choices,
+                initial=LawfulBasis.CONSENT,
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("given_by") == ConsentGivenBy.GUARDIAN and not data.get("child_assent"):
+            self.add_error("child_assent", _("A guardian's consent needs the child's assent too."))
+        if data.get("given_by") == ConsentGivenBy.PERSON and data.get("child_assent"):
+            self.add_error("child_assent", _("Tick this only when a guardian gives consent."))
+        return data
+
+    def purposes(self) -> dict[str, tuple[str, bool]]:
+        return {
+            purpose: (self.cleaned_data[f"basis_{purpose}"], self.cleaned_data[f"agreed_{purpose}"])
+            for purpose in ConsentPurpose.values
+        }
+
+
+# --- Registration, step 2, and editing: the person ------------------------------------------
+
+
+class PersonForm(forms.Form):
+    given_name = forms.CharField(label=_("Given name"), max_length=120)
+    family_name = forms.CharField(label=_("Family name"), max_length=120, required=False)
+    other_names = forms.CharField(
+        label=_("Other names"), max_length=300, required=False, help_text=_("Nicknames and names used before.")
+    )
+    birth_date = forms.DateField(label=_("Date of birth"), required=False, widget=DateInput())
+    estimated_age = forms.IntegerField(
+        label=_("Age, if the date of birth is not known"), required=False, min_value=0, max_value=MAX_AGE
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=BLANK + Gender.choices, required=False)
+    citizenship = forms.MultipleChoiceField(
+        label=_("Citizenship"), choices=(), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    primary_language = forms.ChoiceField(label=_("Primary language"), choices=(), required=False)
+    marital_status = forms.ChoiceField(label=_("Marital status"), choices=BLANK + MaritalStatus.choices, required=False)
+    number_of_children = forms.IntegerField(label=_("Number of children"), required=False, min_value=0, max_value=30)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    other_phone = forms.CharField(label=_("Other phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    address = forms.CharField(
+        label=_("Address"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    document_type = forms.ChoiceField(
+        label=_("Identity document"), choices=BLANK + DocumentType.choices, required=False
+    )
+    document_number = forms.CharField(label=_("Document number"), max_length=60, required=False)
+    summary = forms.CharField(
+        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["citizenship"].choices = country_choices()  # type: ignore[attr-defined]
+        self.fields["primary_language"].choices = BLANK + language_choices()  # type: ignore[attr-defined]
+
+    def clean_phone(self) -> str:
+        return clean_phone_value(self.cleaned_data["phone"])
+
+    def clean_other_phone(self) -> str:
+        return clean_phone_value(self.cleaned_data["other_phone"])
+
+    def clean_birth_date(self) -> datetime.date | None:
+        value = past_date(self.cleaned_data["birth_date"])
+        if value and (timezone.localdate() - value).days > MAX_AGE * 366:
+            raise forms.ValidationError(_("This date of birth gives an impossible age."), code="impossible_age")
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("document_number") and not data.get("document_type"):
+            self.add_error("document_type", _("Say which document the number belongs to."))
+        birth, age = data.get("birth_date"), data.get("estimated_age")
+        if birth and age is not None:
+            actual = (timezone.localdate() - birth).days // 365
+            if abs(actual - age) > 2:
+                self.add_error("estimated_age", _("This age does not match the date of birth."))
+        return data
+
+
+class ContextForm(forms.Form):
+    """The victim context (HTCDS), apart from the trafficking status (a decision)."""
+
+    relationship_to_trafficker = forms.ChoiceField(
+        label=_("Relationship to the trafficker"), choices=BLANK + RelationshipToTrafficker.choices, required=False
+    )
+    age_when_trafficked = forms.IntegerField(
+        label=_("Age when trafficked"), required=False, min_value=0, max_value=MAX_AGE
+    )
+    recruitment_method = forms.ChoiceField(
+        label=_("Method of recruitment"), choices=BLANK + RecruitmentMethod.choices, required=False
+    )
+    means_of_control = multi(MeansOfControl.choices, _("Means of control"))
+    exploitation_types = multi(ExploitationType.choices, _("Types of exploitation"))
+    forced_labour_industries = multi(IsicSection.choices, _("Forced-labour industries (ISIC sections)"))
+    sexual_exploitation_types = multi(SexualExploitationType.choices, _("Types of sexual exploitation"))
+    perpetrator_roles = multi(PerpetratorRole.choices, _("Perpetrators' roles"))
+
+    def __init__(self, *args: Any, current_age: int | None = None, **kwargs: Any) -> None:
+        self.current_age = current_age
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        types = set(data.get("exploitation_types") or [])
+        if data.get("forced_labour_industries") and not types & {"forced_labour", "child_labour"}:
+            self.add_error(
+                "forced_labour_industries", _("Industries apply to forced labour or child labour: choose one of those.")
+            )
+        if data.get("sexual_exploitation_types") and "sexual_exploitation" not in types:
+            self.add_error("sexual_exploitation_types", _("Choose sexual exploitation among the types first."))
+        age = data.get("age_when_trafficked")
+        if age is not None and self.current_age is not None and age > self.current_age:
+            self.add_error("age_when_trafficked", _("The person cannot have been older than they are now."))
+        return data
+
+
+class DecisionForm(forms.Form):
+    status = forms.ChoiceField(label=_("Trafficking status"), choices=TraffickingStatus.choices)
+    deciding_organisation_type = forms.ChoiceField(
+        label=_("Decided by (type of organisation)"), choices=DecidingOrganisationType.choices
+    )
+    decided_on = forms.DateField(label=_("Date of the decision"), widget=DateInput())
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_decided_on(self) -> datetime.date | None:
+        return past_date(self.cleaned_data["decided_on"])
+
+
+class MonthField(forms.DateField):
+    """A month, entered as YYYY-MM, kept as the first day of that month."""
+
+    input_formats = ["%Y-%m"]  # noqa: RUF012
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"), **kwargs)
+
+
+class EventForm(forms.Form):
+    event_type = forms.ChoiceField(label=_("Type"), choices=EventType.choices)
+    month = MonthField(label=_("Month (YYYY-MM)"), required=False)
+    country = forms.ChoiceField(label=_("Country"), choices=())
+    region = forms.CharField(label=_("State or region"), max_length=120, required=False)
+    city = forms.CharField(label=_("City"), max_length=120, required=False)
+    latitude = forms.DecimalField(
+        label=_("Latitude"), required=False, min_value=Decimal(-90), max_value=Decimal(90), decimal_places=6
+    )
+    longitude = forms.DecimalField(
+        label=_("Longitude"), required=False, min_value=Decimal(-180), max_value=Decimal(180), decimal_places=6
+    )
+    description = forms.CharField(
+        label=_("What happened"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = BLANK + country_choices()  # type: ignore[attr-defined]
+
+    def clean_month(self) -> datetime.date | None:
+        return past_date(self.cleaned_data["month"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("latitude") is None) != (data.get("longitude") is None) and not self.has_error("latitude"):
+            if not self.has_error("longitude"):
+                self.add_error("longitude", _("Give both latitude and longitude, or neither."))
+        return data
+
+
+class ScreeningForm(forms.Form):
+    present = forms.MultipleChoiceField(
+        label=_("Indicators present"), choices=(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data = texts.indicator_list()
+        self.indicator_version = data["version"]
+        self.fields["present"].choices = [(i["id"], texts.in_language(i)) for i in data["indicators"]]  # type: ignore[attr-defined]
+
+
+class WithdrawConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+
+class ConsentOverrideForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=ConsentPurpose.choices)
+    lawful_basis = forms.ChoiceField(
+        label=_("Lawful basis"), choices=[c for c in LawfulBasis.choices if c[0] != LawfulBasis.CONSENT]
+    )
+    reason = forms.CharField(
+        label=_("Reason"), min_length=10, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label=_("Note"), max_length=10000, widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class AssignForm(forms.Form):
+    assignee: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Case worker"), queryset=None)  # type: ignore[arg-type]
+
+    def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+
+
+class ClosureRequestForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason for closure"), choices=ClosureReason.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ClosureDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("approve", _("Approve the closure")), ("reject", _("Do not close"))],
+        widget=forms.RadioSelect,
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(label=_("Why reopen"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class BreakGlassForm(forms.Form):
+    reference = forms.CharField(label=_("Case reference"), max_length=16)
+    reason = forms.ChoiceField(label=_("Reason"), choices=EmergencyReason.choices)
+    explanation = forms.CharField(
+        label=_("Explain the emergency"), min_length=20, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ServicePlanForm(forms.Form):
+    plan_type = forms.ChoiceField(label=_("Support plan"), choices=SupportPlanType.choices)
+    service_type = forms.ChoiceField(label=_("Service"), choices=ServiceType.choices)
+    provider = forms.CharField(label=_("Provider"), max_length=200, required=False)
+    objective = forms.CharField(
+        label=_("Objective"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    due_on = forms.DateField(label=_("Due"), widget=DateInput())
+
+    def clean_due_on(self) -> datetime.date:
+        value = self.cleaned_data["due_on"]
+        if value.year > timezone.localdate().year + 10 or value.year < 2000:
+            raise forms.ValidationError(_("Enter a due date within the next ten years."), code="implausible")
+        return value
+
+
+class ServiceUpdateForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=ServiceStatus.choices)
+    completed_on = forms.DateField(label=_("Done on"), required=False, widget=DateInput())
+
+    def clean_completed_on(self) -> datetime.date | None:
+        return past_date(self.cleaned_data["completed_on"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("status") == ServiceStatus.DONE
+            and not data.get("completed_on")
+            and not self.has_error("completed_on")
+        ):
+            self.add_error("completed_on", _("Give the date the service was done."))
+        if data.get("status") != ServiceStatus.DONE:
+            data["completed_on"] = None
+        return data

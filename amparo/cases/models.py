@@ -1,28 +1,71 @@
-"""Case files: the first model holding people's data, and the template for the rest.
+"""Case files with the HTCDS 2.0 person and victim context.
 
-Identifying fields are vault-encrypted; the phone number is also kept as a blind index
-for exact-match search. Rows are read only through `Case.objects.visible_to(user)`.
-The full HTCDS case model (consent, screening, support plans, events) grows from here.
+Identifying fields (names, contacts, address, document number, date of birth, narratives,
+notes) are vault-encrypted; phones, the document number and the date of birth also keep a
+blind index for exact-match search, and each word of the name keeps the blind index of its
+phonetic key (`NameKey`). Categorical HTCDS fields stay in clear so exports are queries.
+
+Rows are read through `Case.objects.visible_to(user)`; child rows (decisions, events,
+notes, screenings) through their visible case.
 """
 
 from __future__ import annotations
 
+import datetime
 import secrets
+import uuid
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Exists, OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from amparo.accounts.models import validate_country
+from amparo.cases.vocabularies import (
+    AgeBand,
+    ClosureReason,
+    ConsentGivenBy,
+    ConsentPurpose,
+    DecidingOrganisationType,
+    DocumentType,
+    EventType,
+    ExploitationType,
+    Gender,
+    IsicSection,
+    LawfulBasis,
+    MaritalStatus,
+    MeansOfControl,
+    PerpetratorRole,
+    RecruitmentMethod,
+    RelationshipToTrafficker,
+    ServiceStatus,
+    ServiceType,
+    SexualExploitationType,
+    SupportPlanType,
+    TraffickingStatus,
+    validate_codes,
+    validate_country_codes,
+    validate_language,
+)
 from amparo.core.fields import EncryptedTextField, index_for
-from amparo.core.permissions import Perm
-from amparo.core.scoping import OrgScoped
+from amparo.core.permissions import Perm, can
+from amparo.core.scoping import OrgScoped, OrgScopedQuerySet
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+USER = settings.AUTH_USER_MODEL
 
 
 def new_reference() -> str:
     return "C-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def not_in_future(value: datetime.date) -> None:
+    if value > timezone.localdate():
+        raise ValidationError(_("The date cannot be in the future."), code="future")
 
 
 class CaseStatus(models.TextChoices):
@@ -32,27 +75,400 @@ class CaseStatus(models.TextChoices):
     CLOSED_REFERRED = "closed_referred", _("Closed and referred")
 
 
+OPEN_STATUSES = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
+
+
+class CaseQuerySet(OrgScopedQuerySet["Case"]):
+    def visible_to(self, user: Any) -> CaseQuerySet:
+        """The organisation's cases for those with case.view; otherwise only the cases the
+        user opened with an unexpired emergency access (break the glass); otherwise none."""
+        if can(user, Perm.CASE_VIEW):
+            return super().visible_to(user)  # type: ignore[return-value]
+        if can(user, Perm.CASE_BREAK_GLASS):
+            granted = BreakGlassAccess.objects.filter(
+                case=OuterRef("pk"), user_id=user.pk, expires_at__gt=timezone.now()
+            )
+            return self.filter(Exists(granted), organisation_id=user.organisation_id)
+        return self.none()
+
+    def open(self) -> CaseQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def consenting_to(self, purpose: str) -> CaseQuerySet:
+        """Cases whose data may be used for `purpose`: the same rule as services.consent_allows."""
+        latest = ConsentGrant.objects.filter(consent__case=OuterRef("pk"), purpose=purpose).order_by(
+            "-consent__recorded_at", "-consent_id"
+        )
+        override = ConsentOverride.objects.filter(case=OuterRef("pk"), purpose=purpose, expires_at__gt=timezone.now())
+        return self.annotate(
+            _consent_ok=Subquery(latest.values("effective")[:1]),
+            _consent_withdrawn=Subquery(latest.values("withdrawn_at")[:1]),
+        ).filter(Q(_consent_ok=True, _consent_withdrawn__isnull=True) | Q(Exists(override)))
+
+
 class Case(OrgScoped):
     view_permission = Perm.CASE_VIEW
 
     reference = models.CharField(_("reference"), max_length=16, unique=True, default=new_reference, editable=False)
     status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.ACTIVE)
+    # Person (HTCDS): identifying fields encrypted.
     person_name = EncryptedTextField(_("name of the person"))
+    given_name = EncryptedTextField(_("given name"), blank=True)
+    family_name = EncryptedTextField(_("family name"), blank=True)
+    other_names = EncryptedTextField(_("other names"), blank=True, help_text=_("Nicknames and names used before."))
     phone = EncryptedTextField(_("phone"), blank=True)
     phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    other_phone = EncryptedTextField(_("other phone"), blank=True)
+    other_phone_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    email = EncryptedTextField(_("e-mail"), blank=True)
+    address = EncryptedTextField(_("address"), blank=True)
+    document_type = models.CharField(_("identity document"), max_length=20, choices=DocumentType.choices, blank=True)
+    document_number = EncryptedTextField(_("document number"), blank=True)
+    document_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    birth_date = EncryptedTextField(_("date of birth"), blank=True, help_text=_("Stored as YYYY-MM-DD."))
+    birth_date_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    age_band = models.CharField(_("age group at registration"), max_length=8, choices=AgeBand.choices, blank=True)
+    gender = models.CharField(_("gender"), max_length=24, choices=Gender.choices, blank=True)
+    citizenship = models.JSONField(_("citizenship"), default=list, blank=True, validators=[validate_country_codes])
+    primary_language = models.CharField(_("primary language"), max_length=3, blank=True, validators=[validate_language])
+    marital_status = models.CharField(_("marital status"), max_length=16, choices=MaritalStatus.choices, blank=True)
+    number_of_children = models.PositiveSmallIntegerField(
+        _("number of children"), null=True, blank=True, validators=[MaxValueValidator(30)]
+    )
     summary = EncryptedTextField(_("summary"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    # Victim context (HTCDS). The status is the latest human decision (TraffickingStatusDecision).
+    trafficking_status = models.CharField(
+        _("trafficking status"), max_length=16, choices=TraffickingStatus.choices, blank=True, editable=False
+    )
+    relationship_to_trafficker = models.CharField(
+        _("relationship to the trafficker"), max_length=16, choices=RelationshipToTrafficker.choices, blank=True
+    )
+    age_when_trafficked = models.PositiveSmallIntegerField(
+        _("age when trafficked"), null=True, blank=True, validators=[MaxValueValidator(110)]
+    )
+    recruitment_method = models.CharField(
+        _("method of recruitment"), max_length=32, choices=RecruitmentMethod.choices, blank=True
+    )
+    means_of_control = models.JSONField(
+        _("means of control"), default=list, blank=True, validators=[validate_codes(MeansOfControl)]
+    )
+    exploitation_types = models.JSONField(
+        _("types of exploitation"), default=list, blank=True, validators=[validate_codes(ExploitationType)]
+    )
+    forced_labour_industries = models.JSONField(
+        _("forced-labour industries"), default=list, blank=True, validators=[validate_codes(IsicSection)]
+    )
+    sexual_exploitation_types = models.JSONField(
+        _("types of sexual exploitation"), default=list, blank=True, validators=[validate_codes(SexualExploitationType)]
+    )
+    perpetrator_roles = models.JSONField(
+        _("perpetrators' roles"), default=list, blank=True, validators=[validate_codes(PerpetratorRole)]
+    )
+    # Team work.
+    assigned_to = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("case worker")
+    )
+    closure_reason = models.CharField(_("reason for closure"), max_length=24, choices=ClosureReason.choices, blank=True)
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CaseQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(number_of_children__isnull=True) | Q(number_of_children__lte=30),
+                name="case_children_plausible",
+            ),
+            models.CheckConstraint(
+                condition=Q(age_when_trafficked__isnull=True) | Q(age_when_trafficked__lte=110),
+                name="case_age_trafficked_plausible",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.phone_index = index_for(Case, "phone", self.phone) if self.phone else ""
+        self.other_phone_index = index_for(Case, "phone", self.other_phone) if self.other_phone else ""
+        self.document_index = index_for(Case, "document_number", self.document_number) if self.document_number else ""
+        self.birth_date_index = index_for(Case, "birth_date", self.birth_date) if self.birth_date else ""
         super().save(*args, **kwargs)
+
+    @property
+    def birth_date_value(self) -> datetime.date | None:
+        return datetime.date.fromisoformat(self.birth_date) if self.birth_date else None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class NameKey(models.Model):
+    """The blind index of the phonetic key of one word of a case's names (never the key)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="name_keys")
+    key_index = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "key_index"], name="namekey_once_per_case")]
+
+
+class TraffickingStatusDecision(models.Model):
+    """A human decision on the person's trafficking status; the latest one is the case's status."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions")
+    status = models.CharField(_("trafficking status"), max_length=16, choices=TraffickingStatus.choices)
+    deciding_organisation_type = models.CharField(
+        _("decided by (type of organisation)"), max_length=16, choices=DecidingOrganisationType.choices
+    )
+    decided_on = models.DateField(_("date of the decision"), validators=[not_in_future])
+    decided_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    note = EncryptedTextField(_("note"), blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_on", "-recorded_at", "-id"]
+
+
+class TraffickingEvent(models.Model):
+    """One step of the route: recruitment, transit or exploitation, with month and place."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    event_type = models.CharField(_("type"), max_length=16, choices=EventType.choices)
+    month = models.DateField(_("month"), null=True, blank=True, help_text=_("Stored as the first day of the month."))
+    country = models.CharField(_("country"), max_length=3, validators=[validate_country])
+    region = models.CharField(_("state or region"), max_length=120, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    description = EncryptedTextField(_("description"), blank=True)
+    recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["month", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__gte=-90, latitude__lte=90, longitude__gte=-180, longitude__lte=180),
+                name="event_coordinates_valid",
+            )
+        ]
+
+    def clean(self) -> None:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError(_("Give both latitude and longitude, or neither."), code="coordinates")
+        if self.month and self.month > timezone.localdate():
+            raise ValidationError({"month": _("The date cannot be in the future.")}, code="future")
+
+
+class Consent(OrgScoped):
+    """The consent conversation, recorded before the case exists and attached to it after.
+
+    One row per conversation (who agreed, which text in which language); one
+    ConsentGrant row per purpose with its lawful basis.
+    """
+
+    view_permission = Perm.CASE_VIEW
+
+    registration = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="consents")
+    given_by = models.CharField(_("who gave consent"), max_length=16, choices=ConsentGivenBy.choices)
+    child_assent = models.BooleanField(_("the child assented"), default=False)
+    text_version = models.CharField(_("version of the consent text"), max_length=20)
+    text_language = models.CharField(_("language of the consent text"), max_length=3)
+    recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(given_by=ConsentGivenBy.GUARDIAN) | Q(child_assent=True), name="guardian_needs_assent"
+            )
+        ]
+
+
+class ConsentGrant(models.Model):
+    """The lawful basis for one purpose; `effective` is true when the purpose may be served."""
+
+    consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="purposes")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
+    lawful_basis = models.CharField(_("lawful basis"), max_length=24, choices=LawfulBasis.choices)
+    agreed = models.BooleanField(_("agreed"), default=False)
+    effective = models.BooleanField(default=False, editable=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    withdrawal_note = EncryptedTextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["consent", "purpose"], name="consent_purpose_once")]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.effective = self.agreed or self.lawful_basis != LawfulBasis.CONSENT
+        super().save(*args, **kwargs)
+
+
+class ConsentOverride(models.Model):
+    """An authorised use of a purpose without consent (a court order, a danger to life)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consent_overrides")
+    purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
+    lawful_basis = models.CharField(_("lawful basis"), max_length=24, choices=LawfulBasis.choices)
+    reason = EncryptedTextField(_("reason"))
+    authorised_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    authorised_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-authorised_at"]
+
+
+class Screening(models.Model):
+    """A run of a versioned indicator list; a suggestion for the human decision, never one."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="screenings")
+    tool = models.CharField(max_length=40)
+    version = models.CharField(max_length=20)
+    answers = models.JSONField(default=dict)
+    present = models.PositiveSmallIntegerField()
+    total = models.PositiveSmallIntegerField()
+    screened_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    screened_at = models.DateTimeField(auto_now_add=True)
+    note = EncryptedTextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["-screened_at", "-id"]
+
+
+class Note(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    body = EncryptedTextField(_("note"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class ClosureDecision(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Not approved")
+
+
+class CaseClosure(OrgScoped):
+    """A request to close a case; an organisation administrator approves or rejects it."""
+
+    view_permission = Perm.CASE_CLOSE_APPROVE
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="closures")
+    reason = models.CharField(_("reason for closure"), max_length=24, choices=ClosureReason.choices)
+    note = EncryptedTextField(_("note"), blank=True)
+    requested_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=10, choices=ClosureDecision.choices, default=ClosureDecision.PENDING)
+    decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(decision="pending"), name="one_pending_closure_per_case"
+            )
+        ]
+
+
+class CaseReopening(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reopenings")
+    reason = EncryptedTextField(_("reason"))
+    reopened_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    reopened_at = models.DateTimeField(auto_now_add=True)
+
+
+class EmergencyReason(models.TextChoices):
+    SAFETY = "safety", _("The person's safety is at risk now")
+    OUT_OF_HOURS = "out_of_hours", _("The person asks for help and their case worker is unavailable")
+    CONTINUITY = "continuity", _("Urgent service that cannot wait for the case worker")
+    OTHER = "other", _("Other urgent reason")
+
+
+BREAK_GLASS_HOURS = 4
+
+
+class BreakGlassAccess(OrgScoped):
+    """An emergency opening of one case by staff whose role cannot read cases. Expires."""
+
+    view_permission = Perm.CASE_VIEW
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="emergency_accesses")
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=16, choices=EmergencyReason.choices)
+    explanation = EncryptedTextField(_("explanation"))
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at > timezone.now()
+
+
+OPEN_SERVICE_STATUSES = (ServiceStatus.PLANNED, ServiceStatus.IN_PROGRESS)
+
+
+class SupportService(models.Model):
+    """One action of the support plan: a service with a provider and a due date.
+
+    An open service past its due date is an overdue task for the case's worker.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="services")
+    plan_type = models.CharField(_("support plan"), max_length=24, choices=SupportPlanType.choices)
+    service_type = models.CharField(_("service"), max_length=24, choices=ServiceType.choices)
+    provider = models.CharField(_("provider"), max_length=200, blank=True)
+    objective = EncryptedTextField(_("objective"), blank=True)
+    due_on = models.DateField(_("due"))
+    status = models.CharField(_("status"), max_length=12, choices=ServiceStatus.choices, default=ServiceStatus.PLANNED)
+    completed_on = models.DateField(_("done on"), null=True, blank=True, validators=[not_in_future])
+    created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="done") | Q(completed_on__isnull=False), name="done_service_has_a_date"
+            )
+        ]
+
+    def clean(self) -> None:
+        if self.status == ServiceStatus.DONE and not self.completed_on:
+            raise ValidationError({"completed_on": _("Give the date the service was done.")})
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status in OPEN_SERVICE_STATUSES and self.due_on < timezone.localdate()

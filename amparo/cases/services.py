@@ -1,45 +1,575 @@
-"""Use cases for case files. Each checks permission first and writes the audit entry."""
+"""Use cases for case files. Each checks permission first and writes the audit entry inside
+its transaction. Audit reasons carry codes only, never what identifies a person."""
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+import datetime
+from collections.abc import Iterable
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from amparo.accounts.models import User
-from amparo.cases.models import Case
+from amparo.cases import texts
+from amparo.cases.models import (
+    BREAK_GLASS_HOURS,
+    OPEN_SERVICE_STATUSES,
+    BreakGlassAccess,
+    Case,
+    CaseClosure,
+    CaseReopening,
+    CaseStatus,
+    ClosureDecision,
+    Consent,
+    ConsentGrant,
+    ConsentOverride,
+    NameKey,
+    Note,
+    Screening,
+    SupportService,
+    TraffickingEvent,
+    TraffickingStatusDecision,
+)
+from amparo.cases.phonetic import name_keys
+from amparo.cases.vocabularies import ClosureReason, LawfulBasis, age_band
 from amparo.core import audit
 from amparo.core.fields import index_for
-from amparo.core.permissions import Perm, can
+from amparo.core.permissions import ROLE_PERMISSIONS, Perm, can
+
+PERSON_FIELDS = [
+    "given_name",
+    "family_name",
+    "other_names",
+    "phone",
+    "other_phone",
+    "email",
+    "address",
+    "document_type",
+    "document_number",
+    "gender",
+    "citizenship",
+    "primary_language",
+    "marital_status",
+    "number_of_children",
+    "summary",
+]
+CONTEXT_FIELDS = [
+    "relationship_to_trafficker",
+    "age_when_trafficked",
+    "recruitment_method",
+    "means_of_control",
+    "exploitation_types",
+    "forced_labour_industries",
+    "sexual_exploitation_types",
+    "perpetrator_roles",
+]
+CONSENT_OVERRIDE_HOURS = 24
 
 
-def case_create(*, actor: User, person_name: str, phone: str = "", summary: str = "") -> Case:
-    """Open a case in the actor's organisation. Refuses actors without case.edit."""
-    if not can(actor, Perm.CASE_EDIT):
+def _require(actor: User, perm: str, case: Case | None = None) -> int:
+    """Refuse unless the actor holds `perm` and, for a case, works in its organisation.
+    Returns the actor's organisation id."""
+    if not can(actor, perm) or actor.organisation_id is None:
         raise PermissionDenied
+    if case is not None and case.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+    return actor.organisation_id
+
+
+# --- Person ---------------------------------------------------------------------------------
+
+
+def _age_band_of(birth_date: datetime.date | None, estimated_age: int | None) -> str:
+    if birth_date:
+        today = timezone.localdate()
+        years = today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+        return age_band(years)
+    if estimated_age is not None:
+        return age_band(estimated_age)
+    return ""
+
+
+def _apply_person(case: Case, fields: dict[str, Any]) -> None:
+    for name in PERSON_FIELDS:
+        if name in fields:
+            setattr(case, name, fields[name] if fields[name] is not None or name == "number_of_children" else "")
+    if "birth_date" in fields or "estimated_age" in fields:
+        birth_date = fields.get("birth_date")
+        case.birth_date = birth_date.isoformat() if birth_date else ""
+        band = _age_band_of(birth_date, fields.get("estimated_age"))
+        if band or birth_date is not None:
+            case.age_band = band  # an edit that leaves both empty keeps the band recorded earlier
+    names = [fields.get("given_name") or "", fields.get("family_name") or ""]
+    if any(names):
+        case.person_name = " ".join(part for part in names if part)
+
+
+def _reindex_names(case: Case) -> None:
+    """Replace the case's phonetic name keys (blind-indexed) with those of its current names."""
+    keys: set[str] = set()
+    for name in (case.person_name, case.given_name, case.family_name, case.other_names):
+        keys.update(name_keys(name or ""))
+    case.name_keys.all().delete()
+    NameKey.objects.bulk_create([NameKey(case=case, key_index=index_for(NameKey, "key", key)) for key in sorted(keys)])
+
+
+def case_create(
+    *,
+    actor: User,
+    person_name: str = "",
+    phone: str = "",
+    summary: str = "",
+    consent: Consent | None = None,
+    **person: Any,
+) -> Case:
+    """Open a case in the actor's organisation, attaching the consent recorded before it.
+
+    Refuses actors without case.edit, and a consent that belongs to another organisation
+    or is already attached to a case. Without a consent, no purpose is allowed.
+    """
+    organisation_id = _require(actor, Perm.CASE_EDIT)
     with transaction.atomic():
-        case = Case.objects.create(
-            organisation_id=actor.organisation_id,
-            person_name=person_name,
-            phone=phone,
-            summary=summary,
-            created_by=actor,
-        )
+        if consent is not None:
+            consent = Consent.objects.select_for_update().get(pk=consent.pk)
+            if consent.organisation_id != organisation_id or consent.case_id is not None:
+                raise PermissionDenied
+        case = Case(organisation_id=organisation_id, person_name=person_name, phone=phone, summary=summary)
+        case.created_by = actor
+        _apply_person(case, person)
+        if not case.person_name:
+            raise ValidationError({"given_name": _("Enter the person's name.")})
+        case.full_clean()
+        case.save()
+        _reindex_names(case)
         audit.record(actor=actor, action="case.create", obj=case)
+        if consent is not None:
+            consent.case = case
+            consent.save(update_fields=["case"])
+            audit.record(actor=actor, action="case.consent_attach", obj=case, reason=f"consent:{consent.pk}")
+    return case
+
+
+def case_update_person(*, actor: User, case: Case, **person: Any) -> Case:
+    """Change the person's identity and contact details. Refuses without case.edit."""
+    _require(actor, Perm.CASE_EDIT, case)
+    with transaction.atomic():
+        _apply_person(case, person)
+        case.full_clean()
+        case.save()
+        _reindex_names(case)
+        audit.record(actor=actor, action="case.person_update", obj=case)
+    return case
+
+
+def case_update_context(*, actor: User, case: Case, **context: Any) -> Case:
+    """Change the victim context (HTCDS). Refuses without case.edit."""
+    _require(actor, Perm.CASE_EDIT, case)
+    with transaction.atomic():
+        for name in CONTEXT_FIELDS:
+            if name in context:
+                value = context[name]
+                setattr(case, name, value if value is not None or name == "age_when_trafficked" else "")
+        case.full_clean()
+        case.save()
+        audit.record(actor=actor, action="case.context_update", obj=case)
     return case
 
 
 def case_read(*, actor: User, case: Case, reason: str = "") -> Case:
     """Record that `actor` opened `case` (the case must come from visible_to)."""
+    if not reason and not can(actor, Perm.CASE_VIEW):
+        reason = "break_glass"
     audit.record(actor=actor, action="case.view", obj=case, reason=reason)
     return case
 
 
-def case_search(*, actor: User, query: str) -> QuerySet[Case]:
-    """Cases visible to the actor whose reference or phone number matches `query` exactly."""
-    cases = Case.objects.visible_to(actor)
-    query = query.strip()
-    audit.record(actor=actor, action="case.list", reason="search" if query else "")
-    if not query:
-        return cases
-    return cases.filter(reference__iexact=query) | cases.filter(phone_index=index_for(Case, "phone", query))
+# --- Search ---------------------------------------------------------------------------------
+
+
+def _by_name(cases: QuerySet[Case], name: str) -> QuerySet[Case]:
+    """Cases with phonetically matching name words: all of them for one-word queries, else two."""
+    indexes = [index_for(NameKey, "key", key) for key in name_keys(name)]
+    if not indexes:
+        return cases.none()
+    return (
+        cases.filter(name_keys__key_index__in=indexes)
+        .annotate(name_hits=Count("name_keys", distinct=True))
+        .filter(name_hits__gte=min(2, len(indexes)))
+        .order_by("-name_hits", "-created_at")
+    )
+
+
+def case_search(
+    *, actor: User, query: str = "", name: str = "", birth_date: datetime.date | None = None
+) -> QuerySet[Case]:
+    """Visible cases matching every criterion given: `query` is a reference, phone or document
+    number (exact, through blind indexes), `name` is phonetic, `birth_date` exact."""
+    cases: QuerySet[Case] = Case.objects.visible_to(actor)
+    query, name = query.strip(), name.strip()
+    used = [label for label, value in (("q", query), ("name", name), ("birth_date", birth_date)) if value]
+    audit.record(actor=actor, action="case.list", reason=("search:" + ",".join(used)) if used else "")
+    if query:
+        cases = cases.filter(
+            Q(reference__iexact=query)
+            | Q(phone_index=index_for(Case, "phone", query))
+            | Q(other_phone_index=index_for(Case, "phone", query))
+            | Q(document_index=index_for(Case, "document_number", query))
+        )
+    if birth_date:
+        cases = cases.filter(birth_date_index=index_for(Case, "birth_date", birth_date.isoformat()))
+    if name:
+        cases = _by_name(cases, name)
+    return cases
+
+
+def likely_duplicates(
+    *,
+    actor: User,
+    name: str = "",
+    phones: Iterable[str] = (),
+    document_number: str = "",
+    birth_date: datetime.date | None = None,
+) -> list[tuple[Case, list[str]]]:
+    """Visible cases that may be the same person, each with what matched
+    ("name", "phone", "document", "birth_date"), strongest first."""
+    visible = Case.objects.visible_to(actor)
+    found: dict[int, tuple[Case, list[str]]] = {}
+
+    def add(cases: Iterable[Case], why: str) -> None:
+        for case in cases:
+            found.setdefault(case.pk, (case, []))[1].append(why)
+
+    if name:
+        add(_by_name(visible, name)[:20], "name")
+    phone_indexes = [index_for(Case, "phone", p) for p in phones if p]
+    if phone_indexes:
+        add(visible.filter(Q(phone_index__in=phone_indexes) | Q(other_phone_index__in=phone_indexes))[:20], "phone")
+    if document_number:
+        add(visible.filter(document_index=index_for(Case, "document_number", document_number))[:20], "document")
+    if birth_date:
+        add(visible.filter(birth_date_index=index_for(Case, "birth_date", birth_date.isoformat()))[:20], "birth_date")
+    if found:
+        audit.record(actor=actor, action="case.duplicate_check", reason=f"candidates:{len(found)}")
+    return sorted(found.values(), key=lambda pair: -len(pair[1]))
+
+
+# --- Consent --------------------------------------------------------------------------------
+
+
+def consent_record(
+    *,
+    actor: User,
+    given_by: str,
+    child_assent: bool,
+    text_language: str,
+    purposes: dict[str, tuple[str, bool]],
+    text_version: str | None = None,
+) -> Consent:
+    """Record the consent conversation before the case exists: for each purpose, the lawful
+    basis and whether the person agreed. Refuses without case.edit."""
+    organisation_id = _require(actor, Perm.CASE_EDIT)
+    text_version = text_version or texts.consent_text()["version"]
+    if text_language not in texts.consent_text()["languages"]:
+        raise ValidationError({"text_language": _("The consent text does not exist in this language.")})
+    with transaction.atomic():
+        consent = Consent(
+            organisation_id=organisation_id,
+            given_by=given_by,
+            child_assent=child_assent,
+            text_version=text_version,
+            text_language=text_language,
+            recorded_by=actor,
+        )
+        consent.full_clean()
+        consent.save()
+        for purpose, (basis, agreed) in purposes.items():
+            row = ConsentGrant(consent=consent, purpose=purpose, lawful_basis=basis, agreed=agreed)
+            row.full_clean()
+            row.save()
+        audit.record(actor=actor, action="case.consent_record", obj=consent, reason=f"text:{text_version}")
+    return consent
+
+
+def _latest_purpose(case: Case, purpose: str) -> ConsentGrant | None:
+    return (
+        ConsentGrant.objects.filter(consent__case=case, purpose=purpose)
+        .order_by("-consent__recorded_at", "-consent_id")
+        .first()
+    )
+
+
+def consent_allows(case: Case, purpose: str) -> bool:
+    """True when `case`'s data may be used for `purpose` now.
+
+    The latest consent conversation decides: the purpose was agreed (or rests on a lawful
+    basis other than consent) and has not been withdrawn; or an authorised override for the
+    purpose has not expired. Every use of a purpose calls this (or, for many cases at once,
+    `Case.objects.consenting_to(purpose)`, which applies the same rule). Ends in deny.
+    """
+    latest = _latest_purpose(case, purpose)
+    if latest is not None and latest.effective and latest.withdrawn_at is None:
+        return True
+    return case.consent_overrides.filter(purpose=purpose, expires_at__gt=timezone.now()).exists()
+
+
+def consent_withdraw(*, actor: User, case: Case, purpose: str, note: str = "") -> ConsentGrant:
+    """Record that the person withdrew consent for `purpose`; from now on it is refused."""
+    _require(actor, Perm.CASE_EDIT, case)
+    with transaction.atomic():
+        latest = _latest_purpose(case, purpose)
+        if latest is None or latest.withdrawn_at is not None or not latest.effective:
+            raise ValidationError(_("There is no consent for this purpose to withdraw."), code="nothing_to_withdraw")
+        latest.withdrawn_at = timezone.now()
+        latest.withdrawn_by = actor
+        latest.withdrawal_note = note
+        latest.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_note"])
+        audit.record(actor=actor, action="case.consent_withdraw", obj=case, reason=f"purpose:{purpose}")
+    return latest
+
+
+def consent_override(*, actor: User, case: Case, purpose: str, lawful_basis: str, reason: str) -> ConsentOverride:
+    """Authorise the use of `purpose` without consent for a day, on a lawful basis other than
+    consent, with a reason (stored encrypted). Refuses without case.consent_override."""
+    _require(actor, Perm.CASE_CONSENT_OVERRIDE, case)
+    if lawful_basis == LawfulBasis.CONSENT or not reason.strip():
+        raise ValidationError(_("An override needs a lawful basis other than consent and a reason."))
+    with transaction.atomic():
+        override = ConsentOverride.objects.create(
+            case=case,
+            purpose=purpose,
+            lawful_basis=lawful_basis,
+            reason=reason,
+            authorised_by=actor,
+            expires_at=timezone.now() + timedelta(hours=CONSENT_OVERRIDE_HOURS),
+        )
+        audit.record(
+            actor=actor, action="case.consent_override", obj=case, reason=f"purpose:{purpose} basis:{lawful_basis}"
+        )
+    return override
+
+
+# --- Victim context: decisions, events, screening -------------------------------------------
+
+
+def decision_record(
+    *, actor: User, case: Case, status: str, deciding_organisation_type: str, decided_on: datetime.date, note: str = ""
+) -> TraffickingStatusDecision:
+    """Record a human decision on trafficking status; the latest decision is the case's status."""
+    _require(actor, Perm.CASE_EDIT, case)
+    with transaction.atomic():
+        decision = TraffickingStatusDecision(
+            case=case,
+            status=status,
+            deciding_organisation_type=deciding_organisation_type,
+            decided_on=decided_on,
+            decided_by=actor,
+            note=note,
+        )
+        decision.full_clean()
+        decision.save()
+        case.trafficking_status = case.decisions.order_by("-decided_on", "-recorded_at", "-id")[0].status
+        case.save(update_fields=["trafficking_status", "updated_at"])
+        audit.record(actor=actor, action="case.decision_record", obj=case, reason=f"status:{status}")
+    return decision
+
+
+def event_add(*, actor: User, case: Case, **fields: Any) -> TraffickingEvent:
+    """Add a step of the route (recruitment, transit, exploitation)."""
+    _require(actor, Perm.CASE_EDIT, case)
+    with transaction.atomic():
+        event = TraffickingEvent(case=case, recorded_by=actor, **fields)
+        event.full_clean()
+        event.save()
+        audit.record(actor=actor, action="case.event_add", obj=case, reason=f"type:{event.event_type}")
+    return event
+
+
+def screening_record(*, actor: User, case: Case, present: Iterable[str], note: str = "") -> Screening:
+    """Record a screening with the current indicator list: which indicators are present.
+    The result is a suggestion; it changes no status."""
+    _require(actor, Perm.CASE_EDIT, case)
+    data = texts.indicator_list()
+    ids = [item["id"] for item in data["indicators"]]
+    present = set(present)
+    if present - set(ids):
+        raise ValidationError(_("Choose only indicators from the list."))
+    with transaction.atomic():
+        screening = Screening.objects.create(
+            case=case,
+            tool=data["tool"],
+            version=data["version"],
+            answers={indicator: indicator in present for indicator in ids},
+            present=len(present),
+            total=len(ids),
+            screened_by=actor,
+            note=note,
+        )
+        audit.record(
+            actor=actor, action="case.screen", obj=case, reason=f"{data['tool']}:{data['version']} {len(present)}"
+        )
+    return screening
+
+
+# --- Team work: notes, assignment, closure, reopening ---------------------------------------
+
+
+def note_add(*, actor: User, case: Case, body: str) -> Note:
+    _require(actor, Perm.CASE_NOTE, case)
+    with transaction.atomic():
+        note = Note.objects.create(case=case, author=actor, body=body)
+        audit.record(actor=actor, action="case.note_add", obj=case)
+    return note
+
+
+def assignable_staff(actor: User) -> QuerySet[User]:
+    """Active staff of the actor's organisation whose role may edit cases."""
+    roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.CASE_EDIT in perms]
+    return User.objects.filter(organisation_id=actor.organisation_id, role__in=roles, is_active=True)
+
+
+def case_assign(*, actor: User, case: Case, assignee: User) -> Case:
+    """Give the case to a case worker of the same organisation."""
+    _require(actor, Perm.CASE_EDIT, case)
+    if not assignable_staff(actor).filter(pk=assignee.pk).exists():
+        raise PermissionDenied
+    with transaction.atomic():
+        case.assigned_to = assignee
+        case.save(update_fields=["assigned_to", "updated_at"])
+        audit.record(actor=actor, action="case.assign", obj=case, reason=f"to_user:{assignee.pk}")
+    return case
+
+
+def closure_request(*, actor: User, case: Case, reason: str, note: str = "") -> CaseClosure:
+    """Ask an organisation administrator to close an open case."""
+    _require(actor, Perm.CASE_EDIT, case)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if not case.is_open or case.closures.filter(decision=ClosureDecision.PENDING).exists():
+            raise ValidationError(_("This case is closed or already waiting for closure approval."))
+        closure = CaseClosure(
+            organisation_id=case.organisation_id, case=case, reason=reason, note=note, requested_by=actor
+        )
+        closure.full_clean()
+        closure.save()
+        audit.record(actor=actor, action="case.close_request", obj=case, reason=f"reason:{reason}")
+    return closure
+
+
+def closure_decide(*, actor: User, closure: CaseClosure, approve: bool) -> CaseClosure:
+    """Approve (the case closes) or reject a pending closure. Refuses the person who asked."""
+    _require(actor, Perm.CASE_CLOSE_APPROVE)
+    if closure.organisation_id != actor.organisation_id or closure.requested_by_id == actor.pk:
+        raise PermissionDenied
+    with transaction.atomic():
+        closure = CaseClosure.objects.select_for_update().get(pk=closure.pk)
+        if closure.decision != ClosureDecision.PENDING:
+            raise ValidationError(_("This request was already decided."))
+        closure.decision = ClosureDecision.APPROVED if approve else ClosureDecision.REJECTED
+        closure.decided_by, closure.decided_at = actor, timezone.now()
+        closure.save(update_fields=["decision", "decided_by", "decided_at"])
+        case = closure.case
+        if approve:
+            referred = closure.reason == ClosureReason.REFERRED
+            case.status = CaseStatus.CLOSED_REFERRED if referred else CaseStatus.CLOSED
+            case.closure_reason = closure.reason
+            case.save(update_fields=["status", "closure_reason", "updated_at"])
+        audit.record(actor=actor, action="case.close_" + closure.decision, obj=case, reason=f"reason:{closure.reason}")
+    return closure
+
+
+def case_reopen(*, actor: User, case: Case, reason: str) -> Case:
+    """Reopen a closed case, with a reason (stored encrypted)."""
+    _require(actor, Perm.CASE_EDIT, case)
+    with transaction.atomic():
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        if case.is_open:
+            raise ValidationError(_("This case is open already."))
+        CaseReopening.objects.create(case=case, reason=reason, reopened_by=actor)
+        case.status, case.closure_reason = CaseStatus.ACTIVE, ""
+        case.save(update_fields=["status", "closure_reason", "updated_at"])
+        audit.record(actor=actor, action="case.reopen", obj=case)
+    return case
+
+
+# --- Break the glass ------------------------------------------------------------------------
+
+
+def break_glass_open(*, actor: User, reference: str, reason: str, explanation: str) -> Case:
+    """Give the actor read access to one case of their own organisation for a few hours.
+
+    Only for roles with case.break_glass that cannot read cases anyway. The lookup ignores
+    visibility on purpose (that is the point) but stays inside the actor's organisation;
+    a case of another organisation is reported exactly like a missing one. The access is
+    audited and shown to the case's creator and case worker.
+    """
+    organisation_id = _require(actor, Perm.CASE_BREAK_GLASS)
+    if can(actor, Perm.CASE_VIEW):
+        raise PermissionDenied
+    if len(explanation.strip()) < 20:
+        raise ValidationError({"explanation": _("Explain the emergency in a sentence or more.")})
+    case = Case.objects.filter(organisation_id=organisation_id, reference=reference.strip().upper()).first()
+    if case is None:
+        raise ValidationError({"reference": _("No case of your organisation has this reference.")})
+    with transaction.atomic():
+        BreakGlassAccess.objects.create(
+            organisation_id=case.organisation_id,
+            case=case,
+            user=actor,
+            reason=reason,
+            explanation=explanation,
+            expires_at=timezone.now() + timedelta(hours=BREAK_GLASS_HOURS),
+        )
+        audit.record(actor=actor, action="case.break_glass", obj=case, reason=f"reason:{reason}")
+    return case
+
+
+def emergency_notices(*, user: User) -> QuerySet[BreakGlassAccess]:
+    """Emergency accesses of the last 30 days to cases the user created or is assigned to."""
+    since = timezone.now() - timedelta(days=30)
+    return (
+        BreakGlassAccess.objects.visible_to(user)
+        .filter(Q(case__created_by=user) | Q(case__assigned_to=user), started_at__gte=since)
+        .select_related("case", "user")
+    )
+
+
+# --- Support plan ---------------------------------------------------------------------------
+
+
+def service_plan(*, actor: User, case: Case, **fields: Any) -> SupportService:
+    """Add a service to the support plan, with a due date."""
+    _require(actor, Perm.CASE_EDIT, case)
+    with transaction.atomic():
+        service = SupportService(case=case, created_by=actor, **fields)
+        service.full_clean()
+        service.save()
+        audit.record(actor=actor, action="case.service_plan", obj=case, reason=f"service:{service.service_type}")
+    return service
+
+
+def service_update(
+    *, actor: User, service: SupportService, status: str, completed_on: datetime.date | None = None
+) -> SupportService:
+    """Change a service's status; done needs the date it was done."""
+    _require(actor, Perm.CASE_EDIT, service.case)
+    with transaction.atomic():
+        service.status, service.completed_on = status, completed_on
+        service.full_clean()
+        service.save(update_fields=["status", "completed_on"])
+        audit.record(actor=actor, action="case.service_update", obj=service.case, reason=f"status:{status}")
+    return service
+
+
+def overdue_services(*, user: User) -> QuerySet[SupportService]:
+    """Open services past their due date on the visible cases the user created or is assigned to."""
+    mine = Case.objects.visible_to(user).filter(Q(assigned_to=user) | Q(assigned_to__isnull=True, created_by=user))
+    return (
+        SupportService.objects.filter(case__in=mine, status__in=OPEN_SERVICE_STATUSES, due_on__lt=timezone.localdate())
+        .select_related("case")
+        .order_by("due_on", "id")
+    )

@@ -7,7 +7,24 @@ app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="case_list"),
     path("new/", views.case_create, name="case_create"),
+    path("new/<uuid:registration>/", views.case_register, name="case_register"),
+    path("emergency/", views.case_break_glass, name="case_break_glass"),
+    path("closures/", views.closure_list, name="closure_list"),
+    path("closures/<int:pk>/", views.closure_decide, name="closure_decide"),
     path("<str:reference>/", views.case_detail, name="case_detail"),
+    path("<str:reference>/person/", views.case_person_edit, name="case_person_edit"),
+    path("<str:reference>/context/", views.case_context_edit, name="case_context_edit"),
+    path("<str:reference>/decisions/new/", views.decision_create, name="decision_create"),
+    path("<str:reference>/events/new/", views.event_create, name="event_create"),
+    path("<str:reference>/screen/", views.screening_create, name="screening_create"),
+    path("<str:reference>/consent/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("<str:reference>/consent/override/", views.consent_override, name="consent_override"),
+    path("<str:reference>/notes/new/", views.note_create, name="note_create"),
+    path("<str:reference>/assign/", views.case_assign, name="case_assign"),
+    path("<str:reference>/close/", views.closure_request_create, name="closure_request_create"),
+    path("<str:reference>/reopen/", views.case_reopen, name="case_reopen"),
+    path("<str:reference>/services/new/", views.service_create, name="service_create"),
+    path("<str:reference>/services/<int:pk>/", views.service_update, name="service_update"),
 ]
 
 api_urlpatterns = [

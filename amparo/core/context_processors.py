@@ -12,6 +12,10 @@ from amparo.core.permissions import Perm, can
 NAVIGATION = [
     ("core:home", _("Home"), None),
     ("cases:case_list", _("Cases"), Perm.CASE_VIEW),
+    ("cases:closure_list", _("Closures to approve"), Perm.CASE_CLOSE_APPROVE),
+    ("cases:case_break_glass", _("Emergency access"), Perm.CASE_BREAK_GLASS),
+    ("reports:signal_list", _("Signals"), Perm.REPORT_VIEW),
+    ("reports:routing_rule_list", _("Report routing"), Perm.REPORT_ROUTING),
     ("accounts:organisation_detail", _("Organisation"), Perm.ORG_VIEW),
     ("accounts:staff_list", _("Staff"), Perm.STAFF_VIEW),
     ("core:audit_list", _("Audit log"), Perm.AUDIT_VIEW),

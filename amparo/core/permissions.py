@@ -36,16 +36,37 @@ class Perm(models.TextChoices):
     CASE_VIEW = "case.view", _("Read case files")
     CASE_EDIT = "case.edit", _("Create and change case files")
     REPORT_VIEW = "report.view", _("Open sealed reports and signals")
+    REPORT_TRIAGE = "report.triage", _("Triage signals: reply, assign, change status, mark spam")
+    REPORT_INTAKE = "report.intake", _("Log hotline calls, texts, chats and walk-ins as signals")
+    REPORT_ROUTING = "report.routing", _("Choose which reports the organisation receives")
+    CASE_NOTE = "case.note", _("Add notes to case files")
+    CASE_CLOSE_APPROVE = "case.close_approve", _("Approve or reject the closure of case files")
+    CASE_BREAK_GLASS = "case.break_glass", _("Open one case file in an emergency, giving a reason")
+    CASE_CONSENT_OVERRIDE = "case.consent_override", _("Authorise a use of case data without consent, giving a reason")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
-        {Perm.ORG_VIEW, Perm.ORG_EDIT, Perm.STAFF_VIEW, Perm.STAFF_MANAGE, Perm.AUDIT_VIEW, Perm.REPORT_VIEW}
+        {
+            Perm.ORG_VIEW,
+            Perm.ORG_EDIT,
+            Perm.STAFF_VIEW,
+            Perm.STAFF_MANAGE,
+            Perm.AUDIT_VIEW,
+            Perm.REPORT_VIEW,
+            Perm.REPORT_ROUTING,
+            Perm.CASE_CLOSE_APPROVE,
+            Perm.CASE_BREAK_GLASS,
+        }
     ),
-    Role.CASE_WORKER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT, Perm.REPORT_VIEW}),
-    Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW, Perm.REPORT_VIEW}),
+    Role.CASE_WORKER: frozenset(
+        {Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE}
+        | {Perm.CASE_NOTE}
+    ),
+    Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE})
+    | {Perm.CASE_BREAK_GLASS},
     Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW}),
-    Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW}),
+    Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_NOTE, Perm.CASE_CONSENT_OVERRIDE}),
     Role.ANALYST: frozenset({Perm.ORG_VIEW}),
     Role.AUTHORITY: frozenset({Perm.ORG_VIEW}),
     Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW}),

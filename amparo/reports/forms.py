@@ -1,0 +1,313 @@
+"""The reporter's questionnaire, the follow-up forms and the staff forms.
+
+Validation lives here for the page and is reused by the API's serializers
+(`questionnaire_answers`), so a rule exists once.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from amparo.core.countries import country_choices
+from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment
+from amparo.reports.vocabularies import (
+    AgeGroup,
+    CallerType,
+    Danger,
+    ExploitationType,
+    Gender,
+    Indicator,
+    SignalStatus,
+    Urgency,
+)
+
+MONTHS = [
+    ("", _("Month")),
+    *[
+        (str(i), label)
+        for i, label in enumerate(
+            [
+                _("January"),
+                _("February"),
+                _("March"),
+                _("April"),
+                _("May"),
+                _("June"),
+                _("July"),
+                _("August"),
+                _("September"),
+                _("October"),
+                _("November"),
+                _("December"),
+            ],
+            start=1,
+        )
+    ],
+]
+
+
+def match_region(country: str, text: str) -> str:
+    """The ISO 3166-2 code of the first-level region named in `text` for `country`, or ''."""
+    from amparo.core.vault import normalise_for_index
+
+    alpha_2 = getattr(pycountry.countries.get(alpha_3=country or "") or object(), "alpha_2", "")
+    wanted = normalise_for_index(text or "")
+    if not alpha_2 or not wanted:
+        return ""
+    for sub in pycountry.subdivisions.get(country_code=alpha_2) or []:
+        if sub.parent_code is None and wanted in {normalise_for_index(sub.name), normalise_for_index(sub.code)}:
+            return sub.code
+    return ""
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Up to MAX_FILES images, each cleaned of metadata; anything else refused with a reason."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        uploads = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if len(uploads) > MAX_FILES:
+            raise ValidationError(_("Attach at most %(count)s files.") % {"count": MAX_FILES})
+        cleaned = []
+        for upload in uploads:
+            try:
+                cleaned.append(clean_attachment(getattr(upload, "name", "file"), upload.read()))
+            except Refused as exc:
+                raise ValidationError(str(exc.args[0])) from exc
+        return cleaned
+
+
+@lru_cache(maxsize=8)
+def _countries(language: str) -> tuple[tuple[str, str], ...]:
+    return (("", "—"), *country_choices(language))
+
+
+def _country_field(required: bool = True) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Country"), choices=lambda: list(_countries(get_language() or "en")), required=required
+    )
+
+
+class ReportForm(forms.Form):
+    """The public questionnaire. Every answer except the routing fields is sealed."""
+
+    what_happened = forms.CharField(
+        label=_("What happened? Tell us what you saw or heard."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=10000,
+        help_text=_("Do not write your own name unless you want us to know it."),
+    )
+    country = _country_field()
+    region_text = forms.CharField(label=_("State, province or region"), max_length=120, required=False)
+    city = forms.CharField(label=_("City or town"), max_length=120, required=False)
+    place = forms.CharField(
+        label=_("Where exactly? (a street, a business, a landmark)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=2000,
+        required=False,
+    )
+    when_month = forms.ChoiceField(label=_("When? Month"), choices=MONTHS, required=False)
+    when_year = forms.IntegerField(label=_("Year"), min_value=1990, max_value=2100, required=False)
+    people_count = forms.IntegerField(
+        label=_("How many people are affected?"), min_value=1, max_value=10000, required=False
+    )
+    age_groups = forms.MultipleChoiceField(
+        label=_("Their ages"), choices=AgeGroup.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    genders = forms.MultipleChoiceField(
+        label=_("Who are they?"), choices=Gender.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    exploitation_type = forms.ChoiceField(
+        label=_("What kind of work or exploitation?"),
+        choices=ExploitationType.choices,
+        initial=ExploitationType.NOT_SURE,
+    )
+    indicators = forms.MultipleChoiceField(
+        label=_("What did you notice?"), choices=Indicator.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    danger = forms.ChoiceField(
+        label=_("Is someone in immediate danger?"),
+        choices=Danger.choices,
+        widget=forms.RadioSelect,
+        initial=Danger.UNSURE,
+    )
+    contact = forms.CharField(
+        label=_("How can we reach you? (only if you want us to)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        required=False,
+        help_text=_("This is encrypted. You can also leave it empty and add it later with your receipt."),
+    )
+    attachments = AttachmentsField(
+        label=_("Photos (optional)"), help_text=_("Photos are cleaned of location and camera data.")
+    )
+    # Filled by report.js after solving the puzzle; empty when JavaScript is off.
+    pow_challenge = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
+    pow_nonce = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("when_month") and not data.get("when_year"):
+            self.add_error("when_year", _("Give the year too, or leave the month empty."))
+        return data
+
+
+def questionnaire_answers(data: dict[str, Any]) -> dict[str, Any]:
+    """What is sealed (and the clear routing fields) from a valid questionnaire."""
+    month = (
+        f"{data['when_year']:04d}-{int(data['when_month']):02d}"
+        if data.get("when_month")
+        else (str(data["when_year"]) if data.get("when_year") else "")
+    )
+    return {
+        "what_happened": data["what_happened"],
+        "country": data["country"],
+        "region": match_region(data["country"], data.get("region_text", "")),
+        "region_text": data.get("region_text", ""),
+        "city": data.get("city", ""),
+        "place": data.get("place", ""),
+        "when": month,
+        "people_count": data.get("people_count"),
+        "age_groups": list(data.get("age_groups") or []),
+        "genders": list(data.get("genders") or []),
+        "exploitation_type": data.get("exploitation_type") or ExploitationType.NOT_SURE,
+        "indicators": list(data.get("indicators") or []),
+        "danger": data.get("danger") or Danger.UNSURE,
+        "contact": data.get("contact", ""),
+    }
+
+
+class ReceiptForm(forms.Form):
+    receipt = forms.CharField(
+        label=_("Your receipt"),
+        max_length=60,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class FollowUpReplyForm(forms.Form):
+    receipt = forms.CharField(widget=forms.HiddenInput, max_length=60)
+    text = forms.CharField(
+        label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, required=False
+    )
+    contact = forms.CharField(
+        label=_("Your contact details (only if you want to give them)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=1000,
+        required=False,
+    )
+    attachments = AttachmentsField(label=_("Photos (optional)"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("text") or data.get("contact") or data.get("attachments")):
+            raise ValidationError(_("Write an answer, give contact details or attach a photo."))
+        return data
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Message to the reporter"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
+    )
+
+
+class TriageForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=SignalStatus.choices)
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+    assignee = forms.ModelChoiceField(label=_("Assigned to"), queryset=None, required=False)
+    release = forms.BooleanField(label=_("Release from the held queue"), required=False)
+
+    def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignees
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Open")), ("all", _("All")), *SignalStatus.choices], required=False
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=[("", _("Any")), *Urgency.choices], required=False)
+    country = forms.CharField(label=_("Country (ISO code)"), max_length=3, required=False)
+    exploitation_type = forms.ChoiceField(
+        label=_("Type"), choices=[("", _("Any")), *ExploitationType.choices], required=False
+    )
+    held = forms.BooleanField(label=_("Held queue only"), required=False)
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+
+
+class HotlineForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"))
+    language = forms.ChoiceField(
+        label=_("Language of the contact"), choices=[("es", _("Spanish")), ("en", _("English")), ("other", _("Other"))]
+    )
+    caller_type = forms.ChoiceField(label=_("Who contacted us?"), choices=CallerType.choices)
+    what_happened = forms.CharField(
+        label=_("What was said"), widget=forms.Textarea(attrs={"rows": 6}), max_length=10000
+    )
+    country = _country_field(required=False)
+    region_text = forms.CharField(label=_("State, province or region"), max_length=120, required=False)
+    exploitation_type = forms.ChoiceField(label=_("Type of exploitation"), choices=ExploitationType.choices)
+    indicators = forms.MultipleChoiceField(
+        label=_("Indicators"), choices=Indicator.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    consent_police = forms.BooleanField(label=_("The caller agrees that we share this with the police"), required=False)
+    consent_services = forms.BooleanField(
+        label=_("The caller agrees that we share this with support services"), required=False
+    )
+    issue_receipt = forms.BooleanField(label=_("The caller wants to follow up: give them a receipt"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from amparo.reports.vocabularies import HOTLINE_CHANNELS
+
+        self.fields["channel"].choices = [(c.value, c.label) for c in HOTLINE_CHANNELS]
+
+    def answers(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "what_happened": data["what_happened"],
+            "caller_type": data["caller_type"],
+            "language": data["language"],
+            "country": data.get("country") or "",
+            "region": match_region(data.get("country") or "", data.get("region_text", "")),
+            "region_text": data.get("region_text", ""),
+            "exploitation_type": data["exploitation_type"],
+            "indicators": list(data.get("indicators") or []),
+            "urgency": data["urgency"],
+            "consent_police": data["consent_police"],
+            "consent_services": data["consent_services"],
+        }
+
+
+class RoutingRuleForm(forms.Form):
+    country = _country_field()
+    region_text = forms.CharField(label=_("State, province or region (empty: all)"), max_length=120, required=False)
+    exploitation_type = forms.ChoiceField(
+        label=_("Type of exploitation"), choices=[("", _("All types")), *ExploitationType.choices], required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["region"] = ""
+        if data.get("region_text"):
+            data["region"] = match_region(data.get("country") or "", data["region_text"])
+            if not data["region"]:
+                self.add_error("region_text", _("Choose a country and write the name of one of its states or regions."))
+        return data

@@ -1,0 +1,346 @@
+"""The reporter's JSON API for mobile apps: the anonymous API surface, in one module.
+
+Every view here declares `authentication_classes = []` and `permission_classes = [AllowAny]`
+explicitly. Paths start with /api/v1/report/, where AnonymousReportingMiddleware strips the
+address, user agent, referer and cookies. The receipt travels in the JSON body, never in a
+URL. The same services as the public pages do the work.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from amparo.reports import abuse, receipts, services
+from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment
+from amparo.reports.emergency import emergency_number
+from amparo.reports.forms import ReportForm, questionnaire_answers
+from amparo.reports.vocabularies import AgeGroup, Channel, Danger, ExploitationType, Gender, Indicator
+
+
+class PublicApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        lang = str(request.query_params.get("lang", ""))[:2]
+        if lang in {"es", "en"}:
+            translation.activate(lang)
+        super().initial(request, *args, **kwargs)
+
+
+class ErrorOutput(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class AttachmentInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    content_base64 = serializers.CharField(max_length=12 * 1024 * 1024)
+
+
+def _clean_files(items: list[dict[str, str]]) -> list:
+    cleaned = []
+    for item in items:
+        try:
+            data = base64.b64decode(item["content_base64"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise serializers.ValidationError(_("An attachment is not valid base64.")) from exc
+        try:
+            cleaned.append(clean_attachment(item["name"], data))
+        except Refused as exc:
+            raise serializers.ValidationError(str(exc.args[0])) from exc
+    return cleaned
+
+
+class ChallengeOutput(serializers.Serializer):
+    receipt_opslimit = serializers.IntegerField(help_text="Argon2id opslimit for a receipt derived on the device.")
+    receipt_memlimit = serializers.IntegerField(
+        help_text="Argon2id memlimit (bytes) for a receipt derived on the device."
+    )
+    challenge = serializers.CharField(
+        help_text="Find a decimal nonce so that SHA-256(challenge + nonce) starts with `difficulty` zero bits."
+    )
+    difficulty = serializers.IntegerField()
+
+
+class ChallengeApi(PublicApi):
+    @extend_schema(request=None, responses=ChallengeOutput, summary="A single-use proof-of-work challenge")
+    def post(self, request: Request) -> Response:
+        challenge, bits = abuse.challenge_issue()
+        opslimit, memlimit = receipts.kdf_limits()
+        data = {"challenge": challenge, "difficulty": bits, "receipt_opslimit": opslimit, "receipt_memlimit": memlimit}
+        return Response(ChallengeOutput(data).data)
+
+
+class DeviceKeysInput(serializers.Serializer):
+    """The receipt's stored half, derived on the device: the server never sees the secret.
+
+    master = Argon2id(secret, salt, 32 bytes, opslimit, memlimit);
+    verifier = BLAKE2b-256(key=master, "verify");
+    reporter_public_key = X25519 public key of the seed BLAKE2b-256(key=master, "reporter-key").
+    """
+
+    salt = serializers.CharField(max_length=64, help_text="16 random bytes, base64")
+    verifier = serializers.CharField(max_length=64, help_text="32 bytes, base64")
+    reporter_public_key = serializers.CharField(max_length=64, help_text="32 bytes, base64")
+    opslimit = serializers.IntegerField(min_value=1, max_value=64)
+    memlimit = serializers.IntegerField(min_value=8192, max_value=1024 * 1024 * 1024)
+
+    def validate(self, data: dict[str, Any]) -> services.DeviceKeys:
+        decoded = {}
+        for name, size in (("salt", 16), ("verifier", 32), ("reporter_public_key", 32)):
+            try:
+                decoded[name] = base64.b64decode(data[name], validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise serializers.ValidationError({name: [_("Not valid base64.")]}) from exc
+            if len(decoded[name]) != size:
+                raise serializers.ValidationError({name: [_("Wrong length.")]})
+        min_ops, min_mem = receipts.kdf_limits()
+        if data["opslimit"] < min_ops or data["memlimit"] < min_mem:
+            raise serializers.ValidationError(_("The key derivation is weaker than this server accepts."))
+        return services.DeviceKeys(
+            salt=decoded["salt"],
+            verifier=decoded["verifier"],
+            reporter_public_key=decoded["reporter_public_key"],
+            opslimit=data["opslimit"],
+            memlimit=data["memlimit"],
+        )
+
+
+class ReportInput(serializers.Serializer):
+    what_happened = serializers.CharField(max_length=10000)
+    country = serializers.CharField(max_length=3)
+    region_text = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    place = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    when_month = serializers.IntegerField(min_value=1, max_value=12, required=False, allow_null=True)
+    when_year = serializers.IntegerField(min_value=1990, max_value=2100, required=False, allow_null=True)
+    people_count = serializers.IntegerField(min_value=1, max_value=10000, required=False, allow_null=True)
+    age_groups = serializers.ListField(child=serializers.ChoiceField(AgeGroup.choices), required=False, max_length=3)
+    genders = serializers.ListField(child=serializers.ChoiceField(Gender.choices), required=False, max_length=4)
+    exploitation_type = serializers.ChoiceField(ExploitationType.choices, default=ExploitationType.NOT_SURE)
+    indicators = serializers.ListField(child=serializers.ChoiceField(Indicator.choices), required=False, max_length=20)
+    danger = serializers.ChoiceField(Danger.choices, default=Danger.UNSURE)
+    contact = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    attachments = AttachmentInput(many=True, required=False, max_length=MAX_FILES)
+    pow_challenge = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    pow_nonce = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    receipt_secret = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        help_text="Optional: 16 base32 characters chosen on the device, so a retried submission can get its receipt back.",
+    )
+    receipt_keys = DeviceKeysInput(
+        required=False, help_text="Optional, instead of receipt_secret: the receipt's keys derived on the device."
+    )
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        form_data = {
+            k: v
+            for k, v in data.items()
+            if k not in {"attachments", "receipt_secret", "receipt_keys"} and v is not None
+        }
+        form = ReportForm(form_data)
+        if not form.is_valid():
+            raise serializers.ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
+        secret = data.get("receipt_secret") or ""
+        if secret and receipts.parse_secret(secret) is None:
+            raise serializers.ValidationError({"receipt_secret": [_("The secret must be 16 base32 characters.")]})
+        return {
+            "answers": questionnaire_answers(form.cleaned_data),
+            "files": _clean_files(data.get("attachments", [])),
+            "pow_challenge": data.get("pow_challenge", ""),
+            "pow_nonce": data.get("pow_nonce", ""),
+            "secret": receipts.parse_secret(secret) if secret else None,
+            "device_keys": data.get("receipt_keys"),
+        }
+
+
+class ReportOutput(serializers.Serializer):
+    public_id = serializers.CharField()
+    receipt = serializers.CharField(
+        help_text="Shown once. Empty when the device derived the keys (it formats public_id-secret itself) "
+        "and on a replay without the same receipt_secret."
+    )
+    held = serializers.BooleanField(help_text="True when sent without solving the challenge: it waits for a check.")
+    replayed = serializers.BooleanField(
+        help_text="True when this Idempotency-Key was already used: nothing new was stored."
+    )
+    emergency_number = serializers.CharField(allow_blank=True)
+
+
+class ReportSubmitApi(PublicApi):
+    @extend_schema(
+        request=ReportInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="A random value per report; a retry with the same key is stored once.",
+            )
+        ],
+        responses={
+            201: ReportOutput,
+            200: ReportOutput,
+            400: OpenApiResponse(description="Invalid answers"),
+            503: ErrorOutput,
+        },
+        summary="Send an anonymous report",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ReportInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        solved = bool(data["pow_nonce"]) and abuse.challenge_redeem(data["pow_challenge"], data["pow_nonce"])
+        try:
+            submitted = services.report_submit(
+                answers=data["answers"],
+                files=data["files"],
+                channel=Channel.APP,
+                language=translation.get_language() or "",
+                held=not solved,
+                trusted=getattr(request._request, "amparo_trusted_network", False),
+                secret=data["secret"],
+                device_keys=data["device_keys"],
+                idempotency_key=str(request.headers.get("Idempotency-Key", ""))[:200],
+            )
+        except services.CapReached:
+            return Response(
+                {"detail": _("Too many reports are arriving right now. Please try again in an hour.")}, status=503
+            )
+        except services.ReportingUnavailable:
+            return Response({"detail": _("Reporting is not set up on this server yet.")}, status=503)
+        answers = data["answers"]
+        output = {
+            "public_id": submitted.public_id,
+            "receipt": submitted.receipt,
+            "held": submitted.held,
+            "replayed": submitted.replayed,
+            "emergency_number": emergency_number(answers["country"]) if answers["danger"] == Danger.YES else "",
+        }
+        return Response(ReportOutput(output).data, status=200 if submitted.replayed else 201)
+
+
+class ReceiptInput(serializers.Serializer):
+    receipt = serializers.CharField(max_length=60)
+
+
+def _open(receipt: str) -> services.Opened | Response:
+    try:
+        return services.followup_open(receipt_text=receipt)
+    except services.Throttled:
+        return Response({"detail": _("Too many attempts with this receipt. Wait an hour and try again.")}, status=429)
+    except services.ReceiptRefused:
+        return Response({"detail": _("This receipt does not open a report.")}, status=400)
+
+
+class MessageOutput(serializers.Serializer):
+    author = serializers.CharField()
+    kind = serializers.CharField()
+    organisation = serializers.CharField(allow_blank=True)
+    text = serializers.CharField()
+    sent_on = serializers.DateField()
+
+
+class ThreadOutput(serializers.Serializer):
+    messages = MessageOutput(many=True)
+    new_receipt = serializers.CharField(
+        allow_blank=True, help_text="Set when the receipt had to be changed (issued by a hotline advocate)."
+    )
+
+
+class FollowUpReadApi(PublicApi):
+    @extend_schema(
+        request=ReceiptInput,
+        responses={200: ThreadOutput, 400: ErrorOutput, 429: ErrorOutput},
+        summary="Read the conversation",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ReceiptInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        opened = _open(serializer.validated_data["receipt"])
+        if isinstance(opened, Response):
+            return opened
+        new_receipt = services.receipt_change(opened=opened) if opened.receipt.must_change else ""
+        thread = services.followup_thread(opened=opened)
+        return Response(ThreadOutput({"messages": thread, "new_receipt": new_receipt}).data)
+
+
+class ReplyInput(serializers.Serializer):
+    receipt = serializers.CharField(max_length=60)
+    text = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    contact = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    attachments = AttachmentInput(many=True, required=False, max_length=MAX_FILES)
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        data["files"] = _clean_files(data.pop("attachments", []))
+        if not (data.get("text") or data.get("contact") or data["files"]):
+            raise serializers.ValidationError(_("Write an answer, give contact details or attach a photo."))
+        return data
+
+
+class ReplyOutput(serializers.Serializer):
+    stored = serializers.IntegerField()
+
+
+class FollowUpReplyApi(PublicApi):
+    @extend_schema(
+        request=ReplyInput,
+        responses={201: ReplyOutput, 400: ErrorOutput, 429: ErrorOutput},
+        summary="Answer the organisation",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ReplyInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        opened = _open(data["receipt"])
+        if isinstance(opened, Response):
+            return opened
+        stored = services.followup_reply(
+            opened=opened, text=data.get("text", ""), contact=data.get("contact", ""), files=data["files"]
+        )
+        return Response(ReplyOutput({"stored": stored}).data, status=status.HTTP_201_CREATED)
+
+
+class ReceiptChangeInput(serializers.Serializer):
+    receipt = serializers.CharField(max_length=60)
+    new_secret = serializers.CharField(max_length=40, required=False, allow_blank=True)
+
+    def validate_new_secret(self, value: str) -> str:
+        if value and receipts.parse_secret(value) is None:
+            raise serializers.ValidationError(_("The secret must be 16 base32 characters."))
+        return receipts.parse_secret(value) or "" if value else ""
+
+
+class ReceiptOutput(serializers.Serializer):
+    receipt = serializers.CharField()
+
+
+class ReceiptChangeApi(PublicApi):
+    @extend_schema(
+        request=ReceiptChangeInput,
+        responses={200: ReceiptOutput, 400: ErrorOutput, 429: ErrorOutput},
+        summary="Change the receipt",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ReceiptChangeInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        opened = _open(serializer.validated_data["receipt"])
+        if isinstance(opened, Response):
+            return opened
+        new = services.receipt_change(opened=opened, new_secret=serializer.validated_data.get("new_secret") or None)
+        return Response(ReceiptOutput({"receipt": new}).data)

@@ -1,0 +1,176 @@
+"""The reporter's pages: the whole anonymous web surface of reporting, in one module.
+
+No account, no cookie, no cache: AnonymousReportingMiddleware has already removed the
+address, user agent, referer and cookies from every request under /report/ and clears
+any cookie from the response. The forms are exempt from CSRF because nothing ambient
+authorises a request here (no session, no cookie): the receipt travels in the form body.
+The language is chosen with ?lang= (or the browser's Accept-Language), never a cookie.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.files.uploadhandler import MemoryFileUploadHandler
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from amparo.reports import abuse, services
+from amparo.reports.cleaning import MAX_BYTES, MAX_FILES
+from amparo.reports.emergency import emergency_number, numbers
+from amparo.reports.forms import FollowUpReplyForm, ReceiptForm, ReportForm, questionnaire_answers
+from amparo.reports.vocabularies import Channel, Danger
+
+LANGUAGES = {"es", "en"}
+
+
+#: The largest request body accepted on the public pages (all attachments plus the answers).
+MAX_BODY = MAX_FILES * MAX_BYTES + 1024 * 1024
+
+
+class InMemoryUploadHandler(MemoryFileUploadHandler):
+    """Keeps every upload in memory, never in a temporary file: no plaintext touches the disk.
+
+    The view refuses bodies over MAX_BODY before any upload is read.
+    """
+
+    def handle_raw_input(
+        self, input_data: Any, META: Any, content_length: int, boundary: Any, encoding: Any = None
+    ) -> None:  # noqa: N803
+        self.activated = True
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Open to everyone, CSRF-exempt (no ambient authority), in the language named by ?lang=;
+    uploads are held in memory only, and oversized bodies are refused before they are read."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = MAX_BODY + 1
+        if length > MAX_BODY:
+            return HttpResponse(_("This is too much to send at once. Send fewer or smaller photos."), status=413)
+        request.upload_handlers = [InMemoryUploadHandler(request)]
+        lang = str(request.POST.get("lang") or request.GET.get("lang") or "")[:2]
+        if lang in LANGUAGES:
+            translation.activate(lang)
+            request.LANGUAGE_CODE = lang
+        return view(request, *args, **kwargs)
+
+    return login_not_required(csrf_exempt(require_http_methods(["GET", "POST"])(wrapper)))
+
+
+def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return {"lang": translation.get_language() or "en", "emergency_numbers": numbers(), **extra}
+
+
+def _fresh_form(data: Any = None, files: Any = None) -> ReportForm:
+    challenge, _bits = abuse.challenge_issue()
+    initial = {"pow_challenge": challenge, "submission_key": secrets.token_urlsafe(24)}
+    form = ReportForm(data, files, initial=initial)
+    return form
+
+
+@public_page
+def report_create(request: HttpRequest) -> HttpResponse:
+    """The questionnaire; on success the receipt, shown once and never stored."""
+    if request.method != "POST":
+        return render(request, "reports/report_create.html", _context(request, form=_fresh_form()))
+    form = ReportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        fresh = _fresh_form()
+        form.data = form.data.copy()
+        form.data["pow_challenge"], form.data["pow_nonce"] = fresh.initial["pow_challenge"], ""
+        return render(request, "reports/report_create.html", _context(request, form=form), status=400)
+    data = form.cleaned_data
+    solved = bool(data["pow_nonce"]) and abuse.challenge_redeem(data["pow_challenge"], data["pow_nonce"])
+    answers = questionnaire_answers(data)
+    try:
+        submitted = services.report_submit(
+            answers=answers,
+            files=data["attachments"],
+            channel=Channel.WEB,
+            language=translation.get_language() or "",
+            held=not solved,
+            trusted=getattr(request, "amparo_trusted_network", False),
+            idempotency_key=data.get("submission_key", ""),
+        )
+    except services.CapReached:
+        form.add_error(None, _("Too many reports are arriving right now. Please try again in an hour."))
+        return render(request, "reports/report_create.html", _context(request, form=form), status=503)
+    except services.ReportingUnavailable:
+        form.add_error(None, _("Reporting is not set up on this server yet. Please contact the organisation directly."))
+        return render(request, "reports/report_create.html", _context(request, form=form), status=503)
+    danger_number = emergency_number(answers["country"]) if answers["danger"] == Danger.YES else ""
+    return render(
+        request,
+        "reports/report_receipt.html",
+        _context(request, submitted=submitted, danger=answers["danger"] == Danger.YES, danger_number=danger_number),
+    )
+
+
+@public_page
+def report_followup(request: HttpRequest) -> HttpResponse:
+    """Come back with the receipt: read the organisation's messages, answer, change the receipt."""
+    if request.method != "POST":
+        return render(request, "reports/report_followup.html", _context(request, form=ReceiptForm()))
+    action = request.POST.get("action", "open")
+    receipt_form = ReceiptForm(request.POST)
+    if not receipt_form.is_valid():
+        return render(request, "reports/report_followup.html", _context(request, form=receipt_form), status=400)
+    receipt_text = receipt_form.cleaned_data["receipt"]
+    try:
+        opened = services.followup_open(receipt_text=receipt_text)
+    except services.Throttled:
+        refusal, status = _("Too many attempts with this receipt. Wait an hour and try again."), 429
+    except services.ReceiptRefused:
+        refusal, status = _("This receipt does not open a report. Check each character and try again."), 400
+    else:
+        refusal, status = "", 200
+    if refusal:  # the typed receipt is not shown again: the answer is the same for every refusal
+        return render(
+            request,
+            "reports/report_followup.html",
+            _context(request, form=ReceiptForm(), refusal=refusal),
+            status=status,
+        )
+    new_receipt = ""
+    if opened.receipt.must_change or action == "change_receipt":
+        new_receipt = services.receipt_change(opened=opened)
+        receipt_text = new_receipt
+    reply_form = FollowUpReplyForm(initial={"receipt": receipt_text})
+    sent = False
+    if action == "reply":
+        reply_form = FollowUpReplyForm(request.POST, request.FILES)
+        if reply_form.is_valid():
+            data = reply_form.cleaned_data
+            services.followup_reply(
+                opened=opened, text=data["text"], contact=data["contact"], files=data["attachments"]
+            )
+            reply_form = FollowUpReplyForm(initial={"receipt": receipt_text})
+            sent = True
+        else:
+            status = 400
+    return render(
+        request,
+        "reports/report_thread.html",
+        _context(
+            request,
+            thread=services.followup_thread(opened=opened),
+            reply_form=reply_form,
+            receipt=receipt_text,
+            new_receipt=new_receipt,
+            sent=sent,
+        ),
+        status=status,
+    )

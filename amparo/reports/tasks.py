@@ -1,0 +1,13 @@
+"""Background tasks of reporting: the nightly retention purge."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from amparo.reports import services
+
+
+@shared_task(name="amparo.reports.purge_expired")
+def purge_expired() -> int:
+    """Delete signals past AMPARO_REPORT_RETENTION_DAYS that are not linked to a case."""
+    return services.signals_purge_expired()

@@ -1,0 +1,203 @@
+"""Staff pages of reporting: the triage inbox, a signal, hotline intake, routing rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amparo.core import sealing
+from amparo.core.permissions import Perm, can
+from amparo.core.scoping import get_visible_or_404
+from amparo.reports import services
+from amparo.reports.forms import HotlineForm, InboxFilterForm, ReplyForm, RoutingRuleForm, TriageForm
+from amparo.reports.models import RoutingRule, Signal
+from amparo.reports.vocabularies import URGENCY_ORDER, MessageAuthor, SignalStatus
+
+CLOSED_STATUSES = [SignalStatus.CLOSED, SignalStatus.SPAM, SignalStatus.REFERRED, SignalStatus.LINKED]
+
+
+def _require(request: HttpRequest, perm: str) -> None:
+    if not can(request.user, perm):
+        raise PermissionDenied
+
+
+def _locked(request: HttpRequest, signal: Signal | None = None) -> HttpResponse:
+    return render(request, "reports/signal_locked.html", {"signal": signal})
+
+
+def signal_list(request: HttpRequest) -> HttpResponse:
+    """The inbox: open signals, most urgent first; copy-paste duplicates grouped in one row."""
+    _require(request, Perm.REPORT_VIEW)
+    form = InboxFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    signals = Signal.objects.visible_to(request.user).select_related("assignee")
+    status = filters.get("status", "")
+    if status == "":
+        signals = signals.exclude(status__in=CLOSED_STATUSES)
+    elif status != "all":
+        signals = signals.filter(status=status)
+    for name in ("urgency", "exploitation_type"):
+        if filters.get(name):
+            signals = signals.filter(**{name: filters[name]})
+    if filters.get("country"):
+        signals = signals.filter(country=filters["country"].upper())
+    if filters.get("held"):
+        signals = signals.filter(held=True)
+    if filters.get("mine"):
+        signals = signals.filter(assignee=request.user)
+    signals = signals.annotate(
+        unread=Count("messages", filter=Q(messages__author=MessageAuthor.REPORTER, messages__read_by_org=False))
+    )[:300]
+    rows: list[dict[str, Any]] = []
+    groups: dict[str, dict[str, Any]] = {}
+    for signal in sorted(signals, key=lambda s: (URGENCY_ORDER.get(s.urgency, 9), -s.arrived_on.toordinal(), -s.pk)):
+        if signal.fingerprint and signal.fingerprint in groups:
+            groups[signal.fingerprint]["similar"] += 1
+            continue
+        row = {"signal": signal, "similar": 0}
+        if signal.fingerprint:
+            groups[signal.fingerprint] = row
+        rows.append(row)
+    return render(
+        request,
+        "reports/signal_list.html",
+        {"form": form, "rows": rows, "can_intake": can(request.user, Perm.REPORT_INTAKE)},
+    )
+
+
+def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    """One signal, decrypted in this session (audited); replies and triage for those who may."""
+    signal = get_visible_or_404(Signal, request.user, reference=reference)
+    may_triage = can(request.user, Perm.REPORT_TRIAGE)
+    assignees = services.assignable_staff(actor=request.user)
+    reply_form = ReplyForm()
+    triage_form = TriageForm(
+        initial={"status": signal.status, "urgency": signal.urgency, "assignee": signal.assignee_id},
+        assignees=assignees,
+    )
+    if request.method == "POST":
+        if not may_triage:
+            raise PermissionDenied
+        action = request.POST.get("action")
+        if action == "reply":
+            reply_form = ReplyForm(request.POST)
+            if reply_form.is_valid():
+                services.signal_reply(actor=request.user, signal=signal, text=reply_form.cleaned_data["text"])
+                messages.success(request, _("Your message was sent to the reporter."))
+                return redirect("reports:signal_detail", reference=signal.reference)
+        elif action == "triage":
+            triage_form = TriageForm(request.POST, assignees=assignees)
+            if triage_form.is_valid():
+                data = triage_form.cleaned_data
+                services.signal_update(
+                    actor=request.user,
+                    signal=signal,
+                    status=data["status"],
+                    urgency=data["urgency"],
+                    assignee=data["assignee"],
+                    release=data["release"],
+                )
+                messages.success(request, _("Signal %(ref)s updated.") % {"ref": signal.reference})
+                return redirect("reports:signal_detail", reference=signal.reference)
+        elif action in ("spam", "spam_group"):
+            count = services.signals_mark_spam(actor=request.user, signal=signal, whole_group=action == "spam_group")
+            messages.success(request, _("%(count)s signal(s) marked as spam.") % {"count": count})
+            return redirect("reports:signal_list")
+    try:
+        opened = services.signal_open(request=request, actor=request.user, signal=signal)
+    except sealing.Locked:
+        return _locked(request, signal)
+    similar = 0
+    if signal.fingerprint:
+        similar = Signal.objects.visible_to(request.user).filter(fingerprint=signal.fingerprint).count() - 1
+    return render(
+        request,
+        "reports/signal_detail.html",
+        {
+            "signal": signal,
+            "opened": opened,
+            "answers": opened.answers,
+            "may_triage": may_triage,
+            "reply_form": reply_form,
+            "triage_form": triage_form,
+            "similar": similar,
+        },
+        status=400 if (reply_form.errors or triage_form.errors) else 200,
+    )
+
+
+def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    signal = get_visible_or_404(Signal, request.user, reference=reference)
+    attachment = signal.attachments.filter(pk=pk).first()
+    if attachment is None:
+        return render(request, "errors/404.html", status=404)
+    try:
+        name, content_type, content = services.attachment_open(
+            request=request, actor=request.user, attachment=attachment
+        )
+    except sealing.Locked:
+        return _locked(request, signal)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def hotline_create(request: HttpRequest) -> HttpResponse:
+    """Log a call, text, chat, e-mail or walk-in as a signal of the advocate's organisation."""
+    _require(request, Perm.REPORT_INTAKE)
+    form = HotlineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            signal, receipt = services.hotline_signal_create(
+                actor=request.user,
+                answers=form.answers(),
+                channel=form.cleaned_data["channel"],
+                issue_receipt=form.cleaned_data["issue_receipt"],
+            )
+        except sealing.NoKeys:
+            form.add_error(None, _("Your organisation has no keys yet: an administrator must create them first."))
+        else:
+            return render(request, "reports/hotline_done.html", {"signal": signal, "receipt": receipt})
+    return render(request, "reports/hotline_create.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def routing_rule_list(request: HttpRequest) -> HttpResponse:
+    """The organisation's rules: which countries, regions and types of report it receives."""
+    _require(request, Perm.REPORT_ROUTING)
+    form = RoutingRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.routing_rule_create(
+            actor=request.user,
+            country=data.get("country") or "",
+            region=data["region"],
+            exploitation_type=data.get("exploitation_type") or "",
+        )
+        messages.success(request, _("The rule was added."))
+        return redirect("reports:routing_rule_list")
+    rules = RoutingRule.objects.visible_to(request.user)
+    return render(
+        request,
+        "reports/routing_rule_list.html",
+        {"form": form, "rules": rules, "has_keys": sealing.has_keys(request.user.organisation_id)},  # type: ignore[union-attr]
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+def routing_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    rule = get_visible_or_404(RoutingRule, request.user, pk=pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(request, _("The rule was kept: confirm that you want to remove it."))
+        return redirect("reports:routing_rule_list")
+    services.routing_rule_delete(actor=request.user, rule=rule)
+    messages.success(request, _("The rule was removed."))
+    return redirect("reports:routing_rule_list")

@@ -1,0 +1,351 @@
+"""Anonymous reporting: routing, sealing, receipts, follow-up, anti-abuse, attachments."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import models
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from amparo.core.permissions import Role
+from amparo.reports import abuse, receipts, services
+from amparo.reports.models import Message, Receipt, RoutingRule, Signal
+from tests.rawdb import plaintext_hits
+from tests.sealing_helpers import org_with_keys, unlocked_client
+
+STORY = "Three girls from Oaxaca are locked in the Calle Tamarindo workshop and never paid"
+
+
+@pytest.fixture(autouse=True)
+def _cheap_crypto_and_puzzles(settings):
+    settings.AMPARO_RECEIPT_OPSLIMIT = 1
+    settings.AMPARO_RECEIPT_MEMLIMIT = 8192
+    settings.AMPARO_POW_BITS = 4
+    settings.AMPARO_POW_MAX_BITS = 8
+
+
+@pytest.fixture(name="receiving")
+def receiving_fixture(staff_a, org_a):
+    """Organisation A holds keys and receives reports for Mexico."""
+    org_with_keys(org_a)
+    RoutingRule.objects.create(organisation=org_a, country="MEX")
+    return org_a
+
+
+def answers(**extra):
+    data = {"what_happened": STORY, "country": "MEX", "region_text": "Oaxaca", "exploitation_type": "factories"}
+    data["danger"] = "unsure"
+    data.update(extra)
+    return data
+
+
+def solved_form(client: Client, lang: str = "en", **extra) -> dict:
+    page = client.get(reverse("report:report_create"), {"lang": lang})
+    challenge = re.search(rb'name="pow_challenge" value="([^"]+)"', page.content).group(1).decode()
+    key = re.search(rb'name="submission_key" value="([^"]+)"', page.content).group(1).decode()
+    return {
+        **answers(**extra),
+        "pow_challenge": challenge,
+        "pow_nonce": abuse.solve(challenge),
+        "submission_key": key,
+        "lang": lang,
+    }
+
+
+def submit(client: Client | None = None, **extra) -> str:
+    """Send a report through the public page; return the receipt shown."""
+    client = client or Client()
+    response = client.post(reverse("report:report_create"), solved_form(client, **extra))
+    assert response.status_code == 200, response.content[:2000]
+    found = re.search(rb'class="secret receipt" id="receipt"><strong>([A-Z2-7-]+)</strong>', response.content)
+    assert found, response.content[:3000]
+    return found.group(1).decode()
+
+
+def followup(receipt: str, client: Client | None = None, **data):
+    return (client or Client()).post(reverse("report:report_followup"), {"receipt": receipt, **data})
+
+
+# --- the model -----------------------------------------------------------------------------
+
+
+def test_no_report_model_has_a_datetime_column():
+    for model in apps.get_app_config("reports").get_models():
+        for field in model._meta.get_fields():
+            assert not isinstance(field, models.DateTimeField), f"{model.__name__}.{field.name} is a datetime"
+
+
+def test_a_report_goes_to_every_matching_organisation_each_sealed_to_its_own_key(receiving, org_b, staff_b):
+    org_with_keys(org_b)
+    RoutingRule.objects.create(organisation=org_b, country="MEX", exploitation_type="factories")
+    submit()
+    submit(exploitation_type="agriculture")
+    assert Signal.objects.filter(organisation=receiving).count() == 2
+    assert Signal.objects.filter(organisation=org_b).count() == 1
+    a_copy, b_copy = Signal.objects.filter(exploitation_type="factories").order_by("organisation_id")
+    assert a_copy.receipt_id == b_copy.receipt_id and bytes(a_copy.sealed) != bytes(b_copy.sealed)
+    assert a_copy.region == "MX-OAX" and a_copy.country == "MEX"
+
+
+def test_without_a_matching_rule_the_default_organisation_receives(staff_a, org_a, settings):
+    org_with_keys(org_a)
+    settings.AMPARO_REPORT_DEFAULT_ORGANISATION = org_a.pk
+    submit(country="GTM")
+    assert Signal.objects.get().organisation == org_a
+
+
+def test_nobody_to_receive_means_a_clear_answer_and_nothing_stored(db):
+    client = Client()
+    response = client.post(reverse("report:report_create"), solved_form(client))
+    assert response.status_code == 503 and b"not set up" in response.content
+    assert Signal.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_holds_no_sentence_of_the_report_nor_the_receipt_secret(receiving):
+    receipt = submit(contact="call Rosa on +52 951 555 0199", place="behind the Tamarindo bakery")
+    worker = unlocked_client(receiving and _worker(receiving))
+    signal = Signal.objects.get()
+    worker.post(
+        reverse("reports:signal_detail", args=[signal.reference]),
+        {"action": "reply", "text": "Is anyone under fifteen?"},
+    )
+    followup(receipt, action="reply", text="Yes, the youngest looks about twelve", contact="rosa.safe@example.org")
+    secret = receipt.split("-", 1)[1]
+    hits = plaintext_hits(
+        STORY,
+        "Calle Tamarindo",
+        "Tamarindo bakery",
+        "+52 951 555 0199",
+        "555 0199",
+        "under fifteen",
+        "youngest looks about twelve",
+        "rosa.safe@example.org",
+        secret,
+        secret.replace("-", ""),
+    )
+    assert hits == []
+
+
+def _worker(org):
+    from amparo.accounts.models import User
+
+    return User.objects.get(organisation=org, role=Role.CASE_WORKER)
+
+
+# --- receipts ------------------------------------------------------------------------------
+
+
+def test_a_receipt_carries_40_bits_of_id_and_80_bits_of_secret_with_a_salt_of_its_own(receiving):
+    first, second = submit(), submit()
+    for receipt in (first, second):
+        parts = receipts.parse_receipt(receipt)
+        assert len(parts.public_id) * 5 == 40 and len(parts.secret) * 5 == 80
+    salts = {bytes(r.salt) for r in Receipt.objects.all()}
+    assert len(salts) == 2 and all(len(s) == 16 for s in salts)
+    assert receipts.parse_receipt(first.lower().replace("-", " ")) == receipts.parse_receipt(first)
+
+
+def test_a_wrong_receipt_and_an_expired_one_get_the_same_answer(receiving):
+    receipt = submit()
+    expired = submit()
+    Signal.objects.filter(receipt__public_id=expired[:8]).update(arrived_on="2000-01-01")
+    services.signals_purge_expired()
+    wrong_secret = receipt[:9] + ("A" if receipt[9] != "A" else "B") + receipt[10:]
+    answers_seen = {followup(text).content for text in (wrong_secret, expired, "ZZZZZZZZ-AAAA-AAAA-AAAA-AAAA")}
+    assert len(answers_seen) == 1 and b"does not open a report" in answers_seen.pop()
+    assert followup(receipt).status_code == 200
+
+
+def test_receipt_guessing_is_throttled_per_report_even_for_the_right_receipt(receiving):
+    receipt = submit()
+    wrong = receipt[:-1] + ("A" if receipt[-1] != "A" else "B")
+    statuses = [followup(wrong).status_code for _ in range(10)]
+    assert set(statuses) == {400}
+    assert followup(wrong).status_code == 429
+    assert followup(receipt).status_code == 429  # throttled without revealing the right one
+    other = submit()
+    assert followup(other).status_code == 200  # one report's throttle does not lock out another
+
+
+def test_the_reporter_reads_the_reply_answers_and_discloses_contact(receiving):
+    receipt = submit()
+    signal = Signal.objects.get()
+    worker = unlocked_client(_worker(receiving))
+    worker.post(
+        reverse("reports:signal_detail", args=[signal.reference]), {"action": "reply", "text": "Which street exactly?"}
+    )
+    page = followup(receipt)
+    assert b"Which street exactly?" in page.content and b"Alpha Refuge" in page.content
+    sent = followup(receipt, action="reply", text="Calle Tamarindo 14", contact="+52 951 000 1111")
+    assert sent.status_code == 200 and b"Your answer was sent" in sent.content
+    detail = worker.get(reverse("reports:signal_detail", args=[signal.reference]))
+    assert b"Calle Tamarindo 14" in detail.content and b"+52 951 000 1111" in detail.content
+    assert Message.objects.filter(read_by_org=False).count() == 0  # opening marked them read
+
+
+def test_changing_the_receipt_retires_the_old_one_and_keeps_the_conversation(receiving):
+    receipt = submit()
+    signal = Signal.objects.get()
+    services.signal_reply(actor=_verified(_worker(receiving)), signal=signal, text="Are you safe?")
+    changed = followup(receipt, action="change_receipt")
+    new = re.search(rb'class="secret receipt"><strong>([A-Z2-7-]+)</strong>', changed.content).group(1).decode()
+    assert new[:8] == receipt[:8] and new != receipt
+    assert followup(receipt).status_code == 400
+    assert b"Are you safe?" in followup(new).content
+
+
+def _verified(user):
+    user.is_verified = lambda: True
+    return user
+
+
+# --- anti-abuse ----------------------------------------------------------------------------
+
+
+def test_without_the_puzzle_a_report_is_held_and_a_challenge_works_once(receiving):
+    client = Client()
+    data = solved_form(client)
+    no_js = {k: v for k, v in data.items() if k not in {"pow_nonce", "submission_key"}}
+    client.post(reverse("report:report_create"), no_js)
+    client.post(reverse("report:report_create"), data)
+    reused = {**data, "submission_key": "another-submission"}
+    client.post(reverse("report:report_create"), reused)
+    assert list(Signal.objects.order_by("id").values_list("held", flat=True)) == [True, False, True]
+
+
+def test_the_same_page_submitted_twice_is_stored_once(receiving):
+    client = Client()
+    data = solved_form(client)
+    first = client.post(reverse("report:report_create"), data)
+    again = client.post(reverse("report:report_create"), data)
+    assert Signal.objects.count() == 1
+    assert b'id="receipt"' in first.content and b"already been received" in again.content
+
+
+def test_difficulty_rises_with_volume(settings):
+    settings.AMPARO_POW_CALM_PER_10_MIN = 2
+    calm = abuse.difficulty()
+    for _ in range(4):
+        abuse.hit("submissions", window=600)
+    assert abuse.difficulty() == calm + 2
+
+
+def test_held_submissions_have_a_stricter_cap(receiving, settings):
+    settings.AMPARO_REPORT_HELD_CAP_PER_HOUR = 2
+    client = Client()
+    statuses = []
+    for _ in range(3):
+        data = {k: v for k, v in solved_form(client).items() if k != "pow_nonce"}
+        statuses.append(client.post(reverse("report:report_create"), data).status_code)
+    assert statuses == [200, 200, 503]
+    submit(client)  # with the puzzle solved the report still gets through
+
+
+def test_an_organisation_over_its_cap_stops_receiving_for_the_hour(receiving, settings):
+    settings.AMPARO_REPORT_ORG_CAP_PER_HOUR = 1
+    submit()
+    client = Client()
+    response = client.post(reverse("report:report_create"), solved_form(client))
+    assert response.status_code == 503 and Signal.objects.count() == 1
+
+
+def test_rate_limit_keys_are_hashed_and_never_name_what_they_count(receiving):
+    from django.core.cache import cache
+
+    receipt = submit()
+    followup(receipt[:9] + "AAAAAAAAAAAAAAAAAAA")
+    keys = list(cache._cache.keys())  # LocMemCache
+    assert keys and not any(receipt[:8] in key for key in keys)
+    assert all(key.split(":", 2)[2].startswith(("amparo:rl:", "amparo:rl-secret:", "amparo:pow:")) for key in keys)
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+
+def _jpeg_with_gps() -> bytes:
+    image = Image.new("RGB", (32, 24), (200, 30, 30))
+    exif = Image.Exif()
+    exif[0x010F] = "CanaryCam"  # Make
+    exif[0x0131] = "LeakySoftware 1.0"  # Software
+    out = io.BytesIO()
+    image.save(out, format="JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def test_photos_lose_their_metadata_and_pdfs_are_refused_in_the_reporters_language(receiving):
+    photo = _jpeg_with_gps()
+    assert b"CanaryCam" in photo
+    client = Client()
+    data = solved_form(client, lang="es")
+    data["attachments"] = [SimpleUploadedFile("IMG_2231 casa.jpg", photo, content_type="image/jpeg")]
+    assert client.post(reverse("report:report_create"), data).status_code == 200
+    signal = Signal.objects.get()
+    worker = unlocked_client(_worker(receiving))
+    attachment = signal.attachments.get()
+    download = worker.get(reverse("reports:attachment_download", args=[signal.reference, attachment.pk]))
+    assert download.status_code == 200 and download.content.startswith(b"\xff\xd8")
+    assert b"CanaryCam" not in download.content and b"LeakySoftware" not in download.content
+    assert Image.open(io.BytesIO(download.content)).getexif() == {}
+    assert "IMG_2231 casa.jpg" in download["Content-Disposition"]
+    pdf = solved_form(client, lang="es")
+    pdf["attachments"] = [SimpleUploadedFile("informe.pdf", b"%PDF-1.4 secret", content_type="application/pdf")]
+    refused = client.post(reverse("report:report_create"), pdf)
+    assert refused.status_code == 400 and b"JPEG, PNG, GIF, WebP" in refused.content  # Spanish once translated
+    assert Signal.objects.count() == 1
+
+
+# --- the page itself -----------------------------------------------------------------------
+
+
+def test_the_public_pages_set_no_cookie_allow_no_cache_and_work_in_spanish(receiving):
+    client = Client()
+    page = client.get(reverse("report:report_create"), {"lang": "es"})
+    assert page.status_code == 200 and b'lang="es"' in page.content
+    assert not page.cookies and "no-store" in page["Cache-Control"] and page["Referrer-Policy"] == "no-referrer"
+    receipt_page = client.post(reverse("report:report_create"), solved_form(client, lang="es"))
+    assert not receipt_page.cookies and "no-store" in receipt_page["Cache-Control"]
+
+
+def test_someone_in_danger_sees_the_emergency_number_of_their_country(receiving):
+    client = Client()
+    response = client.post(reverse("report:report_create"), solved_form(client, danger="yes"))
+    assert b"911" in response.content
+    assert Signal.objects.get().urgency == "urgent"
+
+
+def test_invalid_answers_store_nothing_and_say_why(receiving):
+    client = Client()
+    response = client.post(
+        reverse("report:report_create"), {**solved_form(client), "what_happened": "", "country": "XXX"}
+    )
+    assert response.status_code == 400 and Signal.objects.count() == 0
+    assert b"This field is required." in response.content
+
+
+def test_uploads_never_touch_the_disk_even_when_large(receiving, settings, monkeypatch):
+    from django.core.files import uploadhandler
+
+    def no_temp_files(*args, **kwargs):
+        raise AssertionError("an upload was spooled to a temporary file")
+
+    monkeypatch.setattr(uploadhandler, "TemporaryUploadedFile", no_temp_files)
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 10  # Django's own handlers would spool anything bigger to disk
+    client = Client()
+    data = solved_form(client)
+    data["attachments"] = [SimpleUploadedFile("big.jpg", _jpeg_with_gps() + b"\0" * 50_000, content_type="image/jpeg")]
+    assert client.post(reverse("report:report_create"), data).status_code == 200
+    assert Signal.objects.get().attachments.count() == 1
+
+
+def test_an_oversized_body_is_refused_before_it_is_read(receiving):
+    from amparo.reports.public_views import MAX_BODY
+
+    response = Client().post(reverse("report:report_create"), {"what_happened": "x"}, CONTENT_LENGTH=str(MAX_BODY + 1))
+    assert response.status_code == 413 and Signal.objects.count() == 0
