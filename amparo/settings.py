@@ -307,3 +307,8 @@ CELERY_BEAT_SCHEDULE["purge-expired-reports-nightly"] = {
     "task": "amparo.reports.purge_expired",
     "schedule": 24 * 60 * 60,
 }
+AMPARO_URGENT_NOTIFY_MINUTES = int(os.environ.get("AMPARO_URGENT_NOTIFY_MINUTES", "15"))
+CELERY_BEAT_SCHEDULE["notify-urgent-reports"] = {
+    "task": "amparo.reports.notify_urgent",
+    "schedule": AMPARO_URGENT_NOTIFY_MINUTES * 60,
+}

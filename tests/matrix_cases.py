@@ -7,7 +7,7 @@ organisation A (the matrix checks that organisation B's staff are denied them).
 
 from __future__ import annotations
 
-from amparo.cases.models import Case, CaseClosure, Consent, SupportService
+from amparo.cases.models import Case, CaseClosure, Consent, DuplicateAlert, SupportService
 from amparo.cases.vocabularies import ClosureReason, ConsentGivenBy
 from amparo.core.permissions import Perm, Role
 
@@ -29,6 +29,7 @@ EXPECTATIONS = {
     "cases:case_reopen": ("GET", Perm.CASE_EDIT, "case"),
     "cases:service_create": ("GET", Perm.CASE_EDIT, "case"),
     "cases:service_update": ("GET", Perm.CASE_EDIT, "service"),
+    "cases:duplicate_dismiss": ("GET", Perm.CASE_EDIT, "duplicate_alert"),
     "cases:closure_list": ("GET", Perm.CASE_CLOSE_APPROVE, None),
     "cases:closure_decide": ("GET", Perm.CASE_CLOSE_APPROVE, "closure"),
     "cases:case_break_glass": ("GET", Perm.CASE_BREAK_GLASS, None),
@@ -54,8 +55,10 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
     service = SupportService.objects.create(
         case=case, plan_type="health", service_type="medical", due_on="2026-01-01", created_by=worker
     )
+    alert = DuplicateAlert.objects.create(case=case, other=closing, reasons=["name"])
     return {
         "case": {"reference": case.reference},
+        "duplicate_alert": {"reference": case.reference, "pk": alert.pk},
         "service": {"reference": case.reference, "pk": service.pk},
         "closure": {"pk": closure.pk},
         "registration": {"registration": consent.registration},

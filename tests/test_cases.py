@@ -212,6 +212,9 @@ def test_victim_context_is_saved_with_htcds_codes(staff_a, case):
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.means_of_control == ["debt_bondage", "withholds_documents"] and case.forced_labour_industries == ["A"]
+    page = client.get(reverse("cases:case_detail", args=[case.reference]), HTTP_ACCEPT_LANGUAGE="en")
+    assert b"Debt bondage, Withholds documents" in page.content
+    assert b"Agriculture, forestry and fishing" in page.content
 
 
 @pytest.mark.parametrize(
@@ -666,3 +669,73 @@ def test_registration_never_fails_and_never_half_saves(
     if created:
         case = Case.objects.order_by("-pk").first()
         assert case.consents.count() == 1 and 0 <= (case.number_of_children or 0) <= 30
+
+
+def test_editing_the_person_is_audited_and_renames_are_searchable(staff_a, case):
+    client = verified_client(staff_a[Role.CASE_WORKER])
+    url = reverse("cases:case_person_edit", args=[case.reference])
+    page = client.get(url)
+    assert b'value="Yolanda"' in page.content
+    assert AuditEntry.objects.filter(action="case.view", reason="edit_form", object_id=str(case.pk)).exists()
+    data = {"given_name": "Xochitl", "family_name": "Hernández", "birth_date": "1998-04-02", "phone": "+502 5555 0199"}
+    assert client.post(url, data).status_code == 302
+    assert case.reference.encode() in client.get(reverse("cases:case_list"), {"name": "Ernandes"}).content
+    assert case.reference.encode() not in client.get(reverse("cases:case_list"), {"name": "Velazquez"}).content
+    assert case.reference.encode() in client.get(reverse("cases:case_list"), {"q": "+50255550199"}).content
+    entry = AuditEntry.objects.filter(action="case.person_update").get()
+    assert entry.reason == "" and "Xochitl" not in entry.reason
+
+
+def test_a_case_opened_before_names_were_split_can_be_edited(staff_a):
+    worker = _verified(staff_a[Role.CASE_WORKER])
+    legacy = Case.objects.create(organisation=worker.organisation, person_name="Dora Ficticia", created_by=worker)
+    client = verified_client(staff_a[Role.CASE_WORKER])
+    page = client.get(reverse("cases:case_person_edit", args=[legacy.reference]))
+    assert b'value="Dora Ficticia"' in page.content
+
+
+def test_a_service_refusal_on_a_field_the_form_lacks_is_shown_not_a_crash(staff_a, case, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    def refuse(**kwargs):
+        raise ValidationError({"reference": "Refused by the model.", "given_name": "Name refused."})
+
+    monkeypatch.setattr(services, "case_update_person", refuse)
+    client = verified_client(staff_a[Role.CASE_WORKER])
+    response = client.post(reverse("cases:case_person_edit", args=[case.reference]), {"given_name": "Ana"})
+    assert response.status_code == 400
+    assert b"Refused by the model." in response.content and b"Name refused." in response.content
+
+
+def test_a_duplicate_that_appears_later_raises_an_alert_on_both_cases_until_dismissed(staff_a, staff_b, case):
+    worker = _verified(staff_a[Role.CASE_WORKER])
+    later = services.case_create(
+        actor=worker, person_name="Ana Torres", phone="+52 1 999 000 1111", duplicates_reviewed=True
+    )
+    assert not later.duplicate_alerts.exists()
+    client = verified_client(staff_a[Role.CASE_WORKER])
+    edit = client.post(
+        reverse("cases:case_person_edit", args=[later.reference]), {"given_name": "Ana", "phone": "+502 5555 0101"}
+    )
+    assert edit.status_code == 302
+    alert = later.duplicate_alerts.get()
+    assert alert.other == case and alert.reasons == ["phone"]
+    for shown_on, points_to in ((later, case), (case, later)):
+        page = client.get(reverse("cases:case_detail", args=[shown_on.reference]))
+        assert b"May be the same person as" in page.content and points_to.reference.encode() in page.content
+    # Saving again does not raise it twice; another organisation never sees it.
+    services.case_update_person(actor=worker, case=later, given_name="Ana", phone="+502 5555 0101")
+    assert later.duplicate_alerts.count() + case.duplicate_alerts.count() == 1
+    outsider = verified_client(staff_b[Role.CASE_WORKER])
+    dismiss = reverse("cases:duplicate_dismiss", args=[case.reference, alert.pk])
+    assert outsider.post(dismiss, {"confirm": "on"}).status_code == 404
+    assert client.post(dismiss, {}).status_code == 400
+    assert client.post(dismiss, {"confirm": "on"}).status_code == 302
+    assert b"May be the same person as" not in client.get(reverse("cases:case_detail", args=[later.reference])).content
+    assert AuditEntry.objects.filter(action="case.duplicate_dismiss").exists()
+
+
+def test_a_case_created_without_the_registration_check_raises_alerts(staff_a, case):
+    worker = _verified(staff_a[Role.CASE_WORKER])
+    other = services.case_create(actor=worker, given_name="Llolanda", family_name="Belasques")
+    assert other.duplicate_alerts.get().reasons == ["name"]

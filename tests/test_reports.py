@@ -349,3 +349,9 @@ def test_an_oversized_body_is_refused_before_it_is_read(receiving):
 
     response = Client().post(reverse("report:report_create"), {"what_happened": "x"}, CONTENT_LENGTH=str(MAX_BODY + 1))
     assert response.status_code == 413 and Signal.objects.count() == 0
+
+
+def test_a_reporter_in_a_long_conversation_is_never_throttled_by_their_own_receipt(receiving):
+    receipt = submit()
+    for turn in range(15):
+        assert followup(receipt, action="reply", text=f"Answer {turn}").status_code == 200

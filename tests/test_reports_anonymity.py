@@ -163,3 +163,31 @@ def test_a_trusted_network_is_recognised_before_the_address_is_dropped(rf, setti
 
     AnonymousReportingMiddleware(view)(rf.post("/report/", REMOTE_ADDR=CANARY_IP))
     assert seen == {"trusted": True, "addr": None}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_crash_on_a_public_page_reports_no_address_or_browser(receiving, every_log_record, monkeypatch, settings):  # noqa: F811
+    from django.core.mail import mail_admins  # noqa: F401  (error e-mails would go through the same logger)
+
+    from amparo.reports import services
+
+    def explode(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(services, "report_submit", explode)
+    settings.ADMINS = [("Ops", "ops@example.org")]
+    settings.LOGGING_CONFIG = None
+    from django.utils.log import AdminEmailHandler
+
+    admin_mail = AdminEmailHandler(include_html=True)
+    logging.getLogger("django.request").addHandler(admin_mail)
+    try:
+        client = Client(raise_request_exception=False, **HEADERS)
+        response = client.post(reverse("report:report_create"), solved_form(client))
+    finally:
+        logging.getLogger("django.request").removeHandler(admin_mail)
+    assert response.status_code == 500
+    assert any("boom" in repr(r.__dict__) or r.exc_info for r in every_log_record.records)
+    assert _hits(_log_text(every_log_record).encode()) == []
+    assert mail.outbox, "the error report e-mail was not produced: the check would prove nothing"
+    assert _hits(b"".join(m.message().as_bytes() for m in mail.outbox)) == []

@@ -191,7 +191,7 @@ def test_the_questionnaire_page_stores_only_valid_reports(receiving, what, count
 
     with override_settings(AMPARO_REPORT_HELD_CAP_PER_HOUR=10_000):
         response = Client().post(reverse("report:report_create"), data)
-    assert response.status_code in (200, 400)
+    assert response.status_code in (200, 400, 503)  # 503: nobody receives reports for that country
     assert Signal.objects.count() == before + (1 if response.status_code == 200 else 0)
 
 

@@ -170,3 +170,59 @@ def test_staff_without_report_permissions_see_no_inbox(receiving, staff_a):
     for role in (Role.ANALYST, Role.SHELTER_MANAGER, Role.AUTHORITY):
         assert verified_client(staff_a[role]).get(reverse("reports:signal_list")).status_code == 403
     assert Client().get(reverse("reports:signal_list")).status_code == 302
+
+
+def test_a_referral_needs_the_recorded_consent_for_whom_it_goes_to(receiving, staff_a):
+    submit()
+    signal = Signal.objects.get()
+    Signal.objects.filter(pk=signal.pk).update(consent_services=True, consent_police=False)
+    worker = unlocked_client(staff_a[Role.CASE_WORKER])
+    url = reverse("reports:signal_detail", args=[signal.reference])
+    base = {"action": "triage", "status": "referred", "urgency": "normal"}
+    refused = worker.post(url, {**base, "referred_to": "police"})
+    assert refused.status_code == 400 and b"consent" in refused.content
+    assert Signal.objects.get().status == "new"
+    assert worker.post(url, {**base, "referred_to": "services"}).status_code == 302
+    assert Signal.objects.get().status == "referred"
+    assert AuditEntry.objects.filter(action="report.status", reason="referred to services with consent").exists()
+
+
+def test_linking_a_case_keeps_the_signal_and_refuses_other_organisations_cases(receiving, staff_a, staff_b, org_b):
+    import pytest
+    from django.core.exceptions import PermissionDenied
+
+    from amparo.cases.models import Case
+
+    submit()
+    signal = Signal.objects.get()
+    worker = staff_a[Role.CASE_WORKER]
+    worker.is_verified = lambda: True
+    own = Case.objects.create(organisation=receiving, person_name="Own Person", created_by=worker)
+    foreign = Case.objects.create(
+        organisation=org_b, person_name="Foreign Person", created_by=staff_b[Role.CASE_WORKER]
+    )
+    with pytest.raises(PermissionDenied):
+        services.signal_link_case(actor=worker, signal=signal, case=foreign)
+    services.signal_link_case(actor=worker, signal=signal, case=own)
+    assert Signal.objects.get().status == "linked"
+
+
+def test_urgent_signals_are_announced_to_triage_staff_without_any_content(
+    receiving, staff_a, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from amparo.reports.tasks import notify_urgent
+
+    submit(danger="yes")
+    submit()  # not urgent
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_urgent.delay().get() == 1
+    recipients = sorted(address for message in mail.outbox for address in message.to)
+    assert recipients == sorted([staff_a[Role.CASE_WORKER].email, staff_a[Role.HOTLINE_ADVOCATE].email])
+    body = mail.outbox[0].subject + mail.outbox[0].body
+    signal = Signal.objects.get(urgency="urgent")
+    assert "1 new urgent" in body
+    assert not any(word in body for word in (signal.reference, "Oaxaca", "Tamarindo", "MEX", "Mexico"))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notify_urgent.delay().get() == 0  # told once

@@ -385,3 +385,7 @@ class ServiceUpdateForm(forms.Form):
         if data.get("status") != ServiceStatus.DONE:
             data["completed_on"] = None
         return data
+
+
+class DuplicateDismissForm(forms.Form):
+    confirm = forms.BooleanField(label=_("I checked: these two cases are different people."))

@@ -423,7 +423,7 @@ class BreakGlassAccess(OrgScoped):
     view_permission = Perm.CASE_VIEW
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="emergency_accesses")
-    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("reason"), max_length=16, choices=EmergencyReason.choices)
     explanation = EncryptedTextField(_("explanation"))
     started_at = models.DateTimeField(default=timezone.now)
@@ -472,3 +472,21 @@ class SupportService(models.Model):
     @property
     def is_overdue(self) -> bool:
         return self.status in OPEN_SERVICE_STATUSES and self.due_on < timezone.localdate()
+
+
+class DuplicateAlert(models.Model):
+    """Two cases that may be the same person, found after registration (an edit, an import).
+
+    Shown on both cases until someone who can edit cases dismisses it.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="duplicate_alerts")
+    other = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="duplicate_alerts_as_other")
+    reasons = models.JSONField(default=list)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    dismissed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["case", "other"], name="duplicate_alert_once_per_pair")]

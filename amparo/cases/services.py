@@ -28,6 +28,7 @@ from amparo.cases.models import (
     Consent,
     ConsentGrant,
     ConsentOverride,
+    DuplicateAlert,
     NameKey,
     Note,
     Screening,
@@ -125,6 +126,7 @@ def case_create(
     phone: str = "",
     summary: str = "",
     consent: Consent | None = None,
+    duplicates_reviewed: bool = False,
     **person: Any,
 ) -> Case:
     """Open a case in the actor's organisation, attaching the consent recorded before it.
@@ -147,6 +149,8 @@ def case_create(
         case.save()
         _reindex_names(case)
         audit.record(actor=actor, action="case.create", obj=case)
+        if not duplicates_reviewed:
+            _raise_duplicate_alerts(actor, case)
         if consent is not None:
             consent.case = case
             consent.save(update_fields=["case"])
@@ -162,6 +166,7 @@ def case_update_person(*, actor: User, case: Case, **person: Any) -> Case:
         case.full_clean()
         case.save()
         _reindex_names(case)
+        _raise_duplicate_alerts(actor, case)
         audit.record(actor=actor, action="case.person_update", obj=case)
     return case
 
@@ -256,6 +261,34 @@ def likely_duplicates(
     if found:
         audit.record(actor=actor, action="case.duplicate_check", reason=f"candidates:{len(found)}")
     return sorted(found.values(), key=lambda pair: -len(pair[1]))
+
+
+def _raise_duplicate_alerts(actor: User, case: Case) -> None:
+    """Raise an alert for each visible case that may be the same person as `case`."""
+    found = likely_duplicates(
+        actor=actor,
+        name=" ".join(filter(None, [case.person_name, case.other_names])),
+        phones=[case.phone, case.other_phone],
+        document_number=case.document_number,
+        birth_date=case.birth_date_value,
+    )
+    for other, reasons in found:
+        if other.pk == case.pk or other.organisation_id != case.organisation_id:
+            continue
+        pair = DuplicateAlert.objects.filter(Q(case=case, other=other) | Q(case=other, other=case))
+        if not pair.exists():
+            DuplicateAlert.objects.create(case=case, other=other, reasons=reasons)
+            audit.record(actor=actor, action="case.duplicate_alert", obj=case, reason=f"other:{other.pk}")
+
+
+def duplicate_dismiss(*, actor: User, alert: DuplicateAlert) -> DuplicateAlert:
+    """Record that the two cases are different people; the alert stops showing."""
+    _require(actor, Perm.CASE_EDIT, alert.case)
+    with transaction.atomic():
+        alert.dismissed_by, alert.dismissed_at = actor, timezone.now()
+        alert.save(update_fields=["dismissed_by", "dismissed_at"])
+        audit.record(actor=actor, action="case.duplicate_dismiss", obj=alert.case, reason=f"other:{alert.other_id}")
+    return alert
 
 
 # --- Consent --------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ urlpatterns = [
     path("<str:reference>/reopen/", views.case_reopen, name="case_reopen"),
     path("<str:reference>/services/new/", views.service_create, name="service_create"),
     path("<str:reference>/services/<int:pk>/", views.service_update, name="service_update"),
+    path("<str:reference>/duplicates/<int:pk>/", views.duplicate_dismiss, name="duplicate_dismiss"),
 ]
 
 api_urlpatterns = [

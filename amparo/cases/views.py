@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import chain
 from typing import Any
 
 from django import forms
@@ -22,6 +23,7 @@ from amparo.cases.forms import (
     ConsentOverrideForm,
     ContextForm,
     DecisionForm,
+    DuplicateDismissForm,
     EventForm,
     NoteForm,
     PersonForm,
@@ -32,10 +34,32 @@ from amparo.cases.forms import (
     WithdrawConsentForm,
 )
 from amparo.cases.models import Case, CaseClosure, ClosureDecision, Consent
-from amparo.cases.vocabularies import ConsentPurpose, language_name
+from amparo.cases.vocabularies import (
+    ConsentPurpose,
+    ExploitationType,
+    IsicSection,
+    MeansOfControl,
+    PerpetratorRole,
+    SexualExploitationType,
+    language_name,
+)
 from amparo.core.countries import country_name
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
+
+CONTEXT_LISTS = {
+    "means_of_control": MeansOfControl,
+    "exploitation_types": ExploitationType,
+    "forced_labour_industries": IsicSection,
+    "sexual_exploitation_types": SexualExploitationType,
+    "perpetrator_roles": PerpetratorRole,
+}
+
+
+def labels(vocabulary: Any, codes: list[str]) -> list[str]:
+    """The translated labels of stored codes (a code no longer in the list shows as itself)."""
+    known = dict(vocabulary.choices)
+    return [str(known.get(code, code)) for code in codes]
 
 
 def _case(request: HttpRequest, reference: str, perm: str) -> Case:
@@ -58,7 +82,11 @@ def _run(form: forms.Form, action: Callable[[], Any]) -> Any:
     try:
         return action()
     except ValidationError as exc:
-        form.add_error(None, exc)
+        if hasattr(exc, "error_dict"):
+            for field, errors in exc.error_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            form.add_error(None, exc)
         return None
 
 
@@ -151,7 +179,12 @@ def case_register(request: HttpRequest, registration: str) -> HttpResponse:
         if not duplicates or request.POST.get("confirm_new") == "1":
             case = _run(
                 form,
-                lambda: services.case_create(actor=request.user, consent=consent, **data),  # type: ignore[arg-type]
+                lambda: services.case_create(
+                    actor=request.user,  # type: ignore[arg-type]
+                    consent=consent,
+                    duplicates_reviewed=True,
+                    **data,
+                ),
             )
             if case is not None:
                 messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
@@ -175,6 +208,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "case": case,
             "citizenship": [country_name(code) for code in case.citizenship],
+            **{name: labels(vocabulary, getattr(case, name)) for name, vocabulary in CONTEXT_LISTS.items()},
             "language": language_name(case.primary_language),
             "consents": consents,
             "decisions": case.decisions.select_related("decided_by"),
@@ -184,6 +218,13 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "pending_closure": case.closures.filter(decision=ClosureDecision.PENDING).first(),
             "emergency_accesses": case.emergency_accesses.select_related("user")[:10],
             "services": case.services.all(),
+            "duplicate_alerts": [
+                (alert, alert.other if alert.case_id == case.pk else alert.case)
+                for alert in chain(
+                    case.duplicate_alerts.filter(dismissed_at__isnull=True).select_related("other"),
+                    case.duplicate_alerts_as_other.filter(dismissed_at__isnull=True).select_related("case"),
+                )
+            ],
             "can_edit": can(user, Perm.CASE_EDIT),
             "can_note": can(user, Perm.CASE_NOTE),
             "can_override": can(user, Perm.CASE_CONSENT_OVERRIDE),
@@ -194,9 +235,9 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
 
 def case_person_edit(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case(request, reference, Perm.CASE_EDIT)
-    initial = {name: getattr(case, name) for name in services.PERSON_FIELDS if name not in {"summary"}} | {
+    initial = {name: getattr(case, name) for name in services.PERSON_FIELDS} | {
         "birth_date": case.birth_date_value,
-        "summary": case.summary,
+        "given_name": case.given_name or case.person_name,  # cases opened before names were split
     }
     form = PersonForm(request.POST or None, initial=initial)
     if request.method != "POST":
@@ -441,4 +482,19 @@ def service_update(request: HttpRequest, reference: str, pk: int) -> HttpRespons
         _("Update the service: %(service)s") % {"service": service.get_service_type_display()},
         lambda: services.service_update(actor=request.user, service=service, **form.cleaned_data),  # type: ignore[arg-type]
         _("The service was updated."),
+    )
+
+
+def duplicate_dismiss(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    case = _case(request, reference, Perm.CASE_EDIT)
+    # Reached through the visible case, from either side of the pair.
+    alert = _child_or_404(case.duplicate_alerts.all() | case.duplicate_alerts_as_other.all(), pk)
+    form = DuplicateDismissForm(request.POST or None)
+    return _action_page(
+        request,
+        case,
+        form,
+        _("Not the same person"),
+        lambda: services.duplicate_dismiss(actor=request.user, alert=alert),  # type: ignore[arg-type]
+        _("The alert was dismissed."),
     )

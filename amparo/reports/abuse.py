@@ -31,12 +31,27 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
+_current_secrets: dict[str, bytes] = {}
+
+
 def _period_secret(period: str, ttl: int) -> bytes:
-    """A random secret for one period, kept only in the cache, gone when the period ends."""
+    """A random secret for one period, kept only in the cache, gone when the period ends.
+
+    Each process remembers the secrets of the current periods only (a fresh dict replaces
+    the old one when a period changes), saving two cache round trips per counter.
+    """
+    known = _current_secrets.get(period)
+    if known is not None:
+        return known
     key = f"amparo:rl-secret:{period}"
     fresh = secrets.token_hex(32)
     cache.add(key, fresh, ttl)
-    return bytes.fromhex(cache.get(key) or fresh)
+    secret = bytes.fromhex(cache.get(key) or fresh)
+    window = period.split(":", 1)[0]
+    for stale in [name for name in _current_secrets if name.split(":", 1)[0] == window]:
+        del _current_secrets[stale]
+    _current_secrets[period] = secret
+    return secret
 
 
 def _bucket(name: str, value: str, window: int) -> tuple[str, int]:
@@ -144,7 +159,16 @@ def submission_counted(*, held: bool, organisation_ids: list[int]) -> None:
 
 
 def receipt_attempt_allowed(public_id: str) -> bool:
-    """Counts one attempt at this public id; False once the hourly allowance is used up."""
-    per_id = hit("receipt", public_id) <= _setting("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", 10)
-    overall = hit("receipt-all") <= _setting("AMPARO_RECEIPT_ATTEMPTS_ALL_PER_HOUR", 5000)
+    """False once this public id (or the instance as a whole) had too many failed attempts this hour.
+
+    Only failures count, so a reporter in a long conversation is never throttled by their
+    own correct receipt; ten wrong guesses lock that one receipt for the rest of the hour.
+    """
+    per_id = count("receipt-failed", public_id) < _setting("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", 10)
+    overall = count("receipt-failed-all") < _setting("AMPARO_RECEIPT_ATTEMPTS_ALL_PER_HOUR", 5000)
     return per_id and overall
+
+
+def receipt_failed(public_id: str) -> None:
+    hit("receipt-failed", public_id)
+    hit("receipt-failed-all")

@@ -232,6 +232,11 @@ class TriageForm(forms.Form):
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
     assignee = forms.ModelChoiceField(label=_("Assigned to"), queryset=None, required=False)
     release = forms.BooleanField(label=_("Release from the held queue"), required=False)
+    referred_to = forms.ChoiceField(
+        label=_("Referred to (when the status is Referred)"),
+        choices=[("", "—"), ("police", _("Police")), ("services", _("Support services"))],
+        required=False,
+    )
 
     def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

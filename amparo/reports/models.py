@@ -111,6 +111,8 @@ class Signal(OrgScoped):
     held = models.BooleanField(_("held"), default=False)
     consent_police = models.BooleanField(_("consent to share with police"), null=True, blank=True)
     consent_services = models.BooleanField(_("consent to share with services"), null=True, blank=True)
+    #: Set once the organisation's staff were told (without content) that an urgent signal arrived.
+    urgent_notified = models.BooleanField(default=False, editable=False)
     #: Keyed blind index of the normalised text: groups copy-paste spam, reveals nothing.
     fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     #: The questionnaire as JSON, sealed to the organisation.

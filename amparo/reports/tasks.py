@@ -11,3 +11,9 @@ from amparo.reports import services
 def purge_expired() -> int:
     """Delete signals past AMPARO_REPORT_RETENTION_DAYS that are not linked to a case."""
     return services.signals_purge_expired()
+
+
+@shared_task(name="amparo.reports.notify_urgent")
+def notify_urgent() -> int:
+    """Tell triage staff that urgent signals wait (a count, no content); scheduled by beat."""
+    return services.urgent_signals_notify()

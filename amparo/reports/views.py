@@ -18,7 +18,16 @@ from amparo.core.scoping import get_visible_or_404
 from amparo.reports import services
 from amparo.reports.forms import HotlineForm, InboxFilterForm, ReplyForm, RoutingRuleForm, TriageForm
 from amparo.reports.models import RoutingRule, Signal
-from amparo.reports.vocabularies import URGENCY_ORDER, MessageAuthor, SignalStatus
+from amparo.reports.vocabularies import (
+    URGENCY_ORDER,
+    AgeGroup,
+    CallerType,
+    Danger,
+    Gender,
+    Indicator,
+    MessageAuthor,
+    SignalStatus,
+)
 
 CLOSED_STATUSES = [SignalStatus.CLOSED, SignalStatus.SPAM, SignalStatus.REFERRED, SignalStatus.LINKED]
 
@@ -96,16 +105,24 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
             triage_form = TriageForm(request.POST, assignees=assignees)
             if triage_form.is_valid():
                 data = triage_form.cleaned_data
-                services.signal_update(
-                    actor=request.user,
-                    signal=signal,
-                    status=data["status"],
-                    urgency=data["urgency"],
-                    assignee=data["assignee"],
-                    release=data["release"],
-                )
-                messages.success(request, _("Signal %(ref)s updated.") % {"ref": signal.reference})
-                return redirect("reports:signal_detail", reference=signal.reference)
+                try:
+                    services.signal_update(
+                        actor=request.user,
+                        signal=signal,
+                        status=data["status"],
+                        urgency=data["urgency"],
+                        assignee=data["assignee"],
+                        release=data["release"],
+                        referred_to=data["referred_to"],
+                    )
+                except services.ConsentMissing:
+                    triage_form.add_error(
+                        "referred_to",
+                        _("A referral needs the reporter's consent to share with the police or services you chose."),
+                    )
+                else:
+                    messages.success(request, _("Signal %(ref)s updated.") % {"ref": signal.reference})
+                    return redirect("reports:signal_detail", reference=signal.reference)
         elif action in ("spam", "spam_group"):
             count = services.signals_mark_spam(actor=request.user, signal=signal, whole_group=action == "spam_group")
             messages.success(request, _("%(count)s signal(s) marked as spam.") % {"count": count})
@@ -114,6 +131,7 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
         opened = services.signal_open(request=request, actor=request.user, signal=signal)
     except sealing.Locked:
         return _locked(request, signal)
+    labels = _answer_labels(opened.answers)
     similar = 0
     if signal.fingerprint:
         similar = Signal.objects.visible_to(request.user).filter(fingerprint=signal.fingerprint).count() - 1
@@ -124,6 +142,7 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "signal": signal,
             "opened": opened,
             "answers": opened.answers,
+            "labels": labels,
             "may_triage": may_triage,
             "reply_form": reply_form,
             "triage_form": triage_form,
@@ -131,6 +150,22 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
         },
         status=400 if (reply_form.errors or triage_form.errors) else 200,
     )
+
+
+def _answer_labels(answers: dict[str, Any]) -> dict[str, str]:
+    """Coded answers in words, in the reader's language."""
+
+    def words(vocabulary: Any, codes: Any) -> str:
+        codes = codes if isinstance(codes, list) else [codes] if codes else []
+        return ", ".join(str(dict(vocabulary.choices).get(code, code)) for code in codes)
+
+    return {
+        "age_groups": words(AgeGroup, answers.get("age_groups")),
+        "genders": words(Gender, answers.get("genders")),
+        "indicators": words(Indicator, answers.get("indicators")),
+        "danger": words(Danger, answers.get("danger")),
+        "caller_type": words(CallerType, answers.get("caller_type")),
+    }
 
 
 def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:

@@ -8,7 +8,7 @@ import re
 
 import pytest
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from amparo.core.permissions import Role
 from amparo.reports.models import RoutingRule, Signal

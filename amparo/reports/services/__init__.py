@@ -1,0 +1,76 @@
+"""Use cases of reporting: submit, follow up, triage, hotline intake, routing, retention.
+
+Public use cases (`report_submit`, `followup_*`, `receipt_change`) take no actor: the
+reporter is anonymous, and they write no audit entry, because an audit entry carries a
+precise time that would date the reporter's action to the second. Every staff use case
+checks the permission first and writes an audit entry without any content in it.
+"""
+
+from amparo.reports.services.common import (
+    CapReached,
+    DeviceKeys,
+    ReceiptRefused,
+    ReportingUnavailable,
+    Throttled,
+    fingerprint,
+    routing_rule_create,
+    routing_rule_delete,
+    routing_targets,
+    today,
+    urgency_from,
+)
+from amparo.reports.services.housekeeping import signals_purge_expired, urgent_signals_notify
+from amparo.reports.services.reporter import (
+    Opened,
+    Submitted,
+    followup_open,
+    followup_reply,
+    followup_thread,
+    receipt_change,
+    report_submit,
+)
+from amparo.reports.services.staff import (
+    ConsentMissing,
+    OpenedSignal,
+    assignable_staff,
+    attachment_open,
+    hotline_signal_create,
+    signal_link_case,
+    signal_open,
+    signal_reply,
+    signal_update,
+    signals_mark_spam,
+)
+
+__all__ = [
+    "CapReached",
+    "ConsentMissing",
+    "DeviceKeys",
+    "Opened",
+    "OpenedSignal",
+    "ReceiptRefused",
+    "ReportingUnavailable",
+    "Submitted",
+    "Throttled",
+    "assignable_staff",
+    "attachment_open",
+    "fingerprint",
+    "followup_open",
+    "followup_reply",
+    "followup_thread",
+    "hotline_signal_create",
+    "receipt_change",
+    "report_submit",
+    "routing_rule_create",
+    "routing_rule_delete",
+    "routing_targets",
+    "signal_link_case",
+    "signal_open",
+    "signal_reply",
+    "signal_update",
+    "signals_mark_spam",
+    "signals_purge_expired",
+    "today",
+    "urgency_from",
+    "urgent_signals_notify",
+]

@@ -1,0 +1,87 @@
+"""Scheduled work: the retention purge and the content-free urgent notice."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+
+from amparo.core import audit
+from amparo.core.permissions import Perm
+from amparo.reports.models import Receipt, Signal, SubmissionKey
+from amparo.reports.services.common import (
+    today,
+)
+from amparo.reports.vocabularies import (
+    SignalStatus,
+    Urgency,
+)
+
+# --- retention -------------------------------------------------------------------------------
+
+
+def signals_purge_expired(*, on: date | None = None) -> int:
+    """Delete signals older than AMPARO_REPORT_RETENTION_DAYS not linked to a case, then the
+    receipts left without a signal and stale idempotency keys. Returns signals deleted."""
+    on = on or today()
+    cutoff = on - timedelta(days=int(getattr(settings, "AMPARO_REPORT_RETENTION_DAYS", 365)))
+    with transaction.atomic():
+        expired = Signal.objects.filter(arrived_on__lt=cutoff, case__isnull=True)  # scoping: system task
+        count = expired.count()
+        expired.delete()
+        Receipt.objects.filter(signals__isnull=True).delete()
+        keep_keys = int(getattr(settings, "AMPARO_IDEMPOTENCY_DAYS", 2))
+        SubmissionKey.objects.filter(created_on__lt=on - timedelta(days=keep_keys)).delete()
+        if count:
+            audit.record(actor=None, action="report.purge", reason=f"{count} signal(s) before {cutoff.isoformat()}")
+    return count
+
+
+def urgent_signals_notify() -> int:
+    """E-mail each organisation's triage staff how many new urgent signals wait, nothing more.
+
+    The e-mail names no signal, no place, no content and no time: it says "sign in". Run
+    every AMPARO_URGENT_NOTIFY_MINUTES by Celery beat, so an e-mail dates an arrival only to
+    that window. Returns the number of organisations notified.
+    """
+    from amparo.accounts.models import User
+    from amparo.core.permissions import roles_with
+
+    pending = Signal.objects.filter(  # scoping: system task, counts per organisation only
+        urgency=Urgency.URGENT, urgent_notified=False, held=False, status=SignalStatus.NEW
+    )
+    notified = 0
+    for org_id in sorted(set(pending.values_list("organisation_id", flat=True))):
+        with transaction.atomic():
+            ids = list(pending.filter(organisation_id=org_id).values_list("pk", flat=True))
+            Signal.objects.filter(pk__in=ids).update(urgent_notified=True)  # scoping: system task
+            audit.record(actor=None, action="report.notify_urgent", organisation_id=org_id, reason=f"{len(ids)}")
+            staff = list(
+                User.objects.filter(
+                    organisation_id=org_id, is_active=True, role__in=roles_with(Perm.REPORT_TRIAGE)
+                ).values_list("email", "language")
+            )
+            transaction.on_commit(partial(_send_urgent_notice, staff, len(ids)))
+        notified += 1
+    return notified
+
+
+def _send_urgent_notice(staff: list[tuple[str, str]], count: int) -> None:
+    from django.core.mail import send_mail
+    from django.utils import translation
+    from django.utils.translation import gettext as _
+
+    for email, language in staff:
+        with translation.override(language or settings.LANGUAGE_CODE):
+            send_mail(
+                _("Amparo: urgent signals are waiting"),
+                _(
+                    "%(count)s new urgent signal(s) are waiting in your organisation's inbox. "
+                    "Sign in to Amparo to read them. This e-mail contains nothing else on purpose."
+                )
+                % {"count": count},
+                None,
+                [email],
+            )

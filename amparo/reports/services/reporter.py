@@ -1,0 +1,251 @@
+"""The reporter's use cases: submit, follow up, change the receipt. No actor, no audit entry."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from nacl.public import PublicKey, SealedBox
+
+from amparo.core import sealing, vault
+from amparo.reports import abuse, receipts
+from amparo.reports.cleaning import CleanFile
+from amparo.reports.models import Message, Receipt, Signal, SubmissionKey
+from amparo.reports.services.common import (
+    CapReached,
+    DeviceKeys,
+    ReceiptRefused,
+    Throttled,
+    _attach,
+    _derive_for,
+    _dump,
+    _new_receipt,
+    _seal_for_reporter,
+    fingerprint,
+    routing_targets,
+    today,
+    urgency_from,
+)
+from amparo.reports.vocabularies import (
+    Channel,
+    ExploitationType,
+    MessageAuthor,
+    MessageKind,
+    SignalStatus,
+)
+
+# --- the reporter ----------------------------------------------------------------------------
+
+
+@dataclass
+class Submitted:
+    public_id: str
+    receipt: str  # empty on a replay whose secret the server cannot show again
+    held: bool
+    replayed: bool = False
+    signals: list[Signal] = field(default_factory=list)
+
+
+def _replay(key_hash: str, secret: str | None, held: bool) -> Submitted:
+    stored = SubmissionKey.objects.select_related("receipt").get(key_hash=key_hash)
+    receipt = stored.receipt
+    public_id = receipt.public_id if receipt else ""
+    text = ""
+    if receipt is not None and secret and receipts.matches(_derive_for(receipt, secret), receipt.verifier):
+        text = receipts.format_receipt(receipt.public_id, secret)
+    return Submitted(public_id=public_id, receipt=text, held=held, replayed=True)
+
+
+def report_submit(
+    *,
+    answers: dict[str, Any],
+    files: list[CleanFile],
+    channel: str = Channel.WEB,
+    language: str = "",
+    held: bool = False,
+    trusted: bool = False,
+    secret: str | None = None,
+    device_keys: DeviceKeys | None = None,
+    idempotency_key: str = "",
+) -> Submitted:
+    """Store an anonymous report for every organisation that receives it; return the receipt.
+
+    `answers` must come from the validated questionnaire. `held` marks a submission
+    without proof of work. `secret` lets an app choose the receipt's secret itself (so a
+    retry can get its receipt back); `device_keys` lets it derive the receipt's keys itself,
+    so the server never sees the secret (the returned receipt is then empty: the device
+    formats it); otherwise the server draws the secret. A repeated
+    `idempotency_key` stores nothing and answers as the first submission did.
+    Raises CapReached, ReportingUnavailable.
+    """
+    country, region = answers.get("country", ""), answers.get("region", "")
+    exploitation_type = answers.get("exploitation_type") or ExploitationType.NOT_SURE
+    key_hash = vault.blind_index(idempotency_key, context="reports.idempotency") if idempotency_key else ""
+    if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
+        return _replay(key_hash, secret, held)
+    if not trusted and not abuse.instance_has_room(held=held):
+        raise CapReached
+    targets = routing_targets(country=country, region=region, exploitation_type=exploitation_type)
+    if not trusted:
+        targets = [org_id for org_id in targets if abuse.organisation_has_room(org_id)]
+        if not targets:
+            raise CapReached
+    secret = secret or receipts.new_secret()
+    content = _dump(answers)
+    signature = fingerprint(answers.get("what_happened", ""))
+    try:
+        with transaction.atomic():
+            receipt = _new_receipt(secret, device=device_keys)
+            if key_hash:
+                SubmissionKey.objects.create(key_hash=key_hash, receipt=receipt, created_on=today())
+            signals = []
+            for org_id in targets:
+                signal = Signal.objects.create(
+                    organisation_id=org_id,
+                    receipt=receipt,
+                    channel=channel,
+                    country=country,
+                    region=region,
+                    exploitation_type=exploitation_type,
+                    urgency=urgency_from(answers),
+                    language=language[:8],
+                    arrived_on=today(),
+                    held=held,
+                    consent_police=answers.get("consent_police"),
+                    consent_services=answers.get("consent_services"),
+                    fingerprint=signature,
+                    sealed=sealing.seal(org_id, content),
+                )
+                _attach(signal, files)
+                signals.append(signal)
+    except IntegrityError:
+        if key_hash:  # a concurrent retry with the same key won the race
+            return _replay(key_hash, secret, held)
+        raise
+    abuse.submission_counted(held=held, organisation_ids=targets)
+    return Submitted(
+        public_id=receipt.public_id,
+        receipt="" if device_keys else receipts.format_receipt(receipt.public_id, secret),
+        held=held,
+        signals=signals,
+    )
+
+
+@dataclass
+class Opened:
+    """A receipt that checked out: the row and the reporter's private key (request-long only)."""
+
+    receipt: Receipt
+    keys: receipts.DerivedKeys
+
+
+def followup_open(*, receipt_text: str) -> Opened:
+    """Check a receipt. Raises Throttled after too many failed attempts at one public id, and
+    ReceiptRefused for every other failure alike (malformed, unknown, purged, wrong secret)."""
+    parts = receipts.parse_receipt(receipt_text)
+    if parts is None:
+        raise ReceiptRefused
+    if not abuse.receipt_attempt_allowed(parts.public_id):
+        raise Throttled
+    receipt = Receipt.objects.filter(public_id=parts.public_id, signals__isnull=False).distinct().first()
+    if receipt is None:
+        receipts.burn_time_like_a_check()
+        abuse.receipt_failed(parts.public_id)
+        raise ReceiptRefused
+    keys = _derive_for(receipt, parts.secret)
+    if not receipts.matches(keys, receipt.verifier):
+        abuse.receipt_failed(parts.public_id)
+        raise ReceiptRefused
+    return Opened(receipt=receipt, keys=keys)
+
+
+def _open_for_reporter(opened: Opened, blob: bytes | None) -> dict[str, Any] | None:
+    if not blob:
+        return None
+    try:
+        return json.loads(SealedBox(opened.keys.private_key).decrypt(bytes(blob)))
+    except Exception:  # noqa: BLE001 (sealed to an older receipt key: not readable any more)
+        return None
+
+
+def followup_thread(*, opened: Opened) -> list[dict[str, Any]]:
+    """The conversation the reporter may read, oldest first, across receiving organisations."""
+    thread = []
+    messages = Message.objects.filter(signal__receipt=opened.receipt).select_related("signal__organisation")
+    for message in messages.order_by("id"):
+        data = _open_for_reporter(opened, message.sealed_for_reporter)
+        if data is None:
+            continue
+        if message.author == MessageAuthor.REPORTER and thread and thread[-1].get("_key") == data.get("key"):
+            continue  # the reporter's own message, stored once per organisation
+        thread.append(
+            {
+                "_key": data.get("key"),
+                "author": message.author,
+                "kind": message.kind,
+                "organisation": message.signal.organisation.name if message.author == MessageAuthor.STAFF else "",
+                "text": data.get("text", ""),
+                "sent_on": message.sent_on,
+            }
+        )
+    return thread
+
+
+def followup_reply(*, opened: Opened, text: str = "", contact: str = "", files: list[CleanFile] | None = None) -> int:
+    """Add the reporter's answer (and contact details, if they chose to give them) to every
+    signal of the receipt, sealed to each organisation and to the reporter. Returns messages stored."""
+    stored = 0
+    with transaction.atomic():
+        signals = list(Signal.objects.filter(receipt=opened.receipt))  # scoping: the receipt proves the reporter
+        for kind, body in ((MessageKind.TEXT, text), (MessageKind.CONTACT, contact)):
+            if not body:
+                continue
+            payload = _dump({"text": body, "key": receipts.new_secret()})
+            for signal in signals:
+                message = Message.objects.create(
+                    signal=signal,
+                    author=MessageAuthor.REPORTER,
+                    kind=kind,
+                    sealed_for_org=sealing.seal(signal.organisation_id, payload),
+                    sealed_for_reporter=_seal_for_reporter(opened.receipt, payload),
+                    sent_on=today(),
+                )
+                if kind == MessageKind.TEXT and files:
+                    _attach(signal, files, message)
+                stored += 1
+        if files and not text:
+            for signal in signals:
+                _attach(signal, files)
+        Signal.objects.filter(receipt=opened.receipt, status=SignalStatus.NEEDS_INFO).update(
+            status=SignalStatus.IN_REVIEW
+        )
+    return stored
+
+
+def receipt_change(*, opened: Opened, new_secret: str | None = None) -> str:
+    """Replace the receipt's secret (and the reporter key derived from it); return the new
+    receipt. Messages sealed to the old reporter key are re-sealed to the new one."""
+    secret = new_secret or receipts.new_secret()
+    salt = receipts.new_salt()
+    opslimit, memlimit = receipts.kdf_limits()
+    keys = receipts.derive(secret, salt, opslimit, memlimit)
+    with transaction.atomic():
+        receipt = Receipt.objects.select_for_update().get(pk=opened.receipt.pk)
+        new_public = PublicKey(bytes(keys.private_key.public_key))
+        for message in Message.objects.filter(signal__receipt=receipt).exclude(sealed_for_reporter=None):
+            try:
+                plain = SealedBox(opened.keys.private_key).decrypt(bytes(message.sealed_for_reporter))
+            except Exception:  # noqa: BLE001, S112 (already unreadable: leave it)
+                continue
+            message.sealed_for_reporter = SealedBox(new_public).encrypt(plain)
+            message.save(update_fields=["sealed_for_reporter"])
+        receipt.salt, receipt.verifier = salt, keys.verifier
+        receipt.reporter_public_key, receipt.must_change = bytes(keys.private_key.public_key), False
+        receipt.kdf_opslimit, receipt.kdf_memlimit = opslimit, memlimit
+        receipt.save(
+            update_fields=["salt", "verifier", "reporter_public_key", "must_change", "kdf_opslimit", "kdf_memlimit"]
+        )
+    opened.receipt, opened.keys = receipt, keys
+    return receipts.format_receipt(receipt.public_id, secret)
