@@ -70,19 +70,6 @@ def multi(choices: Any, label: Any) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(label=label, choices=choices, required=False, widget=forms.CheckboxSelectMultiple)
 
 
-class CaseCreateForm(forms.Form):
-    """The legacy one-step form, kept for the API's shape; the pages use the two steps below."""
-
-    person_name = forms.CharField(label=_("Name of the person"), max_length=200)
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    summary = forms.CharField(
-        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False
-    )
-
-    def clean_phone(self) -> str:
-        return clean_phone_value(self.cleaned_data["phone"])
-
-
 class CaseSearchForm(forms.Form):
     q = forms.CharField(label=_("Reference, phone or document number"), max_length=60, required=False)
     name = forms.CharField(label=_("Name (sounds like)"), max_length=120, required=False)
