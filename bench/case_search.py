@@ -64,7 +64,7 @@ def generate(n: int, seed: int = 7) -> dict[str, object]:
 
     from amparo.accounts.models import Organisation, User
     from amparo.cases.models import Case, NameKey
-    from amparo.cases.phonetic import name_keys
+    from amparo.cases.phonetic import name_keys, search_keys
     from amparo.core.fields import index_for
 
     rng = random.Random(seed)
@@ -107,7 +107,7 @@ def generate(n: int, seed: int = 7) -> dict[str, object]:
             Case.objects.bulk_create(cases)
             keys = []
             for case, names in zip(cases, names_of, strict=True):
-                for key in {k for name in names for k in name_keys(name)}:
+                for key in search_keys({k for name in names for k in name_keys(name)}):
                     if key not in key_cache:
                         key_cache[key] = index_for(NameKey, "key", key)
                     keys.append(NameKey(case=case, key_index=key_cache[key]))

@@ -179,6 +179,7 @@ class Case(OrgScoped):
         ordering = ["-created_at", "-id"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        indexes = [models.Index(fields=["organisation", "-created_at", "-id"], name="case_list_newest_first")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(number_of_children__isnull=True) | Q(number_of_children__lte=30),
@@ -213,10 +214,11 @@ class NameKey(models.Model):
     """The blind index of the phonetic key of one word of a case's names (never the key)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="name_keys")
-    key_index = models.CharField(max_length=64, db_index=True)
+    key_index = models.CharField(max_length=64)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "key_index"], name="namekey_once_per_case")]
+        indexes = [models.Index(fields=["key_index", "case"], name="namekey_lookup")]
 
 
 class TraffickingStatusDecision(models.Model):

@@ -69,3 +69,14 @@ def name_keys(name: str) -> list[str]:
         if key and key not in keys:
             keys.append(key)
     return keys
+
+
+def search_keys(keys: list[str] | set[str]) -> set[str]:
+    """What is indexed for a set of phonetic keys: each key, and each unordered pair of keys.
+
+    Pairs make "two words of the name match" one indexed lookup instead of counting
+    matches over every case that shares a common word (García, María).
+    """
+    ordered = sorted(set(keys))
+    pairs = {f"{a}+{b}" for i, a in enumerate(ordered) for b in ordered[i + 1 :]}
+    return set(ordered) | pairs

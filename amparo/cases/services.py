@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +36,7 @@ from amparo.cases.models import (
     TraffickingEvent,
     TraffickingStatusDecision,
 )
-from amparo.cases.phonetic import name_keys
+from amparo.cases.phonetic import name_keys, search_keys
 from amparo.cases.vocabularies import ClosureReason, LawfulBasis, age_band
 from amparo.core import audit
 from amparo.core.fields import index_for
@@ -116,7 +116,9 @@ def _reindex_names(case: Case) -> None:
     for name in (case.person_name, case.given_name, case.family_name, case.other_names):
         keys.update(name_keys(name or ""))
     case.name_keys.all().delete()
-    NameKey.objects.bulk_create([NameKey(case=case, key_index=index_for(NameKey, "key", key)) for key in sorted(keys)])
+    NameKey.objects.bulk_create(
+        [NameKey(case=case, key_index=index_for(NameKey, "key", key)) for key in sorted(search_keys(keys))]
+    )
 
 
 def case_create(
@@ -197,16 +199,15 @@ def case_read(*, actor: User, case: Case, reason: str = "") -> Case:
 
 
 def _by_name(cases: QuerySet[Case], name: str) -> QuerySet[Case]:
-    """Cases with phonetically matching name words: all of them for one-word queries, else two."""
-    indexes = [index_for(NameKey, "key", key) for key in name_keys(name)]
-    if not indexes:
+    """Cases with phonetically matching name words: the word for one-word queries, else at
+    least two of the words (one indexed pair key matches), newest first."""
+    keys = name_keys(name)
+    if not keys:
         return cases.none()
-    return (
-        cases.filter(name_keys__key_index__in=indexes)
-        .annotate(name_hits=Count("name_keys", distinct=True))
-        .filter(name_hits__gte=min(2, len(indexes)))
-        .order_by("-name_hits", "-created_at")
-    )
+    wanted = search_keys(keys) - set(keys) if len(keys) > 1 else set(keys)
+    indexes = [index_for(NameKey, "key", key) for key in sorted(wanted)]
+    matching = NameKey.objects.filter(key_index__in=indexes).values("case_id")
+    return cases.filter(pk__in=matching).order_by("-created_at", "-id")
 
 
 def case_search(
@@ -220,7 +221,7 @@ def case_search(
     audit.record(actor=actor, action="case.list", reason=("search:" + ",".join(used)) if used else "")
     if query:
         cases = cases.filter(
-            Q(reference__iexact=query)
+            Q(reference=query.upper())
             | Q(phone_index=index_for(Case, "phone", query))
             | Q(other_phone_index=index_for(Case, "phone", query))
             | Q(document_index=index_for(Case, "document_number", query))

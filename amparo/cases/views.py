@@ -117,7 +117,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         query=criteria.get("q", ""),
         name=criteria.get("name", ""),
         birth_date=criteria.get("birth_date"),
-    )[:50]
+    ).only("reference", "person_name", "status", "created_at", "organisation_id")[:50]
     return render(
         request,
         "cases/case_list.html",

@@ -7,9 +7,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from amparo.accounts.models import Organisation, OrganisationType, User
 from amparo.cases.models import Case
-from amparo.core import audit, sealing
+from amparo.cases.vocabularies import ConsentGivenBy, ConsentPurpose, LawfulBasis
+from amparo.core import sealing
 from amparo.core.models import OrganisationKeys
 from amparo.core.permissions import Perm, Role, roles_with
+from amparo.reports.models import RoutingRule
 
 DEMO_ORGANISATIONS = [
     {
@@ -43,11 +45,11 @@ DEMO_ORGANISATIONS = [
 
 DEMO_CASES = {
     "amanecer": [
-        ("Ana Ejemplo Ficticia", "+52 55 0000 0101", "Demo: persona ficticia para probar Amparo."),
-        ("Berta Prueba Inventada", "+52 55 0000 0102", "Demo: caso ficticio en seguimiento."),
+        ("Ana", "Ejemplo Ficticia", "+52 55 0000 0101", "Demo: persona ficticia para probar Amparo."),
+        ("Berta", "Prueba Inventada", "+52 55 0000 0102", "Demo: caso ficticio en seguimiento."),
     ],
     "harbour": [
-        ("Casey Example-Person", "+44 117 000 0201", "Demo: a fictional person for trying Amparo."),
+        ("Casey", "Example-Person", "+44 117 000 0201", "Demo: a fictional person for trying Amparo."),
     ],
 }
 
@@ -68,6 +70,36 @@ def demo_organisation_keys(org: Organisation) -> str | None:
     others = User.objects.filter(organisation=org, role__in=roles_with(Perm.REPORT_VIEW)).exclude(pk=admin.pk)
     sealing.grants_issue(request, actor=admin, users=list(others))
     return recovery
+
+
+def demo_cases(org: Organisation, creator: User, language: str) -> None:
+    """Open the demo cases as a case worker would: consent first, then the person."""
+    from amparo.cases import services as case_services
+
+    if Case.objects.filter(organisation=org).exists():
+        return
+    creator.is_verified = lambda: True  # type: ignore[method-assign]  # seeding acts as a signed-in worker
+    for given, family, phone, summary in DEMO_CASES.get(org_slug(org), []):
+        consent = case_services.consent_record(
+            actor=creator,
+            given_by=ConsentGivenBy.PERSON,
+            child_assent=False,
+            text_language=language,
+            purposes={ConsentPurpose.SERVICES: (LawfulBasis.CONSENT, True)},
+        )
+        case_services.case_create(
+            actor=creator,
+            consent=consent,
+            given_name=given,
+            family_name=family,
+            phone=phone,
+            summary=summary,
+            duplicates_reviewed=True,
+        )
+
+
+def org_slug(org: Organisation) -> str:
+    return next(spec["slug"] for spec in DEMO_ORGANISATIONS if spec["name"] == org.name)
 
 
 def demo_email(slug: str, role: str) -> str:
@@ -111,14 +143,13 @@ class Command(BaseCommand):
                 if recovery:
                     recovery_keys.append((org.name, recovery))
                 creator = User.objects.get(email=demo_email(spec["slug"], Role.CASE_WORKER))
-                for name, phone, summary in DEMO_CASES.get(spec["slug"], []):
-                    existing = Case.objects.filter(organisation=org, created_by=creator)
-                    if any(case.person_name == name for case in existing):
-                        continue
-                    case = Case.objects.create(
-                        organisation=org, person_name=name, phone=phone, summary=summary, created_by=creator
+                demo_cases(org, creator, spec["language"])
+                # Who receives public reports: each organisation its own country; Harbour
+                # Light, as the demo's international line, everything else too.
+                for country in (spec["country"], "") if spec["slug"] == "harbour" else (spec["country"],):
+                    RoutingRule.objects.get_or_create(
+                        organisation=org, country=country, region="", exploitation_type=""
                     )
-                    audit.record(actor=None, action="case.create", obj=case, reason="demo data")
         self.stdout.write("Demo organisations and accounts (all fictional):")
         width = max(len(email) for _org, _role, email in rows)
         for org_name, role_label, email in rows:
