@@ -327,6 +327,8 @@ def measure_all(browser: Browser, base_url: str, env: dict[str, str]) -> tuple[l
     pages: list[Load] = []
     pages.append(measure(browser, base_url, "/accounts/login/", "public: sign in"))
     pages.append(measure(browser, base_url, "/accounts/password-reset/", "public: password reset"))
+    pages.append(measure(browser, base_url, "/report/", "public: report a situation"))
+    pages.append(measure(browser, base_url, "/report/follow-up/", "public: follow up with a receipt"))
 
     # Password only (a session of its own, since verifying would upgrade it), then both steps.
     unverified, _none = sign_in(browser, base_url, env, ORG_ADMIN, verify=False)
@@ -351,7 +353,8 @@ def measure_all(browser: Browser, base_url: str, env: dict[str, str]) -> tuple[l
     for path, label in [
         ("/", "case worker: home"),
         ("/cases/", "case worker: case list"),
-        ("/cases/new/", "case worker: open a case"),
+        ("/cases/new/", "case worker: consent, before registering"),
+        ("/reports/", "case worker: signals inbox"),
         (case, "case worker: case file"),
     ]:
         pages.append(measure(browser, base_url, path, label, worker))
