@@ -73,3 +73,11 @@ def test_invalid_forms_answer_in_the_users_language(staff_a):
         reverse("accounts:staff_invite"), {"email": "not-an-email", "role": "emperor"}, HTTP_ACCEPT_LANGUAGE="es"
     )
     assert b"Introduzca una direcci" in spanish.content or b"Ingrese una direcci" in spanish.content
+
+
+def test_a_nul_byte_in_an_address_is_refused_not_a_server_error(staff_a):
+    worker = verified_client(staff_a[Role.CASE_WORKER])
+    for path in ("/cases/C-%00/", "/api/v1/cases/0%00/", "/cases/?q=%00", "/report/?x=a%00b"):
+        response = worker.get(path, HTTP_ACCEPT_LANGUAGE="es")
+        assert response.status_code == 400, path
+    assert "carácter que no está permitido" in response.content.decode()

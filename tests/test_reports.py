@@ -263,7 +263,9 @@ def test_rate_limit_keys_are_hashed_and_never_name_what_they_count(receiving):
     followup(receipt[:9] + "AAAAAAAAAAAAAAAAAAA")
     keys = list(cache._cache.keys())  # LocMemCache
     assert keys and not any(receipt[:8] in key for key in keys)
-    assert all(key.split(":", 2)[2].startswith(("amparo:rl:", "amparo:rl-secret:", "amparo:pow:")) for key in keys)
+    # Besides the counters and challenges, only the routing version (a random token) is cached.
+    allowed = ("amparo:rl:", "amparo:rl-secret:", "amparo:pow:", "amparo:routing-version")
+    assert all(key.split(":", 2)[2].startswith(allowed) for key in keys)
 
 
 # --- attachments ---------------------------------------------------------------------------
@@ -355,3 +357,89 @@ def test_a_reporter_in_a_long_conversation_is_never_throttled_by_their_own_recei
     receipt = submit()
     for turn in range(15):
         assert followup(receipt, action="reply", text=f"Answer {turn}").status_code == 200
+
+
+# --- routing and caps read from the cache ----------------------------------------------------
+
+
+def test_routing_changes_reach_every_process_at_its_next_submission(receiving, staff_b, org_b):
+    """Each process keeps the rules and keys it read, tagged with the version in the cache;
+    saving or deleting a rule or a key pair replaces the version, so they are read again."""
+    from django.core.cache import cache
+
+    from amparo.reports.services import common
+
+    where = {"country": "COL", "region": "", "exploitation_type": "factories"}
+    with pytest.raises(services.ReportingUnavailable):
+        services.routing_targets(**where)
+    version = cache.get(common.ROUTING_VERSION_KEY)
+    rule = RoutingRule.objects.create(organisation=org_b, country="COL")
+    assert cache.get(common.ROUTING_VERSION_KEY) != version
+    with pytest.raises(services.ReportingUnavailable):
+        services.routing_targets(**where)  # org_b holds no keys yet
+    org_with_keys(org_b)
+    assert services.routing_targets(**where) == [org_b.pk]
+    # another process's table, read before the change, is not used once the version moved
+    stale = common._routing
+    rule.delete()
+    with pytest.raises(services.ReportingUnavailable):
+        services.routing_targets(**where)
+    assert common._routing is not stale
+    # a lost or expired version (cache restart) means reading again, never trusting the old table
+    cache.delete(common.ROUTING_VERSION_KEY)
+    assert services.routing_targets(country="MEX", region="", exploitation_type="") == [receiving.pk]
+    assert common._routing is not stale and common._routing.version == cache.get(common.ROUTING_VERSION_KEY)
+
+
+def test_reports_are_sealed_to_the_key_read_from_the_database(receiving):
+    import base64
+
+    from nacl.public import PublicKey
+
+    from amparo.core.models import OrganisationKeys
+    from amparo.reports.services import common
+
+    submit()
+    stored = OrganisationKeys.objects.get(organisation=receiving).public_key
+    assert bytes(common._routing.keys[receiving.pk]) == bytes(PublicKey(base64.b64decode(stored)))
+
+
+def _redis_or_skip():
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.2).close()
+    except OSError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+
+
+def test_counters_on_redis_are_counted_in_one_round_trip_and_expire(settings):
+    """The MULTI/EXEC path of abuse.submission_counted, read back with abuse.count / abuse.room."""
+    import secrets
+
+    from django.core.cache import caches
+
+    _redis_or_skip()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/12",
+            "KEY_PREFIX": f"amparo-test-{secrets.token_hex(6)}",
+        }
+    }
+    abuse._current_secrets.clear()
+    try:
+        assert abuse._redis_client() is not None
+        abuse.submission_counted(held=True, organisation_ids=[7, 9])
+        abuse.submission_counted(held=False, organisation_ids=[7])
+        assert abuse.count("submissions") == 2 and abuse.count("submissions", window=600) == 2
+        assert abuse.count("held") == 1 and abuse.count("org", "7") == 2 and abuse.count("org", "9") == 1
+        settings.AMPARO_REPORT_ORG_CAP_PER_HOUR = 2
+        assert abuse.room(held=True, organisation_ids=[7, 9]) == (True, [9], None)
+        key, ttl = abuse._bucket("org", "7", abuse.HOUR)
+        client = abuse._redis_client()
+        assert 0 < client.ttl(caches["default"].make_and_validate_key(key)) <= ttl
+        for name in client.keys(f"{settings.CACHES['default']['KEY_PREFIX']}:*"):
+            client.delete(name)
+    finally:
+        abuse._current_secrets.clear()

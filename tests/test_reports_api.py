@@ -236,3 +236,102 @@ def test_a_device_can_derive_the_receipt_keys_itself_so_the_server_never_sees_th
 
     with override_settings(AMPARO_RECEIPT_OPSLIMIT=2, AMPARO_RECEIPT_MEMLIMIT=16 * 1024 * 1024):
         assert post("report_submit", {**report(), "receipt_keys": weak}).status_code == 400
+
+
+def _b64(size: int) -> str:
+    return base64.b64encode(bytes(range(size))).decode()
+
+
+_texts = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["", "  ", " Jalisco ", "a\x00b", "\ud800x", "x" * 121, "x" * 2001, "Oaxaca"]),
+    st.integers(-2, 3),
+    st.none(),
+    st.booleans(),
+)
+_report_fields = {
+    "what_happened": st.one_of(_texts, st.just("  Men sleep in containers at the port yard \n")),
+    "country": st.sampled_from(["MEX", " MEX", "mex", "XXX", "", "COL", None, 1]),
+    "region_text": _texts,
+    "city": _texts,
+    "place": _texts,
+    "contact": _texts,
+    "when_month": st.sampled_from([None, 0, 1, 12, 13, "5", 5.0, True]),
+    "when_year": st.sampled_from([None, 1989, 1990, 2025, 2101, "2025", False]),
+    "people_count": st.sampled_from([None, 0, 1, 10000, 10001, "3"]),
+    "age_groups": st.one_of(st.lists(st.sampled_from(["child", "adult", "alien", 1]), max_size=4), st.just("child")),
+    "genders": st.lists(st.sampled_from(["female", "male", "x"]), max_size=5),
+    "indicators": st.lists(st.sampled_from(["documents_taken", "child", "nope"]), max_size=3),
+    "exploitation_type": st.sampled_from(["factories", "not_sure", "", "x", None, 3]),
+    "danger": st.sampled_from(["yes", "no", "unsure", "maybe", None]),
+    "attachments": st.sampled_from([[], None, [{"name": "a.png", "content_base64": "AAAA"}], {}]),
+    "pow_challenge": st.sampled_from(["", "8:abc", " 8:abc ", "x" * 81, None]),
+    "pow_nonce": st.sampled_from(["", "12", "1" * 33, 12]),
+    "receipt_secret": st.sampled_from(["", "ABCDEFGHJKLMNPQR", "abcd-efgh-jkmn-pqr2", "SHORT", None]),
+    "receipt_keys": st.one_of(
+        st.none(),
+        st.fixed_dictionaries(
+            {
+                "salt": st.sampled_from([_b64(16), _b64(15), "not base64!", f" {_b64(16)} "]),
+                "verifier": st.sampled_from([_b64(32), _b64(33)]),
+                "reporter_public_key": st.sampled_from([_b64(32), ""]),
+                "opslimit": st.sampled_from([0, 1, 2, 64, 65, "2", True]),
+                "memlimit": st.sampled_from([8191, 8192, 16 * 1024 * 1024, 2**31]),
+            },
+            optional={"extra": st.just(1)},
+        ),
+    ),
+    "x": st.just(1),
+}
+
+
+_valid_report = {
+    "what_happened": st.just("Men sleep in containers at the port yard"),
+    "country": st.sampled_from(["MEX", "COL"]),
+}
+_NEAR = {"what_happened", "country", "x"}
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.one_of(
+        st.fixed_dictionaries({}, optional=_report_fields),
+        # mostly valid: the two required answers, then a few of anything
+        st.fixed_dictionaries(_valid_report, optional={k: v for k, v in _report_fields.items() if k not in _NEAR}),
+    ),
+    lang=st.sampled_from(["en", "es"]),
+)
+def test_the_fast_validation_of_a_report_agrees_with_the_serializer(body, lang):
+    """report_input_fast() gives up (None) or gives exactly what ReportInput validates to."""
+    from django.utils import translation
+
+    from amparo.reports import public_api
+
+    with translation.override(lang):
+        fast = public_api.report_input_fast(body)
+        serializer = public_api.ReportInput(data=body)
+        slow = serializer.validated_data if serializer.is_valid() else None
+    if fast is not None:
+        assert slow is not None and fast == slow
+
+
+def test_a_plain_app_report_takes_the_fast_validation():
+    from amparo.reports import public_api
+
+    keys = {
+        "salt": _b64(16),
+        "verifier": _b64(32),
+        "reporter_public_key": _b64(32),
+        "opslimit": 2,
+        "memlimit": 16 * 1024 * 1024,
+    }
+    body = {
+        **report(region_text="Jalisco", indicators=["documents_taken"], danger="no", when_month=3, when_year=2025),
+        "pow_challenge": "8:abc",
+        "pow_nonce": "42",
+        "receipt_keys": keys,
+    }
+    fast = public_api.report_input_fast(body)
+    serializer = public_api.ReportInput(data=body)
+    assert serializer.is_valid() and fast == serializer.validated_data
+    assert fast["answers"]["region"] == "MX-JAL" and fast["device_keys"].opslimit == 2

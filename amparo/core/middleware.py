@@ -76,3 +76,29 @@ class UserLanguageMiddleware:
             translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
         return self.get_response(request)
+
+
+class RejectNulBytesMiddleware:
+    """Answer 400 to a NUL byte in the path or query string, before any view sees it.
+
+    PostgreSQL cannot store or compare text containing NUL, so such a value reaching a
+    query would fail with a server error; no legitimate request carries one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.http import HttpResponseBadRequest
+        from django.utils.translation import gettext as _
+
+        query = request.META.get("QUERY_STRING", "")
+        if (
+            "\x00" in request.path_info
+            or "%00" in query
+            or any("\x00" in value for values in request.GET.lists() for value in values[1])
+        ):
+            return HttpResponseBadRequest(
+                _("The address contains a character that is not allowed."), content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)

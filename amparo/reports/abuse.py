@@ -20,9 +20,11 @@ import hashlib
 import hmac
 import secrets
 import time
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 
 HOUR = 60 * 60
 
@@ -63,7 +65,10 @@ def _bucket(name: str, value: str, window: int) -> tuple[str, int]:
 
 def hit(name: str, value: str = "", *, window: int = HOUR) -> int:
     """Count one event under (name, value) in the current window; return the new count."""
-    key, ttl = _bucket(name, value, window)
+    return _hit_key(*_bucket(name, value, window))
+
+
+def _hit_key(key: str, ttl: int) -> int:
     if cache.add(key, 1, ttl):
         return 1
     try:
@@ -137,22 +142,71 @@ def challenge_redeem(challenge: str, nonce: str) -> bool:
 
 def instance_has_room(*, held: bool) -> bool:
     """Below the per-instance hourly cap (and, for held submissions, the stricter held cap)."""
-    if count("submissions") >= _setting("AMPARO_REPORT_CAP_PER_HOUR", 2000):
-        return False
-    return not held or count("held") < _setting("AMPARO_REPORT_HELD_CAP_PER_HOUR", 60)
+    return room(held=held, organisation_ids=[])[0]
 
 
 def organisation_has_room(organisation_id: int) -> bool:
-    return count("org", str(organisation_id)) < _setting("AMPARO_REPORT_ORG_CAP_PER_HOUR", 500)
+    return bool(room(held=False, organisation_ids=[organisation_id])[1])
+
+
+def room(*, held: bool, organisation_ids: list[int], also: str = "") -> tuple[bool, list[int], Any]:
+    """The caps for one submission, read in one cache round trip.
+
+    Returns whether the instance is below its hourly cap (and, for a held submission, the
+    held cap), the organisations among `organisation_ids` below theirs, and the value of the
+    cache key `also` (read in the same round trip; None when absent or not asked for).
+    """
+    instance_key = _bucket("submissions", "", HOUR)[0]
+    held_key = _bucket("held", "", HOUR)[0] if held else ""
+    org_keys = [_bucket("org", str(organisation_id), HOUR)[0] for organisation_id in organisation_ids]
+    found = cache.get_many([key for key in (instance_key, held_key, *org_keys, also) if key])
+    has_room = int(found.get(instance_key) or 0) < _setting("AMPARO_REPORT_CAP_PER_HOUR", 2000)
+    if held:
+        has_room = has_room and int(found.get(held_key) or 0) < _setting("AMPARO_REPORT_HELD_CAP_PER_HOUR", 60)
+    org_cap = _setting("AMPARO_REPORT_ORG_CAP_PER_HOUR", 500)
+    with_room = [
+        organisation_id
+        for organisation_id, key in zip(organisation_ids, org_keys, strict=True)
+        if int(found.get(key) or 0) < org_cap
+    ]
+    return has_room, with_room, found.get(also) if also else None
 
 
 def submission_counted(*, held: bool, organisation_ids: list[int]) -> None:
-    hit("submissions")
-    hit("submissions", window=600)
+    buckets = [_bucket("submissions", "", HOUR), _bucket("submissions", "", 600)]
     if held:
-        hit("held")
-    for organisation_id in organisation_ids:
-        hit("org", str(organisation_id))
+        buckets.append(_bucket("held", "", HOUR))
+    buckets.extend(_bucket("org", str(organisation_id), HOUR) for organisation_id in organisation_ids)
+    _hit_buckets(buckets)
+
+
+def _redis_client() -> Any:
+    """The Redis client behind Django's cache when it is Django's Redis backend, else None."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)
+
+
+def _hit_buckets(buckets: list[tuple[str, int]]) -> None:
+    """Count one event in each bucket: in one round trip on Redis, one by one otherwise.
+
+    On Redis each counter is created (with its time to live) if missing and incremented in
+    one MULTI/EXEC, as `hit()` does with add() and incr(); the value is stored as a plain
+    integer, as Django's Redis backend stores integers, so `count()` reads it.
+    """
+    client = _redis_client()
+    if client is None:
+        for key, ttl in buckets:
+            _hit_key(key, ttl)
+        return
+    backend = caches["default"]
+    pipe = client.pipeline(transaction=True)
+    for key, ttl in buckets:
+        full_key = backend.make_and_validate_key(key)
+        pipe.set(full_key, 0, ex=ttl, nx=True)
+        pipe.incr(full_key)
+    pipe.execute()
 
 
 # --- receipt throttle ------------------------------------------------------------------------

@@ -53,18 +53,28 @@ MONTHS = [
 ]
 
 
+@lru_cache(maxsize=64)
+def _first_level_regions(country: str) -> dict[str, str]:
+    """{normalised name or code: ISO 3166-2 code} of the country's first-level regions (the first wins)."""
+    from amparo.core.vault import normalise_for_index
+
+    alpha_2 = getattr(pycountry.countries.get(alpha_3=country) or object(), "alpha_2", "")
+    regions: dict[str, str] = {}
+    for sub in (pycountry.subdivisions.get(country_code=alpha_2) or []) if alpha_2 else []:
+        if sub.parent_code is None:
+            regions.setdefault(normalise_for_index(sub.name), sub.code)
+            regions.setdefault(normalise_for_index(sub.code), sub.code)
+    return regions
+
+
 def match_region(country: str, text: str) -> str:
     """The ISO 3166-2 code of the first-level region named in `text` for `country`, or ''."""
     from amparo.core.vault import normalise_for_index
 
-    alpha_2 = getattr(pycountry.countries.get(alpha_3=country or "") or object(), "alpha_2", "")
     wanted = normalise_for_index(text or "")
-    if not alpha_2 or not wanted:
+    if not wanted:
         return ""
-    for sub in pycountry.subdivisions.get(country_code=alpha_2) or []:
-        if sub.parent_code is None and wanted in {normalise_for_index(sub.name), normalise_for_index(sub.code)}:
-            return sub.code
-    return ""
+    return _first_level_regions(country or "").get(wanted, "")
 
 
 class MultipleFileInput(forms.ClearableFileInput):

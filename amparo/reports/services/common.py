@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from nacl.public import PublicKey, SealedBox
 
 from amparo.core import audit, sealing, vault
+from amparo.core.models import OrganisationKeys
 from amparo.core.permissions import Perm, can
-from amparo.reports import receipts
+from amparo.reports import abuse, receipts
 from amparo.reports.cleaning import CleanFile
 from amparo.reports.models import Attachment, Message, Receipt, RoutingRule, Signal
 from amparo.reports.vocabularies import (
@@ -50,27 +53,131 @@ def today() -> date:
 # --- routing ---------------------------------------------------------------------------------
 
 
+#: Cache key of the routing version: a random token replaced whenever a routing rule or an
+#: organisation's key pair is saved or deleted (`routing_changed`). Each process keeps the
+#: rules and public keys it read at one version and reads them again when the token differs,
+#: so every process sees a change at its next submission without a query per submission.
+ROUTING_VERSION_KEY = "amparo:routing-version"
+#: Safety net: the token expires, so every process re-reads at least this often even if a
+#: change escaped the model signals (a queryset update(), SQL by hand).
+ROUTING_VERSION_TTL = 300
+
+
+@dataclass(frozen=True)
+class RoutingTable:
+    """Active routing rules and the public keys of the organisations that hold key pairs,
+    as read from the database at `version`."""
+
+    version: str
+    rules: tuple[tuple[int, str, str, str], ...]  # organisation id, country, region, type
+    keys: dict[int, PublicKey]
+
+    def targets(self, *, country: str, region: str, exploitation_type: str) -> list[int]:
+        """Organisations whose active rules match and which hold keys, else the default one, else []."""
+        matching = {
+            org_id
+            for org_id, rule_country, rule_region, rule_type in self.rules
+            if rule_country in ("", country) and rule_region in ("", region) and rule_type in ("", exploitation_type)
+        }
+        targets = sorted(org_id for org_id in matching if org_id in self.keys)
+        if targets:
+            return targets
+        default = getattr(settings, "AMPARO_REPORT_DEFAULT_ORGANISATION", None)
+        if default and int(default) in self.keys:
+            return [int(default)]
+        return []
+
+    def seal(self, organisation_id: int, data: bytes) -> bytes:
+        """What sealing.seal() does, with the public key read at this version."""
+        key = self.keys.get(organisation_id)
+        if key is None:
+            raise sealing.NoKeys(organisation_id)
+        return SealedBox(key).encrypt(data)
+
+
+_routing: RoutingTable | None = None
+
+
+def routing_changed(*, using: str = "default", **_kwargs: Any) -> None:
+    """Receiver of post_save / post_delete for RoutingRule and OrganisationKeys (apps.py).
+
+    Replaces the token now and again once the transaction commits: a process that read the
+    version in between may have read the rows as they were before the change.
+    """
+
+    def bump() -> None:
+        cache.set(ROUTING_VERSION_KEY, secrets.token_hex(16), ROUTING_VERSION_TTL)
+
+    bump()
+    transaction.on_commit(bump, using=using)
+
+
+def routing_table(version: str | None) -> RoutingTable:
+    """This process's routing table if it was read at `version` (the token just read from the
+    cache), else the rules and keys read again from the database (the token first)."""
+    global _routing
+    if version is None:
+        fresh = secrets.token_hex(16)
+        version = fresh if cache.add(ROUTING_VERSION_KEY, fresh, ROUTING_VERSION_TTL) else None
+        version = version or cache.get(ROUTING_VERSION_KEY) or fresh
+    table = _routing
+    if table is not None and table.version == version:
+        return table
+    rules = tuple(
+        RoutingRule.objects.filter(active=True).values_list("organisation_id", "country", "region", "exploitation_type")
+    )
+    keys = {
+        org_id: PublicKey(base64.b64decode(public_key))
+        for org_id, public_key in OrganisationKeys.objects.values_list("organisation_id", "public_key")
+    }
+    _routing = table = RoutingTable(version=version, rules=rules, keys=keys)
+    return table
+
+
 def routing_targets(*, country: str, region: str, exploitation_type: str) -> list[int]:
     """Organisations whose active rules match and which can receive sealed reports.
 
     Falls back to settings.AMPARO_REPORT_DEFAULT_ORGANISATION (an organisation id).
     Raises ReportingUnavailable when nobody can receive the report.
     """
-    matching = (
-        RoutingRule.objects.filter(active=True)
-        .filter(Q(country="") | Q(country=country))
-        .filter(Q(region="") | Q(region=region))
-        .filter(Q(exploitation_type="") | Q(exploitation_type=exploitation_type))
-        .values_list("organisation_id", flat=True)
-        .distinct()
-    )
-    targets = sorted({org_id for org_id in matching if sealing.has_keys(org_id)})
-    if targets:
-        return targets
-    default = getattr(settings, "AMPARO_REPORT_DEFAULT_ORGANISATION", None)
-    if default and sealing.has_keys(int(default)):
-        return [int(default)]
-    raise ReportingUnavailable
+    table = routing_table(cache.get(ROUTING_VERSION_KEY))
+    targets = table.targets(country=country, region=region, exploitation_type=exploitation_type)
+    if not targets:
+        raise ReportingUnavailable
+    return targets
+
+
+def routing_with_room(
+    *, country: str, region: str, exploitation_type: str, held: bool, trusted: bool
+) -> tuple[RoutingTable, list[int]]:
+    """The routing table and the organisations that receive this submission and have room.
+
+    One cache round trip in the usual case: the caps' counters and the routing version are
+    read together, for the organisations this process's table routes to; only after a
+    change of the rules or keys are the rows read again (and the counters, if the targets
+    changed). Raises CapReached (instance or held cap, or no receiving organisation with
+    room) and ReportingUnavailable, in that order, as the checks one by one did.
+    """
+    where = {"country": country, "region": region, "exploitation_type": exploitation_type}
+    table = _routing
+    guess = table.targets(**where) if table is not None else []
+    if trusted:
+        instance_room, with_room, version = True, guess, cache.get(ROUTING_VERSION_KEY)
+    else:
+        instance_room, with_room, version = abuse.room(held=held, organisation_ids=guess, also=ROUTING_VERSION_KEY)
+    targets = guess
+    if table is None or version is None or table.version != version:
+        table = routing_table(version)
+        targets = table.targets(**where)
+        if targets != guess:
+            with_room = targets if trusted else abuse.room(held=held, organisation_ids=targets)[1]
+    if not instance_room:
+        raise CapReached
+    if not targets:
+        raise ReportingUnavailable
+    if not with_room:
+        raise CapReached
+    return table, with_room
 
 
 def routing_rule_create(*, actor: Any, country: str, region: str, exploitation_type: str) -> RoutingRule:

@@ -12,19 +12,17 @@ from nacl.public import PublicKey, SealedBox
 from amparo.core import sealing, vault
 from amparo.reports import abuse, receipts
 from amparo.reports.cleaning import CleanFile
-from amparo.reports.models import Message, Receipt, Signal, SubmissionKey
+from amparo.reports.models import Attachment, Message, Receipt, Signal, SubmissionKey
 from amparo.reports.services.common import (
-    CapReached,
     DeviceKeys,
     ReceiptRefused,
     Throttled,
     _attach,
     _derive_for,
     _dump,
-    _new_receipt,
     _seal_for_reporter,
     fingerprint,
-    routing_targets,
+    routing_with_room,
     today,
     urgency_from,
 )
@@ -85,45 +83,69 @@ def report_submit(
     key_hash = vault.blind_index(idempotency_key, context="reports.idempotency") if idempotency_key else ""
     if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
         return _replay(key_hash, secret, held)
-    if not trusted and not abuse.instance_has_room(held=held):
-        raise CapReached
-    targets = routing_targets(country=country, region=region, exploitation_type=exploitation_type)
-    if not trusted:
-        targets = [org_id for org_id in targets if abuse.organisation_has_room(org_id)]
-        if not targets:
-            raise CapReached
-    secret = secret or receipts.new_secret()
+    table, targets = routing_with_room(
+        country=country, region=region, exploitation_type=exploitation_type, held=held, trusted=trusted
+    )
+    if device_keys is None:
+        secret = secret or receipts.new_secret()
     content = _dump(answers)
     signature = fingerprint(answers.get("what_happened", ""))
-    try:
-        with transaction.atomic():
-            receipt = _new_receipt(secret, device=device_keys)
-            if key_hash:
-                SubmissionKey.objects.create(key_hash=key_hash, receipt=receipt, created_on=today())
-            signals = []
-            for org_id in targets:
-                signal = Signal.objects.create(
-                    organisation_id=org_id,
-                    receipt=receipt,
-                    channel=channel,
-                    country=country,
-                    region=region,
-                    exploitation_type=exploitation_type,
-                    urgency=urgency_from(answers),
-                    language=language[:8],
-                    arrived_on=today(),
-                    held=held,
-                    consent_police=answers.get("consent_police"),
-                    consent_services=answers.get("consent_services"),
-                    fingerprint=signature,
-                    sealed=sealing.seal(org_id, content),
+    urgency, arrived_on = urgency_from(answers), today()
+    # Sealed once, before the transaction: each organisation's copy with its own key.
+    sealed = {org_id: table.seal(org_id, content) for org_id in targets}
+    sealed_files = [
+        (
+            org_id,
+            table.seal(org_id, _dump({"name": item.name, "content_type": item.content_type})),
+            table.seal(org_id, item.content),
+        )
+        for org_id in targets
+        for item in files
+    ]
+    receipt_fields = _receipt_fields(secret or "", device_keys)
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                # No savepoint per insert: a collision of a random id (receipt public id,
+                # signal reference) rolls the whole transaction back and it is tried again.
+                receipt = Receipt.objects.create(public_id=receipts.new_public_id(), **receipt_fields)
+                if key_hash:
+                    SubmissionKey.objects.create(key_hash=key_hash, receipt=receipt, created_on=arrived_on)
+                signals = Signal.objects.bulk_create(
+                    [
+                        Signal(
+                            organisation_id=org_id,
+                            receipt=receipt,
+                            channel=channel,
+                            country=country,
+                            region=region,
+                            exploitation_type=exploitation_type,
+                            urgency=urgency,
+                            language=language[:8],
+                            arrived_on=arrived_on,
+                            held=held,
+                            consent_police=answers.get("consent_police"),
+                            consent_services=answers.get("consent_services"),
+                            fingerprint=signature,
+                            sealed=sealed[org_id],
+                        )
+                        for org_id in targets
+                    ]
                 )
-                _attach(signal, files)
-                signals.append(signal)
-    except IntegrityError:
-        if key_hash:  # a concurrent retry with the same key won the race
-            return _replay(key_hash, secret, held)
-        raise
+                if sealed_files:
+                    by_org = {signal.organisation_id: signal for signal in signals}
+                    Attachment.objects.bulk_create(
+                        [
+                            Attachment(signal=by_org[org_id], sealed_name=name, sealed_content=blob)
+                            for org_id, name, blob in sealed_files
+                        ]
+                    )
+            break
+        except IntegrityError:
+            if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
+                return _replay(key_hash, secret or None, held)  # a concurrent retry with the same key won the race
+            if attempt == 4:
+                raise
     abuse.submission_counted(held=held, organisation_ids=targets)
     return Submitted(
         public_id=receipt.public_id,
@@ -131,6 +153,24 @@ def report_submit(
         held=held,
         signals=signals,
     )
+
+
+def _receipt_fields(secret: str, device: DeviceKeys | None) -> dict[str, Any]:
+    """The receipt row's stored half: as the device derived it, else derived here (Argon2id)."""
+    if device is None:
+        salt = receipts.new_salt()
+        opslimit, memlimit = receipts.kdf_limits()
+        keys = receipts.derive(secret, salt, opslimit, memlimit)
+        device = DeviceKeys(salt, keys.verifier, bytes(keys.private_key.public_key), opslimit, memlimit)
+    return {
+        "salt": device.salt,
+        "verifier": device.verifier,
+        "reporter_public_key": device.reporter_public_key,
+        "kdf_opslimit": device.opslimit,
+        "kdf_memlimit": device.memlimit,
+        "must_change": False,
+        "issued_on": today(),
+    }
 
 
 @dataclass
