@@ -7,7 +7,15 @@ organisation A (the matrix checks that organisation B's staff are denied them).
 
 from __future__ import annotations
 
-from amparo.cases.models import Case, CaseClosure, Consent, DuplicateAlert, SupportService
+from amparo.cases.models import (
+    Case,
+    CaseClosure,
+    CaseTransfer,
+    Consent,
+    DuplicateAlert,
+    LegalProceeding,
+    SupportService,
+)
 from amparo.cases.vocabularies import ClosureReason, ConsentGivenBy
 from amparo.core.permissions import Perm, Role
 
@@ -30,6 +38,16 @@ EXPECTATIONS = {
     "cases:service_create": ("GET", Perm.CASE_EDIT, "case"),
     "cases:service_update": ("GET", Perm.CASE_EDIT, "service"),
     "cases:duplicate_dismiss": ("GET", Perm.CASE_EDIT, "duplicate_alert"),
+    "cases:legal_assistance_create": ("GET", Perm.CASE_LEGAL, "case"),
+    "cases:proceeding_create": ("GET", Perm.CASE_LEGAL, "case"),
+    "cases:proceeding_update": ("GET", Perm.CASE_LEGAL, "proceeding"),
+    "cases:case_export": ("GET", Perm.CASE_VIEW, "case"),
+    "cases:case_export_json": ("GET", Perm.CASE_VIEW, "case"),
+    "cases:case_erase": ("GET", Perm.CASE_ERASE, "case"),
+    "cases:case_erase_start": ("GET", Perm.CASE_ERASE, None),
+    "cases:transfer_request": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:transfer_list": ("GET", Perm.CASE_TRANSFER_DECIDE, None),
+    "cases:transfer_decide": ("GET", Perm.CASE_TRANSFER_DECIDE, "transfer"),
     "cases:closure_list": ("GET", Perm.CASE_CLOSE_APPROVE, None),
     "cases:closure_decide": ("GET", Perm.CASE_CLOSE_APPROVE, "closure"),
     "cases:case_break_glass": ("GET", Perm.CASE_BREAK_GLASS, None),
@@ -56,10 +74,18 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         case=case, plan_type="health", service_type="medical", due_on="2026-01-01", created_by=worker
     )
     alert = DuplicateAlert.objects.create(case=case, other=closing, reasons=["name"])
+    proceeding = LegalProceeding.objects.create(
+        case=case, kind="criminal", stage="investigation", court="Fiscalía", person_role="victim_witness"
+    )
+    # A transfer offered to organisation A by organisation B: A's administrators decide it.
+    offered = Case.objects.create(organisation=org_b, person_name="Sender Person", created_by=staff_b[Role.CASE_WORKER])
+    transfer = CaseTransfer.objects.create(organisation=org_a, case=offered, from_organisation=org_b)
     return {
+        "transfer": {"pk": transfer.pk},
         "case": {"reference": case.reference},
         "duplicate_alert": {"reference": case.reference, "pk": alert.pk},
         "service": {"reference": case.reference, "pk": service.pk},
+        "proceeding": {"reference": case.reference, "pk": proceeding.pk},
         "closure": {"pk": closure.pk},
         "registration": {"registration": consent.registration},
     }

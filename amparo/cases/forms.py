@@ -20,14 +20,20 @@ from amparo.cases.vocabularies import (
     ConsentPurpose,
     DecidingOrganisationType,
     DocumentType,
+    ErasureReason,
     EventType,
     ExploitationType,
     Gender,
     IsicSection,
     LawfulBasis,
+    LegalAssistanceType,
     MaritalStatus,
     MeansOfControl,
     PerpetratorRole,
+    ProceedingKind,
+    ProceedingOutcome,
+    ProceedingRole,
+    ProceedingStage,
     RecruitmentMethod,
     RelationshipToTrafficker,
     ServiceStatus,
@@ -376,3 +382,109 @@ class ServiceUpdateForm(forms.Form):
 
 class DuplicateDismissForm(forms.Form):
     confirm = forms.BooleanField(label=_("I checked: these two cases are different people."))
+
+
+class LegalAssistanceForm(forms.Form):
+    given_on = forms.DateField(label=_("Date"), widget=DateInput())
+    assistance_type = forms.ChoiceField(label=_("Type of assistance"), choices=LegalAssistanceType.choices)
+    given_by = forms.CharField(
+        label=_("Given by"),
+        max_length=200,
+        help_text=_("The lawyer, legal adviser or organisation that helped."),
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_given_on(self) -> datetime.date | None:
+        return past_date(self.cleaned_data["given_on"])
+
+
+def clean_currency_code(value: str) -> str:
+    code = value.strip().upper()
+    if code and pycountry.currencies.get(alpha_3=code) is None:
+        raise forms.ValidationError(
+            _("%(code)s is not an ISO 4217 currency code. Use three letters, e.g. MXN, USD or EUR."),
+            code="currency",
+            params={"code": code[:8]},
+        )
+    return code
+
+
+class ProceedingForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind of proceeding"), choices=ProceedingKind.choices)
+    stage = forms.ChoiceField(label=_("Stage"), choices=ProceedingStage.choices)
+    court = forms.CharField(label=_("Court or authority"), max_length=200)
+    case_number = forms.CharField(
+        label=_("Case number"), max_length=100, required=False, help_text=_("Stored encrypted.")
+    )
+    person_role = forms.ChoiceField(label=_("The person's role"), choices=ProceedingRole.choices)
+    started_on = forms.DateField(label=_("Started on"), required=False, widget=DateInput())
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=ProceedingOutcome.choices, initial=ProceedingOutcome.PENDING
+    )
+    compensation_awarded = forms.DecimalField(
+        label=_("Compensation awarded"), required=False, max_digits=14, decimal_places=2
+    )
+    compensation_paid = forms.DecimalField(
+        label=_("Compensation paid"), required=False, max_digits=14, decimal_places=2
+    )
+    currency = forms.CharField(
+        label=_("Currency"), max_length=3, required=False, help_text=_("ISO 4217 code, e.g. MXN.")
+    )
+
+    def clean_started_on(self) -> datetime.date | None:
+        return past_date(self.cleaned_data["started_on"])
+
+    def _amount(self, name: str) -> Decimal | None:
+        value = self.cleaned_data[name]
+        if value is not None and value < 0:
+            raise forms.ValidationError(_("An amount cannot be negative."), code="negative")
+        return value
+
+    def clean_compensation_awarded(self) -> Decimal | None:
+        return self._amount("compensation_awarded")
+
+    def clean_compensation_paid(self) -> Decimal | None:
+        return self._amount("compensation_paid")
+
+    def clean_currency(self) -> str:
+        return clean_currency_code(self.cleaned_data["currency"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        amounts = data.get("compensation_awarded") is not None or data.get("compensation_paid") is not None
+        if amounts and not data.get("currency") and not self.has_error("currency"):
+            self.add_error("currency", _("Give the currency of the amounts."))
+        return data
+
+
+class ExportForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language of the export"), choices=[("es", "Español"), ("en", "English")])
+
+
+class ErasureForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason for erasure"), choices=ErasureReason.choices)
+    confirm_reference = forms.CharField(
+        label=_("Type the case reference to confirm"),
+        max_length=16,
+        help_text=_("Erasure cannot be undone: the person's data, notes and records are destroyed."),
+    )
+
+
+class TransferRequestForm(forms.Form):
+    to_organisation: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Transfer to"), queryset=None)  # type: ignore[arg-type]
+
+    def __init__(self, *args: Any, destinations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_organisation"].queryset = destinations  # type: ignore[attr-defined]
+
+
+class TransferDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("accept", _("Accept the case")), ("reject", _("Reject the transfer"))],
+        widget=forms.RadioSelect,
+    )
+
+
+class ErasureStartForm(forms.Form):
+    reference = forms.CharField(label=_("Case reference"), max_length=16)

@@ -32,14 +32,20 @@ from amparo.cases.vocabularies import (
     ConsentPurpose,
     DecidingOrganisationType,
     DocumentType,
+    ErasureReason,
     EventType,
     ExploitationType,
     Gender,
     IsicSection,
     LawfulBasis,
+    LegalAssistanceType,
     MaritalStatus,
     MeansOfControl,
     PerpetratorRole,
+    ProceedingKind,
+    ProceedingOutcome,
+    ProceedingRole,
+    ProceedingStage,
     RecruitmentMethod,
     RelationshipToTrafficker,
     ServiceStatus,
@@ -492,3 +498,129 @@ class DuplicateAlert(models.Model):
     class Meta:
         ordering = ["-raised_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["case", "other"], name="duplicate_alert_once_per_pair")]
+
+
+class LegalAssistance(models.Model):
+    """Legal help given to the person: when, what, by whom; the notes are encrypted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legal_assistance")
+    given_on = models.DateField(_("date"), validators=[not_in_future])
+    assistance_type = models.CharField(_("type of assistance"), max_length=20, choices=LegalAssistanceType.choices)
+    given_by = models.CharField(
+        _("given by"), max_length=200, help_text=_("The lawyer, legal adviser or organisation that helped.")
+    )
+    notes = EncryptedTextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-given_on", "-id"]
+
+
+class LegalProceeding(models.Model):
+    """A criminal, civil, labour or administrative proceeding the person takes part in.
+
+    The court's case number identifies the person to anyone with court access: it is
+    encrypted, with a blind index for exact-match lookup.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="proceedings")
+    kind = models.CharField(_("kind of proceeding"), max_length=16, choices=ProceedingKind.choices)
+    stage = models.CharField(_("stage"), max_length=16, choices=ProceedingStage.choices)
+    court = models.CharField(_("court or authority"), max_length=200)
+    case_number = EncryptedTextField(_("case number"), blank=True)
+    case_number_index = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    person_role = models.CharField(_("the person's role"), max_length=16, choices=ProceedingRole.choices)
+    started_on = models.DateField(_("started on"), null=True, blank=True, validators=[not_in_future])
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=ProceedingOutcome.choices, default=ProceedingOutcome.PENDING
+    )
+    compensation_awarded = models.DecimalField(
+        _("compensation awarded"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    compensation_paid = models.DecimalField(
+        _("compensation paid"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True, help_text=_("ISO 4217 code, e.g. MXN."))
+    recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(compensation_awarded__isnull=True) | Q(compensation_awarded__gte=0))
+                & (Q(compensation_paid__isnull=True) | Q(compensation_paid__gte=0)),
+                name="proceeding_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=(Q(compensation_awarded__isnull=True) & Q(compensation_paid__isnull=True)) | ~Q(currency=""),
+                name="proceeding_amounts_have_currency",
+            ),
+        ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.case_number_index = (
+            index_for(LegalProceeding, "case_number", self.case_number.strip().upper()) if self.case_number else ""
+        )
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        amounts = self.compensation_awarded is not None or self.compensation_paid is not None
+        if amounts and not self.currency:
+            raise ValidationError({"currency": _("Give the currency of the amounts.")}, code="currency")
+
+
+class CaseErasure(models.Model):
+    """The tombstone of an erased case: when, who and why (a code). Nothing about the person."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="erasure")
+    reason = models.CharField(_("reason"), max_length=24, choices=ErasureReason.choices)
+    erased_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    erased_at = models.DateTimeField(default=timezone.now)
+
+
+class TransferDecision(models.TextChoices):
+    PENDING = "pending", _("Waiting for the receiving organisation")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+
+
+class CaseTransfer(OrgScoped):
+    """A transfer of a case's ownership to another organisation, with the person's consent
+    to referral. `organisation` is the receiving organisation: its administrators see the
+    request (the reference only) and accept or reject it; on acceptance the case moves."""
+
+    view_permission = Perm.CASE_TRANSFER_DECIDE
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transfers")
+    from_organisation = models.ForeignKey(
+        "accounts.Organisation", on_delete=models.PROTECT, related_name="+", verbose_name=_("from")
+    )
+    requested_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decision = models.CharField(max_length=10, choices=TransferDecision.choices, default=TransferDecision.PENDING)
+    decided_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"], condition=Q(decision="pending"), name="one_pending_transfer_per_case"
+            ),
+            models.CheckConstraint(
+                condition=~Q(organisation=models.F("from_organisation")), name="transfer_to_another_organisation"
+            ),
+        ]

@@ -9,6 +9,9 @@ urlpatterns = [
     path("new/", views.case_create, name="case_create"),
     path("new/<uuid:registration>/", views.case_register, name="case_register"),
     path("emergency/", views.case_break_glass, name="case_break_glass"),
+    path("erase/", views.case_erase_start, name="case_erase_start"),
+    path("transfers/", views.transfer_list, name="transfer_list"),
+    path("transfers/<int:pk>/", views.transfer_decide, name="transfer_decide"),
     path("closures/", views.closure_list, name="closure_list"),
     path("closures/<int:pk>/", views.closure_decide, name="closure_decide"),
     path("<str:reference>/", views.case_detail, name="case_detail"),
@@ -26,6 +29,13 @@ urlpatterns = [
     path("<str:reference>/services/new/", views.service_create, name="service_create"),
     path("<str:reference>/services/<int:pk>/", views.service_update, name="service_update"),
     path("<str:reference>/duplicates/<int:pk>/", views.duplicate_dismiss, name="duplicate_dismiss"),
+    path("<str:reference>/legal/assistance/new/", views.legal_assistance_create, name="legal_assistance_create"),
+    path("<str:reference>/legal/proceedings/new/", views.proceeding_create, name="proceeding_create"),
+    path("<str:reference>/legal/proceedings/<int:pk>/", views.proceeding_update, name="proceeding_update"),
+    path("<str:reference>/export/", views.case_export, name="case_export"),
+    path("<str:reference>/export.json", views.case_export_json, name="case_export_json"),
+    path("<str:reference>/erase/", views.case_erase, name="case_erase"),
+    path("<str:reference>/transfer/", views.transfer_request, name="transfer_request"),
 ]
 
 api_urlpatterns = [

@@ -7,9 +7,9 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from amparo.cases import services, texts
@@ -24,16 +24,23 @@ from amparo.cases.forms import (
     ContextForm,
     DecisionForm,
     DuplicateDismissForm,
+    ErasureForm,
+    ErasureStartForm,
     EventForm,
+    ExportForm,
+    LegalAssistanceForm,
     NoteForm,
     PersonForm,
+    ProceedingForm,
     ReopenForm,
     ScreeningForm,
     ServicePlanForm,
     ServiceUpdateForm,
+    TransferDecisionForm,
+    TransferRequestForm,
     WithdrawConsentForm,
 )
-from amparo.cases.models import Case, CaseClosure, ClosureDecision, Consent
+from amparo.cases.models import Case, CaseClosure, CaseTransfer, ClosureDecision, Consent, TransferDecision
 from amparo.cases.vocabularies import (
     ConsentPurpose,
     ExploitationType,
@@ -218,6 +225,8 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "pending_closure": case.closures.filter(decision=ClosureDecision.PENDING).first(),
             "emergency_accesses": case.emergency_accesses.select_related("user")[:10],
             "services": case.services.all(),
+            "legal_assistance": case.legal_assistance.all(),
+            "proceedings": case.proceedings.all(),
             "duplicate_alerts": [
                 (alert, alert.other if alert.case_id == case.pk else alert.case)
                 for alert in chain(
@@ -228,6 +237,11 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "can_edit": can(user, Perm.CASE_EDIT),
             "can_note": can(user, Perm.CASE_NOTE),
             "can_override": can(user, Perm.CASE_CONSENT_OVERRIDE),
+            "can_legal": can(user, Perm.CASE_LEGAL),
+            "erasure": getattr(case, "erasure", None),
+            "pending_transfer": case.transfers.filter(decision=TransferDecision.PENDING)
+            .select_related("organisation")
+            .first(),
             "by_emergency": not can(user, Perm.CASE_VIEW),
         },
     )
@@ -497,4 +511,169 @@ def duplicate_dismiss(request: HttpRequest, reference: str, pk: int) -> HttpResp
         _("Not the same person"),
         lambda: services.duplicate_dismiss(actor=request.user, alert=alert),  # type: ignore[arg-type]
         _("The alert was dismissed."),
+    )
+
+
+def legal_assistance_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case(request, reference, Perm.CASE_LEGAL)
+    form = LegalAssistanceForm(request.POST or None)
+    return _action_page(
+        request,
+        case,
+        form,
+        _("Record legal assistance"),
+        lambda: services.legal_assistance_add(actor=request.user, case=case, **form.cleaned_data),  # type: ignore[arg-type]
+        _("The legal assistance was recorded."),
+    )
+
+
+def proceeding_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case(request, reference, Perm.CASE_LEGAL)
+    form = ProceedingForm(request.POST or None)
+    return _action_page(
+        request,
+        case,
+        form,
+        _("Link a legal proceeding"),
+        lambda: services.proceeding_add(actor=request.user, case=case, **form.cleaned_data),  # type: ignore[arg-type]
+        _("The proceeding was linked to the case."),
+    )
+
+
+def proceeding_update(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    case = _case(request, reference, Perm.CASE_LEGAL)
+    proceeding = _child_or_404(case.proceedings.all(), pk)
+    initial = {name: getattr(proceeding, name) for name in services.PROCEEDING_FIELDS}
+    form = ProceedingForm(request.POST or None, initial=initial)
+    return _action_page(
+        request,
+        case,
+        form,
+        _("Update the proceeding"),
+        lambda: services.proceeding_update(actor=request.user, proceeding=proceeding, **form.cleaned_data),  # type: ignore[arg-type]
+        _("The proceeding was updated."),
+    )
+
+
+def _export_language(request: HttpRequest) -> str:
+    form = ExportForm(request.GET or None)
+    if form.is_valid():
+        return str(form.cleaned_data["language"])
+    current = (request.LANGUAGE_CODE or "en")[:2]
+    return current if current in services.EXPORT_LANGUAGES else "en"
+
+
+def case_export(request: HttpRequest, reference: str) -> HttpResponse:
+    """A printable page of everything the case holds about the person, in their language."""
+    case = _case(request, reference, Perm.CASE_VIEW)
+    language = _export_language(request)
+    data = services.case_export_subject(actor=request.user, case=case, language=language, fmt="html")  # type: ignore[arg-type]
+    with translation.override(language):
+        response = render(
+            request,
+            "cases/case_export.html",
+            {"case": case, "data": data, "form": ExportForm(initial={"language": language})},
+        )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def case_export_json(request: HttpRequest, reference: str) -> HttpResponse:
+    """The same export as a JSON file to hand to the person."""
+    case = _case(request, reference, Perm.CASE_VIEW)
+    language = _export_language(request)
+    data = services.case_export_subject(actor=request.user, case=case, language=language, fmt="json")  # type: ignore[arg-type]
+    response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}-{language}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def case_erase_start(request: HttpRequest) -> HttpResponse:
+    """Where an administrator types the reference of the case to erase."""
+    if not can(request.user, Perm.CASE_ERASE):
+        raise PermissionDenied
+    form = ErasureStartForm(request.GET or None)
+    if form.is_valid():
+        return redirect("cases:case_erase", reference=form.cleaned_data["reference"].strip().upper())
+    return render(request, "cases/case_erase_start.html", {"form": form})
+
+
+def case_erase(request: HttpRequest, reference: str) -> HttpResponse:
+    """An organisation administrator erases a case at the person's request. The page shows
+    only the reference: administrators cannot read case files."""
+    if not can(request.user, Perm.CASE_ERASE):
+        raise PermissionDenied
+    case = services.case_for_erasure(actor=request.user, reference=reference)  # type: ignore[arg-type]
+    if case is None:
+        raise Http404
+    form = ErasureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        erasure = _run(
+            form,
+            lambda: services.case_erase(actor=request.user, case=case, **form.cleaned_data),  # type: ignore[arg-type]
+        )
+        if erasure is not None:
+            messages.success(request, _("Case %(ref)s was erased.") % {"ref": case.reference})
+            return redirect("core:home")
+    return render(
+        request,
+        "cases/case_erase.html",
+        {"case": case, "form": form, "erased": getattr(case, "erasure", None)},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def transfer_request(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case(request, reference, Perm.CASE_EDIT)
+    form = TransferRequestForm(
+        request.POST or None,
+        destinations=services.transfer_destinations(actor=request.user),  # type: ignore[arg-type]
+    )
+    return _action_page(
+        request,
+        case,
+        form,
+        _("Transfer the case to another organisation"),
+        lambda: services.transfer_request(actor=request.user, case=case, **form.cleaned_data),  # type: ignore[arg-type]
+        _("The transfer was offered. The case stays yours until the other organisation accepts it."),
+        intro=_(
+            "Only with the person's consent to referral. The other organisation sees the reference until it accepts."
+        ),
+    )
+
+
+def transfer_list(request: HttpRequest) -> HttpResponse:
+    """Transfers offered to the user's organisation: the reference and the sender only."""
+    if not can(request.user, Perm.CASE_TRANSFER_DECIDE):
+        raise PermissionDenied
+    transfers = (
+        CaseTransfer.objects.visible_to(request.user)
+        .filter(decision=TransferDecision.PENDING)
+        .select_related("from_organisation", "case")
+    )
+    return render(request, "cases/transfer_list.html", {"transfers": transfers})
+
+
+def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    if not can(request.user, Perm.CASE_TRANSFER_DECIDE):
+        raise PermissionDenied
+    transfer = get_visible_or_404(CaseTransfer, request.user, pk=pk, decision=TransferDecision.PENDING)
+    form = TransferDecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        accept = form.cleaned_data["decision"] == "accept"
+        decided = _run(
+            form,
+            lambda: services.transfer_decide(actor=request.user, transfer=transfer, accept=accept),  # type: ignore[arg-type]
+        )
+        if decided is not None:
+            messages.success(
+                request, _("The case is now your organisation's.") if accept else _("The transfer was rejected.")
+            )
+            return redirect("cases:transfer_list")
+    return render(
+        request,
+        "cases/transfer_decide.html",
+        {"transfer": transfer, "reference": transfer.case.reference, "form": form},
+        status=400 if request.method == "POST" else 200,
     )

@@ -334,3 +334,59 @@ class ServiceStatus(models.TextChoices):
     IN_PROGRESS = "in_progress", _("In progress")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
+
+
+class LegalAssistanceType(models.TextChoices):
+    ADVICE = "advice", _("Legal advice")
+    REPRESENTATION = "representation", _("Representation before a court or authority")
+    ACCOMPANIMENT = "accompaniment", _("Accompaniment to hearings or interviews")
+    IMMIGRATION = "immigration", _("Immigration status or residence permit")
+    DOCUMENTS = "documents", _("Identity or civil documents")
+    COMPENSATION = "compensation", _("Claim for compensation")
+    OTHER = "other", _("Other")
+
+
+class ProceedingKind(models.TextChoices):
+    CRIMINAL = "criminal", _("Criminal")
+    CIVIL = "civil", _("Civil")
+    LABOUR = "labour", _("Labour")
+    ADMINISTRATIVE = "administrative", _("Administrative")
+
+
+class ProceedingStage(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint filed")
+    INVESTIGATION = "investigation", _("Investigation")
+    CHARGES = "charges", _("Charges or claim admitted")
+    TRIAL = "trial", _("Trial or hearing")
+    JUDGMENT = "judgment", _("Judgment or decision")
+    APPEAL = "appeal", _("Appeal")
+    CLOSED = "closed", _("Closed")
+
+
+class ProceedingOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONVICTION = "conviction", _("Conviction")
+    ACQUITTAL = "acquittal", _("Acquittal")
+    FOUND_FOR = "found_for", _("Decided in the person's favour")
+    FOUND_AGAINST = "found_against", _("Decided against the person")
+    SETTLEMENT = "settlement", _("Settlement")
+    DISMISSED = "dismissed", _("Dismissed or archived")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class ProceedingRole(models.TextChoices):
+    """The person's role in the proceeding."""
+
+    WITNESS = "witness", _("Witness")
+    COMPLAINANT = "complainant", _("Complainant")
+    VICTIM_WITNESS = "victim_witness", _("Victim-witness")
+    PLAINTIFF = "plaintiff", _("Plaintiff")
+
+
+class ErasureReason(models.TextChoices):
+    """Why a case was erased: a code, never free text."""
+
+    SUBJECT_REQUEST = "subject_request", _("The person asked for erasure")
+    GUARDIAN_REQUEST = "guardian_request", _("The person's guardian asked for erasure")
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent was withdrawn and no other lawful basis remains")
+    COURT_ORDER = "court_order", _("A court or data-protection authority ordered it")

@@ -13,6 +13,8 @@ NAVIGATION = [
     ("core:home", _("Home"), None),
     ("cases:case_list", _("Cases"), Perm.CASE_VIEW),
     ("cases:closure_list", _("Closures to approve"), Perm.CASE_CLOSE_APPROVE),
+    ("cases:transfer_list", _("Cases offered"), Perm.CASE_TRANSFER_DECIDE),
+    ("cases:case_erase_start", _("Erase a case"), Perm.CASE_ERASE),
     ("cases:case_break_glass", _("Emergency access"), Perm.CASE_BREAK_GLASS),
     ("reports:signal_list", _("Signals"), Perm.REPORT_VIEW),
     ("reports:routing_rule_list", _("Report routing"), Perm.REPORT_ROUTING),

@@ -43,6 +43,9 @@ class Perm(models.TextChoices):
     CASE_CLOSE_APPROVE = "case.close_approve", _("Approve or reject the closure of case files")
     CASE_BREAK_GLASS = "case.break_glass", _("Open one case file in an emergency, giving a reason")
     CASE_CONSENT_OVERRIDE = "case.consent_override", _("Authorise a use of case data without consent, giving a reason")
+    CASE_LEGAL = "case.legal", _("Record legal assistance and proceedings in case files")
+    CASE_ERASE = "case.erase", _("Erase a case file at the person's request")
+    CASE_TRANSFER_DECIDE = "case.transfer_decide", _("Accept or reject case files transferred to the organisation")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -57,16 +60,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.REPORT_ROUTING,
             Perm.CASE_CLOSE_APPROVE,
             Perm.CASE_BREAK_GLASS,
+            Perm.CASE_ERASE,
+            Perm.CASE_TRANSFER_DECIDE,
         }
     ),
     Role.CASE_WORKER: frozenset(
         {Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE}
-        | {Perm.CASE_NOTE}
+        | {Perm.CASE_NOTE, Perm.CASE_LEGAL}
     ),
     Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE})
     | {Perm.CASE_BREAK_GLASS},
     Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW}),
-    Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_NOTE, Perm.CASE_CONSENT_OVERRIDE}),
+    Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_NOTE, Perm.CASE_CONSENT_OVERRIDE})
+    | {Perm.CASE_LEGAL},
     Role.ANALYST: frozenset({Perm.ORG_VIEW}),
     Role.AUTHORITY: frozenset({Perm.ORG_VIEW}),
     Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW}),
