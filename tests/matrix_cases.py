@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from amparo.cases.models import (
     Case,
+    CaseAttachment,
     CaseClosure,
     CaseTransfer,
     Consent,
@@ -32,6 +33,8 @@ EXPECTATIONS = {
     "cases:consent_withdraw": ("GET", Perm.CASE_EDIT, "case"),
     "cases:consent_override": ("GET", Perm.CASE_CONSENT_OVERRIDE, "case"),
     "cases:note_create": ("GET", Perm.CASE_NOTE, "case"),
+    "cases:attachment_create": ("GET", Perm.CASE_NOTE, "case"),
+    "cases:attachment_download": ("GET", Perm.CASE_VIEW, "case_attachment"),
     "cases:case_assign": ("GET", Perm.CASE_EDIT, "case"),
     "cases:closure_request_create": ("GET", Perm.CASE_EDIT, "case"),
     "cases:case_reopen": ("GET", Perm.CASE_EDIT, "case"),
@@ -73,6 +76,9 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
     service = SupportService.objects.create(
         case=case, plan_type="health", service_type="medical", due_on="2026-01-01", created_by=worker
     )
+    attachment = CaseAttachment.objects.create(
+        case=case, uploaded_by=worker, file_name="matrix.png", content_type="image/png", size=3, content="AAAA"
+    )
     alert = DuplicateAlert.objects.create(case=case, other=closing, reasons=["name"])
     proceeding = LegalProceeding.objects.create(
         case=case, kind="criminal", stage="investigation", court="Fiscalía", person_role="victim_witness"
@@ -85,6 +91,7 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         "case": {"reference": case.reference},
         "duplicate_alert": {"reference": case.reference, "pk": alert.pk},
         "service": {"reference": case.reference, "pk": service.pk},
+        "case_attachment": {"reference": case.reference, "pk": attachment.pk},
         "proceeding": {"reference": case.reference, "pk": proceeding.pk},
         "closure": {"pk": closure.pk},
         "registration": {"registration": consent.registration},

@@ -311,6 +311,15 @@ class NoteForm(forms.Form):
     body = forms.CharField(label=_("Note"), max_length=10000, widget=forms.Textarea(attrs={"rows": 4}))
 
 
+class AttachmentForm(forms.Form):
+    upload = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "A photo or image (JPEG, PNG, GIF, WebP), at most 8 MB. Its metadata (place, camera, time) is removed."
+        ),
+    )
+
+
 class AssignForm(forms.Form):
     assignee: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Case worker"), queryset=None)  # type: ignore[arg-type]
 

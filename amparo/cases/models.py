@@ -379,6 +379,33 @@ class Note(models.Model):
         ordering = ["-created_at", "-id"]
 
 
+ATTACHMENT_MAX_BYTES = 8 * 1024 * 1024
+
+
+class CaseAttachment(models.Model):
+    """A file kept with the case, cleaned of its metadata before it was stored.
+
+    The file name and the content (base64 of the cleaned bytes) are vault-encrypted; the
+    type and size stay in clear. Read through the visible case (`case.attachments`).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    uploaded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_on = models.DateField(_("uploaded on"), default=timezone.localdate)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    file_name = EncryptedTextField(_("file name"))
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size"), validators=[MaxValueValidator(ATTACHMENT_MAX_BYTES)])
+    content = EncryptedTextField(_("content"))
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__lte=ATTACHMENT_MAX_BYTES), name="attachment_at_most_8_mb")
+        ]
+
+
 class ClosureDecision(models.TextChoices):
     PENDING = "pending", _("Waiting for approval")
     APPROVED = "approved", _("Approved")

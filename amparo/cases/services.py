@@ -3,6 +3,7 @@ its transaction. Audit reasons carry codes only, never what identifies a person.
 
 from __future__ import annotations
 
+import base64
 import datetime
 from collections.abc import Iterable
 from datetime import timedelta
@@ -23,6 +24,7 @@ from amparo.cases.models import (
     OPEN_SERVICE_STATUSES,
     BreakGlassAccess,
     Case,
+    CaseAttachment,
     CaseClosure,
     CaseErasure,
     CaseReopening,
@@ -51,6 +53,7 @@ from amparo.cases.vocabularies import (
     LawfulBasis,
     MeansOfControl,
     PerpetratorRole,
+    ServiceType,
     SexualExploitationType,
     age_band,
     language_name,
@@ -59,6 +62,7 @@ from amparo.core import audit
 from amparo.core.countries import country_name
 from amparo.core.fields import index_for
 from amparo.core.permissions import ROLE_PERMISSIONS, Perm, can
+from amparo.reports import cleaning
 
 PERSON_FIELDS = [
     "given_name",
@@ -484,6 +488,52 @@ def note_add(*, actor: User, case: Case, body: str) -> Note:
     return note
 
 
+def attachment_add(*, actor: User, case: Case, upload: Any, note: Note | None = None) -> CaseAttachment:
+    """Keep a file with the case after stripping its metadata (amparo.reports.cleaning):
+    images are re-encoded from their pixels; anything cleaning cannot vouch for is refused
+    with its reason as a ValidationError on `upload`, and nothing is stored. Needs case.note
+    (as notes do). The audit entry carries the type and size, never the file name."""
+    _require(actor, Perm.CASE_NOTE, case)
+    if note is not None and note.case_id != case.pk:
+        raise PermissionDenied
+    size = getattr(upload, "size", None)
+    if size is not None and size > cleaning.MAX_BYTES:
+        raise ValidationError({"upload": _("Each file may be at most 8 MB.")}, code="too_large")
+    data = upload.read(cleaning.MAX_BYTES + 1)
+    try:
+        clean = cleaning.clean_attachment(getattr(upload, "name", "") or "", data)
+    except cleaning.Refused as refused:
+        raise ValidationError({"upload": refused.args[0]}, code="refused") from refused
+    with transaction.atomic():
+        attachment = CaseAttachment(
+            case=case,
+            note=note,
+            uploaded_by=actor,
+            file_name=clean.name,
+            content_type=clean.content_type,
+            size=len(clean.content),
+            content=base64.b64encode(clean.content).decode("ascii"),
+        )
+        attachment.full_clean()
+        attachment.save()
+        audit.record(
+            actor=actor,
+            action="case.attachment_add",
+            obj=case,
+            reason=f"attachment:{attachment.pk} type:{clean.content_type} bytes:{attachment.size}",
+        )
+    return attachment
+
+
+def attachment_read(*, actor: User, attachment: CaseAttachment) -> bytes:
+    """The cleaned bytes of an attachment, for someone the view let see its case; audited."""
+    with transaction.atomic():
+        audit.record(
+            actor=actor, action="case.attachment_view", obj=attachment.case, reason=f"attachment:{attachment.pk}"
+        )
+    return base64.b64decode(attachment.content)
+
+
 def assignable_staff(actor: User) -> QuerySet[User]:
     """Active staff of the actor's organisation whose role may edit cases."""
     roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.CASE_EDIT in perms]
@@ -599,9 +649,24 @@ def emergency_notices(*, user: User) -> QuerySet[BreakGlassAccess]:
 # --- Support plan ---------------------------------------------------------------------------
 
 
+#: Services that go on after a case is closed: the reintegration plan is followed up.
+FOLLOW_UP_SERVICES = (ServiceType.REINTEGRATION,)
+
+
+def _require_open_unless_follow_up(case: Case, service_type: str) -> None:
+    """A closed case takes no new or changed services except the follow-up after closure."""
+    if not case.is_open and service_type not in FOLLOW_UP_SERVICES:
+        raise ValidationError(
+            _("This case is closed: only reintegration can be followed up. Reopen the case to change other services."),
+            code="closed",
+        )
+
+
 def service_plan(*, actor: User, case: Case, **fields: Any) -> SupportService:
-    """Add a service to the support plan, with a due date."""
+    """Add a service to the support plan, with a due date. On a closed case only a
+    reintegration service (the follow-up after closure)."""
     _require(actor, Perm.CASE_EDIT, case)
+    _require_open_unless_follow_up(case, fields.get("service_type", ""))
     with transaction.atomic():
         service = SupportService(case=case, created_by=actor, **fields)
         service.full_clean()
@@ -613,8 +678,10 @@ def service_plan(*, actor: User, case: Case, **fields: Any) -> SupportService:
 def service_update(
     *, actor: User, service: SupportService, status: str, completed_on: datetime.date | None = None
 ) -> SupportService:
-    """Change a service's status; done needs the date it was done."""
+    """Change a service's status; done needs the date it was done. On a closed case only a
+    reintegration service (the follow-up after closure)."""
     _require(actor, Perm.CASE_EDIT, service.case)
+    _require_open_unless_follow_up(service.case, service.service_type)
     with transaction.atomic():
         service.status, service.completed_on = status, completed_on
         service.full_clean()
@@ -806,7 +873,7 @@ def case_erase(*, actor: User, case: Case, reason: str, confirm_reference: str) 
 
     Blanks every column of the case except its reference, organisation and opening date;
     deletes every child row (name keys, consents, decisions, route, screenings, notes,
-    services, legal records, closures, emergency accesses, duplicate alerts); closes it; and
+    attachments, services, legal records, closures, emergency accesses, duplicate alerts); closes it; and
     leaves a tombstone (when, who, a reason code) and the audit trail. Refuses without
     case.erase, for another organisation's case, when the typed reference does not match,
     and for a case already erased.

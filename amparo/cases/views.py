@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from amparo.cases import services, texts
 from amparo.cases.forms import (
     AssignForm,
+    AttachmentForm,
     BreakGlassForm,
     CaseSearchForm,
     ClosureDecisionForm,
@@ -222,6 +223,11 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "events": case.events.all(),
             "screenings": case.screenings.select_related("screened_by")[:5],
             "notes": case.notes.select_related("author"),
+            "attachments": case.attachments.select_related("uploaded_by").defer("content"),
+            "attachment_form": AttachmentForm() if can(user, Perm.CASE_NOTE) else None,
+            "follow_up_services": [s for s in case.services.all() if s.service_type in services.FOLLOW_UP_SERVICES]
+            if not case.is_open
+            else [],
             "pending_closure": case.closures.filter(decision=ClosureDecision.PENDING).first(),
             "emergency_accesses": case.emergency_accesses.select_related("user")[:10],
             "services": case.services.all(),
@@ -381,6 +387,38 @@ def note_create(request: HttpRequest, reference: str) -> HttpResponse:
         lambda: services.note_add(actor=request.user, case=case, **form.cleaned_data),  # type: ignore[arg-type]
         _("The note was added."),
     )
+
+
+def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case(request, reference, Perm.CASE_NOTE)
+    form = AttachmentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        attachment = _run(
+            form,
+            lambda: services.attachment_add(actor=request.user, case=case, upload=form.cleaned_data["upload"]),  # type: ignore[arg-type]
+        )
+        if attachment is not None:
+            messages.success(request, _("The file was attached without its metadata."))
+            return redirect("cases:case_detail", reference=case.reference)
+    return render(
+        request,
+        "cases/attachment_create.html",
+        {"case": case, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    """The cleaned file, reached through the visible case; never shown inline."""
+    case = get_visible_or_404(Case, request.user, reference=reference)
+    attachment = _child_or_404(case.attachments.all(), pk)
+    content = services.attachment_read(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
+    response = HttpResponse(content, content_type=attachment.content_type)
+    extension = "jpg" if attachment.content_type == "image/jpeg" else "png"
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}-{attachment.pk}.{extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
