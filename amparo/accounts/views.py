@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_otp import devices_for_user, match_token
 from django_otp import login as otp_login
@@ -278,7 +279,11 @@ def organisation_keys(request: HttpRequest) -> HttpResponse:
     elif action == "grant" and sealing.is_unlocked(request, org_id):
         waiting = sealing.users_waiting_for_access(org_id, roles_with(Perm.REPORT_VIEW))
         count = sealing.grants_issue(request, actor=user, users=waiting)
-        messages.success(request, _("Access given to %(count)s colleague(s).") % {"count": count})
+        messages.success(
+            request,
+            ngettext("Access given to %(count)s colleague.", "Access given to %(count)s colleagues.", count)
+            % {"count": count},
+        )
         return redirect("accounts:organisation_keys")
     response = render(
         request,

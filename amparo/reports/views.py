@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from amparo.core import sealing
@@ -125,7 +126,11 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
                     return redirect("reports:signal_detail", reference=signal.reference)
         elif action in ("spam", "spam_group"):
             count = services.signals_mark_spam(actor=request.user, signal=signal, whole_group=action == "spam_group")
-            messages.success(request, _("%(count)s signal(s) marked as spam.") % {"count": count})
+            messages.success(
+                request,
+                ngettext("%(count)s signal marked as spam.", "%(count)s signals marked as spam.", count)
+                % {"count": count},
+            )
             return redirect("reports:signal_list")
     try:
         opened = services.signal_open(request=request, actor=request.user, signal=signal)

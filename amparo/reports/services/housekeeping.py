@@ -72,14 +72,18 @@ def _send_urgent_notice(staff: list[tuple[str, str]], count: int) -> None:
     from django.core.mail import send_mail
     from django.utils import translation
     from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
 
     for email, language in staff:
         with translation.override(language or settings.LANGUAGE_CODE):
             send_mail(
                 _("Amparo: urgent signals are waiting"),
-                _(
-                    "%(count)s new urgent signal(s) are waiting in your organisation's inbox. "
-                    "Sign in to Amparo to read them. This e-mail contains nothing else on purpose."
+                ngettext(
+                    "%(count)s new urgent signal is waiting in your organisation's inbox. "
+                    "Sign in to Amparo to read it. This e-mail contains nothing else on purpose.",
+                    "%(count)s new urgent signals are waiting in your organisation's inbox. "
+                    "Sign in to Amparo to read them. This e-mail contains nothing else on purpose.",
+                    count,
                 )
                 % {"count": count},
                 None,
