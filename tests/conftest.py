@@ -62,6 +62,12 @@ def staff_b(org_b) -> dict[str, User]:
     return {role: make_user(org_b, role) for role in Role.values}
 
 
+def as_verified(user: User) -> User:
+    """`user` as a service sees a signed-in staff member whose session passed two-factor."""
+    user.is_verified = lambda: True  # type: ignore[method-assign]
+    return user
+
+
 def verified_client(user: User, client: Client | None = None) -> Client:
     """A test client signed in as `user` with two-factor passed for the session."""
     client = client or Client()

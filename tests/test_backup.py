@@ -12,20 +12,16 @@ from amparo.cases.models import Case
 from amparo.cases.services import case_create
 from amparo.core.audit import verify_chain
 from amparo.core.permissions import Role
+from tests.conftest import as_verified
 
 NAME = "Yolanda Backup-Ficticia"
 PHONE = "+57 300 555 0199"
 SUMMARY = "Held in a finca near Ipiales, documents taken"
 
 
-def _verified(user):
-    user.is_verified = lambda: True
-    return user
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_dump_holds_no_plaintext_and_restores_every_record(staff_a, tmp_path):
-    actor = _verified(staff_a[Role.CASE_WORKER])
+    actor = as_verified(staff_a[Role.CASE_WORKER])
     case = case_create(actor=actor, person_name=NAME, phone=PHONE, summary=SUMMARY)
     dump = tmp_path / "amparo.json"
     call_command("dumpdata", "accounts", "cases", "core", "otp_totp", output=str(dump), stdout=StringIO())

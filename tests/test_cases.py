@@ -22,13 +22,8 @@ from amparo.cases.models import (
 from amparo.cases.phonetic import name_keys, phonetic_key
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import Role
-from tests.conftest import verified_client
+from tests.conftest import as_verified, verified_client
 from tests.rawdb import plaintext_hits
-
-
-def _verified(user):
-    user.is_verified = lambda: True
-    return user
 
 
 def consent_post(**overrides):
@@ -159,7 +154,7 @@ def test_bad_person_input_is_explained_and_nothing_is_saved(staff_a, field, valu
 
 @pytest.fixture
 def case(staff_a):
-    actor = _verified(staff_a[Role.CASE_WORKER])
+    actor = as_verified(staff_a[Role.CASE_WORKER])
     consent = services.consent_record(
         actor=actor,
         given_by="person",
@@ -271,7 +266,7 @@ def test_trafficking_status_is_the_latest_human_decision_and_history_is_kept(sta
 
 @pytest.mark.django_db(transaction=True)
 def test_the_database_holds_no_name_contact_document_birth_date_story_or_note_in_clear(staff_a):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     case = services.case_create(
         actor=worker,
         given_name="Xiomara",
@@ -306,18 +301,18 @@ def test_the_database_holds_no_name_contact_document_birth_date_story_or_note_in
     consent.save()
     services.consent_withdraw(actor=worker, case=case, purpose="tracing", note="Her brother Julián threatened her")
     services.consent_override(
-        actor=_verified(staff_a[Role.LEGAL_ADVISER]),
+        actor=as_verified(staff_a[Role.LEGAL_ADVISER]),
         case=case,
         purpose="law_enforcement",
         lawful_basis="vital_interests",
         reason="Trafficker Don Rigoberto is looking for her",
     )
-    admin = _verified(staff_a[Role.ORG_ADMIN])
+    admin = as_verified(staff_a[Role.ORG_ADMIN])
     closure = services.closure_request(actor=worker, case=case, reason="other", note="Moved in with cousin Wilmer")
     services.closure_decide(actor=admin, closure=closure, approve=True)
     services.case_reopen(actor=worker, case=case, reason="Wilmer turned out to be the recruiter")
     services.break_glass_open(
-        actor=_verified(staff_a[Role.HOTLINE_ADVOCATE]),
+        actor=as_verified(staff_a[Role.HOTLINE_ADVOCATE]),
         reference=case.reference,
         reason="safety",
         explanation="Called from Hotel Paraíso room 12",
@@ -388,7 +383,7 @@ def test_registration_shows_likely_duplicates_before_saving(staff_a, case):
 
 def test_duplicates_by_document_and_phone_are_named(staff_a, case):
     found = services.likely_duplicates(
-        actor=_verified(staff_a[Role.CASE_WORKER]), phones=["+502 5555 0101"], document_number="G-1234-5678"
+        actor=as_verified(staff_a[Role.CASE_WORKER]), phones=["+502 5555 0101"], document_number="G-1234-5678"
     )
     assert found == [(case, ["phone", "document"])]
 
@@ -421,7 +416,7 @@ def test_refused_purpose_is_blocked_until_an_authorised_override(staff_a, case):
     assert not services.consent_allows(case, "law_enforcement")
     with pytest.raises(PermissionDenied):
         services.consent_override(
-            actor=_verified(staff_a[Role.CASE_WORKER]),
+            actor=as_verified(staff_a[Role.CASE_WORKER]),
             case=case,
             purpose="law_enforcement",
             lawful_basis="legal_obligation",
@@ -441,7 +436,7 @@ def test_refused_purpose_is_blocked_until_an_authorised_override(staff_a, case):
 
 
 def test_a_case_without_consent_allows_nothing(staff_a):
-    case = services.case_create(actor=_verified(staff_a[Role.CASE_WORKER]), person_name="No Consent")
+    case = services.case_create(actor=as_verified(staff_a[Role.CASE_WORKER]), person_name="No Consent")
     assert not any(services.consent_allows(case, p) for p in ("services", "research", "referral"))
 
 
@@ -478,7 +473,7 @@ def test_notes_are_stamped_with_author_and_shown_on_the_case(staff_a, case):
 
 
 def test_cases_are_assigned_only_to_case_workers_of_the_same_organisation(staff_a, staff_b, case):
-    actor = _verified(staff_a[Role.CASE_WORKER])
+    actor = as_verified(staff_a[Role.CASE_WORKER])
     with pytest.raises(PermissionDenied):
         services.case_assign(actor=actor, case=case, assignee=staff_b[Role.CASE_WORKER])
     with pytest.raises(PermissionDenied):
@@ -519,8 +514,8 @@ def test_closing_a_case_needs_an_administrators_approval_and_it_can_be_reopened(
 
 
 def test_referred_closure_sets_closed_referred_and_rejection_keeps_the_case_open(staff_a, case):
-    worker = _verified(staff_a[Role.CASE_WORKER])
-    admin = _verified(staff_a[Role.ORG_ADMIN])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
+    admin = as_verified(staff_a[Role.ORG_ADMIN])
     closure = services.closure_request(actor=worker, case=case, reason="referred")
     services.closure_decide(actor=admin, closure=closure, approve=False)
     case.refresh_from_db()
@@ -567,7 +562,7 @@ def test_break_the_glass_opens_one_case_logs_it_tells_the_owner_and_expires(staf
 def test_break_the_glass_cannot_reach_another_organisation(staff_a, staff_b, case):
     with pytest.raises(Exception, match="No case of your organisation"):
         services.break_glass_open(
-            actor=_verified(staff_b[Role.HOTLINE_ADVOCATE]),
+            actor=as_verified(staff_b[Role.HOTLINE_ADVOCATE]),
             reference=case.reference,
             reason="safety",
             explanation="An emergency of another organisation",
@@ -621,7 +616,7 @@ BASES = ["consent", "legal_obligation", "vital_interests"]
 )
 def test_the_bulk_consent_query_always_agrees_with_consent_allows(staff_a, conversations):
     """Case.objects.consenting_to (for exports) and consent_allows (for one case) never disagree."""
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     case = services.case_create(actor=worker, person_name="Property Person")
     for minutes, conversation in enumerate(conversations):
         consent = services.consent_record(
@@ -687,7 +682,7 @@ def test_editing_the_person_is_audited_and_renames_are_searchable(staff_a, case)
 
 
 def test_a_case_opened_before_names_were_split_can_be_edited(staff_a):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     legacy = Case.objects.create(organisation=worker.organisation, person_name="Dora Ficticia", created_by=worker)
     client = verified_client(staff_a[Role.CASE_WORKER])
     page = client.get(reverse("cases:case_person_edit", args=[legacy.reference]))
@@ -708,7 +703,7 @@ def test_a_service_refusal_on_a_field_the_form_lacks_is_shown_not_a_crash(staff_
 
 
 def test_a_duplicate_that_appears_later_raises_an_alert_on_both_cases_until_dismissed(staff_a, staff_b, case):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     later = services.case_create(
         actor=worker, person_name="Ana Torres", phone="+52 1 999 000 1111", duplicates_reviewed=True
     )
@@ -736,6 +731,6 @@ def test_a_duplicate_that_appears_later_raises_an_alert_on_both_cases_until_dism
 
 
 def test_a_case_created_without_the_registration_check_raises_alerts(staff_a, case):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     other = services.case_create(actor=worker, given_name="Llolanda", family_name="Belasques")
     assert other.duplicate_alerts.get().reasons == ["name"]

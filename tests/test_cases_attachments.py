@@ -18,14 +18,13 @@ from amparo.cases import services
 from amparo.cases.models import CaseAttachment, CaseStatus
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import Role
-from tests.conftest import verified_client
+from tests.conftest import as_verified, verified_client
 from tests.rawdb import plaintext_hits
-from tests.test_cases import _verified
 
 
 @pytest.fixture
 def case(staff_a):
-    return services.case_create(actor=_verified(staff_a[Role.CASE_WORKER]), given_name="Yolanda", family_name="Peña")
+    return services.case_create(actor=as_verified(staff_a[Role.CASE_WORKER]), given_name="Yolanda", family_name="Peña")
 
 
 ARTIST = "Camara de Don Rigoberto"
@@ -95,7 +94,7 @@ def test_files_that_cannot_be_cleaned_are_refused_with_a_message_and_nothing_is_
     assert not AuditEntry.objects.filter(action="case.attachment_add").exists()
     with pytest.raises(ValidationError):
         services.attachment_add(
-            actor=_verified(staff_a[Role.CASE_WORKER]), case=case, upload=SimpleUploadedFile(name, data)
+            actor=as_verified(staff_a[Role.CASE_WORKER]), case=case, upload=SimpleUploadedFile(name, data)
         )
     assert not CaseAttachment.objects.exists()
 
@@ -103,12 +102,12 @@ def test_files_that_cannot_be_cleaned_are_refused_with_a_message_and_nothing_is_
 def test_a_file_over_8_mb_is_refused(staff_a, case):
     big = SimpleUploadedFile("big.jpg", b"\xff\xd8" + b"\x00" * (8 * 1024 * 1024 + 1))
     with pytest.raises(ValidationError, match="8 MB"):
-        services.attachment_add(actor=_verified(staff_a[Role.CASE_WORKER]), case=case, upload=big)
+        services.attachment_add(actor=as_verified(staff_a[Role.CASE_WORKER]), case=case, upload=big)
     assert not CaseAttachment.objects.exists()
 
 
 def test_attachments_need_the_note_permission_and_stay_in_the_organisation(staff_a, staff_b, case):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     attachment = services.attachment_add(
         actor=worker, case=case, upload=SimpleUploadedFile(FILE_NAME, jpeg_with_exif())
     )
@@ -131,7 +130,7 @@ def test_attachments_need_the_note_permission_and_stay_in_the_organisation(staff
 
 
 def test_an_attachment_is_reached_only_through_its_own_case(staff_a, case):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     other_case = services.case_create(actor=worker, given_name="Otra", family_name="Persona")
     attachment = services.attachment_add(
         actor=worker, case=other_case, upload=SimpleUploadedFile(FILE_NAME, jpeg_with_exif())
@@ -143,7 +142,7 @@ def test_an_attachment_is_reached_only_through_its_own_case(staff_a, case):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_database_holds_neither_the_file_name_nor_the_image(staff_a):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     case = services.case_create(actor=worker, given_name="Ana", family_name="Prueba")
     attachment = services.attachment_add(
         actor=worker, case=case, upload=SimpleUploadedFile(FILE_NAME, jpeg_with_exif())
@@ -163,13 +162,16 @@ def test_the_database_holds_neither_the_file_name_nor_the_image(staff_a):
 
 
 def test_erasure_removes_the_attachments(staff_a, case):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     note = services.note_add(actor=worker, case=case, body="Foto del documento")
     services.attachment_add(actor=worker, case=case, upload=SimpleUploadedFile(FILE_NAME, jpeg_with_exif()))
     services.attachment_add(actor=worker, case=case, upload=SimpleUploadedFile("b.jpg", jpeg_with_exif()), note=note)
     assert CaseAttachment.objects.filter(case=case).count() == 2
     services.case_erase(
-        actor=_verified(staff_a[Role.ORG_ADMIN]), case=case, reason="subject_request", confirm_reference=case.reference
+        actor=as_verified(staff_a[Role.ORG_ADMIN]),
+        case=case,
+        reason="subject_request",
+        confirm_reference=case.reference,
     )
     assert not CaseAttachment.objects.exists()
     with pytest.raises(ValidationError):
@@ -181,15 +183,15 @@ def test_erasure_removes_the_attachments(staff_a, case):
 
 def _close(staff_a, case):
     closure = services.closure_request(
-        actor=_verified(staff_a[Role.CASE_WORKER]), case=case, reason="services_completed"
+        actor=as_verified(staff_a[Role.CASE_WORKER]), case=case, reason="services_completed"
     )
-    services.closure_decide(actor=_verified(staff_a[Role.ORG_ADMIN]), closure=closure, approve=True)
+    services.closure_decide(actor=as_verified(staff_a[Role.ORG_ADMIN]), closure=closure, approve=True)
     case.refresh_from_db()
     assert case.status == CaseStatus.CLOSED
 
 
 def test_reintegration_is_followed_up_after_closure_and_other_services_stay_blocked(staff_a, case):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     medical = services.service_plan(
         actor=worker, case=case, plan_type="health", service_type="medical", due_on=datetime.date(2026, 1, 1)
     )

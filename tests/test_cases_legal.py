@@ -16,14 +16,13 @@ from amparo.cases.models import LegalAssistance, LegalProceeding
 from amparo.core.fields import index_for
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import Role
-from tests.conftest import verified_client
+from tests.conftest import as_verified, verified_client
 from tests.rawdb import plaintext_hits
-from tests.test_cases import _verified
 
 
 @pytest.fixture
 def case(staff_a):
-    actor = _verified(staff_a[Role.CASE_WORKER])
+    actor = as_verified(staff_a[Role.CASE_WORKER])
     consent = services.consent_record(
         actor=actor,
         given_by="person",
@@ -102,7 +101,7 @@ def test_a_proceeding_is_linked_with_stage_outcome_compensation_and_the_persons_
 
 
 def test_a_proceeding_is_updated_as_it_moves_on(staff_a, case):
-    adviser = _verified(staff_a[Role.LEGAL_ADVISER])
+    adviser = as_verified(staff_a[Role.LEGAL_ADVISER])
     proceeding = services.proceeding_add(
         actor=adviser,
         case=case,
@@ -157,10 +156,10 @@ def test_legal_assistance_in_the_future_is_refused(staff_a, case):
 def test_the_service_refuses_roles_without_case_legal_and_other_organisations(staff_a, staff_b, case):
     for actor in (staff_a[Role.ORG_ADMIN], staff_a[Role.SHELTER_MANAGER], staff_b[Role.LEGAL_ADVISER]):
         with pytest.raises(PermissionDenied):
-            services.proceeding_add(actor=_verified(actor), case=case, **{**PROCEEDING, "started_on": None})
+            services.proceeding_add(actor=as_verified(actor), case=case, **{**PROCEEDING, "started_on": None})
         with pytest.raises(PermissionDenied):
             services.legal_assistance_add(
-                actor=_verified(actor),
+                actor=as_verified(actor),
                 case=case,
                 given_on=datetime.date(2026, 1, 1),
                 assistance_type="advice",
@@ -174,7 +173,7 @@ def test_the_model_refuses_amounts_without_currency_even_outside_the_form(staff_
 
     with pytest.raises(ValidationError):
         services.proceeding_add(
-            actor=_verified(staff_a[Role.LEGAL_ADVISER]),
+            actor=as_verified(staff_a[Role.LEGAL_ADVISER]),
             case=case,
             kind="civil",
             stage="trial",
@@ -187,7 +186,7 @@ def test_the_model_refuses_amounts_without_currency_even_outside_the_form(staff_
 
 @pytest.mark.django_db(transaction=True)
 def test_the_database_holds_no_case_number_or_legal_notes_in_clear(staff_a, case):
-    adviser = _verified(staff_a[Role.LEGAL_ADVISER])
+    adviser = as_verified(staff_a[Role.LEGAL_ADVISER])
     services.proceeding_add(
         actor=adviser,
         case=case,

@@ -26,14 +26,13 @@ from amparo.cases.models import (
 )
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import Role
-from tests.conftest import verified_client
+from tests.conftest import as_verified, verified_client
 from tests.rawdb import plaintext_hits, raw_database_bytes
-from tests.test_cases import _verified
 
 
 @pytest.fixture
 def case(staff_a):
-    actor = _verified(staff_a[Role.CASE_WORKER])
+    actor = as_verified(staff_a[Role.CASE_WORKER])
     consent = services.consent_record(
         actor=actor,
         given_by="person",
@@ -58,7 +57,7 @@ def _url(name, case):
 
 
 def _fill(case, staff_a):
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     services.note_add(actor=worker, case=case, body="Her uncle Rosendo sold her to the ranch")
     services.event_add(actor=worker, case=case, event_type="exploitation", country="MEX", city="Tapachula")
     services.proceeding_add(
@@ -139,7 +138,7 @@ def test_the_printable_export_page_shows_the_data_and_is_audited(staff_a, case):
 def test_only_roles_that_read_case_files_may_export(staff_a, staff_b, case):
     advocate = staff_a[Role.HOTLINE_ADVOCATE]
     services.break_glass_open(
-        actor=_verified(advocate), reference=case.reference, reason="safety", explanation="She called, in danger now."
+        actor=as_verified(advocate), reference=case.reference, reason="safety", explanation="She called, in danger now."
     )
     assert BreakGlassAccess.objects.filter(user=advocate).exists()
     # Emergency access reads the case, but never exports it.
@@ -147,7 +146,7 @@ def test_only_roles_that_read_case_files_may_export(staff_a, staff_b, case):
     assert verified_client(staff_a[Role.ORG_ADMIN]).get(_url("case_export_json", case)).status_code == 403
     assert verified_client(staff_b[Role.CASE_WORKER]).get(_url("case_export_json", case)).status_code == 404
     with pytest.raises(PermissionDenied):
-        services.case_export_subject(actor=_verified(staff_b[Role.CASE_WORKER]), case=case, language="en", fmt="json")
+        services.case_export_subject(actor=as_verified(staff_b[Role.CASE_WORKER]), case=case, language="en", fmt="json")
     assert not AuditEntry.objects.filter(action="case.export_subject").exists()
 
 
@@ -192,7 +191,7 @@ def test_erasure_leaves_only_the_reference_organisation_closed_status_tombstone_
     assert AuditEntry.objects.filter(action="case.note_add", object_id=str(case.pk)).exists()
     # Nothing can be added to an erased case, and it cannot be erased twice.
     with pytest.raises(ValidationError):
-        services.note_add(actor=_verified(staff_a[Role.CASE_WORKER]), case=case, body="more")
+        services.note_add(actor=as_verified(staff_a[Role.CASE_WORKER]), case=case, body="more")
     again = client.post(_url("case_erase", case), {"reason": "subject_request", "confirm_reference": reference})
     assert again.status_code == 400 and b"This case was erased on" in again.content
 
@@ -207,7 +206,7 @@ def test_only_an_administrator_of_the_cases_organisation_may_erase(staff_a, staf
         assert verified_client(user).post(_url("case_erase", case), data).status_code == status
         with pytest.raises(PermissionDenied):
             services.case_erase(
-                actor=_verified(user), case=case, reason="subject_request", confirm_reference=case.reference
+                actor=as_verified(user), case=case, reason="subject_request", confirm_reference=case.reference
             )
     case.refresh_from_db()
     assert case.given_name == "Yolanda" and not CaseErasure.objects.exists()
@@ -235,7 +234,7 @@ def test_after_erasure_the_raw_database_holds_neither_the_plaintext_nor_the_old_
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA secure_delete = OFF")
-    worker = _verified(staff_a[Role.CASE_WORKER])
+    worker = as_verified(staff_a[Role.CASE_WORKER])
     erased = services.case_create(
         actor=worker, given_name="Zenaida", family_name="Oyarzún", phone="+52 961 444 7788", summary="A story"
     )
@@ -245,7 +244,7 @@ def test_after_erasure_the_raw_database_holds_neither_the_plaintext_nor_the_old_
     assert all(token.encode() in raw_database_bytes() for token in tokens)  # the scan can see them
 
     services.case_erase(
-        actor=_verified(staff_a[Role.ORG_ADMIN]),
+        actor=as_verified(staff_a[Role.ORG_ADMIN]),
         case=erased,
         reason="subject_request",
         confirm_reference=erased.reference,

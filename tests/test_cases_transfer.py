@@ -11,12 +11,11 @@ from amparo.cases import services
 from amparo.cases.models import Case, CaseTransfer
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import Role
-from tests.conftest import verified_client
-from tests.test_cases import _verified
+from tests.conftest import as_verified, verified_client
 
 
 def _case(staff_a, referral=True):
-    actor = _verified(staff_a[Role.CASE_WORKER])
+    actor = as_verified(staff_a[Role.CASE_WORKER])
     consent = services.consent_record(
         actor=actor,
         given_by="person",
@@ -98,10 +97,10 @@ def test_no_transfer_without_consent_to_referral(staff_a, org_b):
 def test_consent_withdrawn_after_the_offer_blocks_the_acceptance(staff_a, staff_b, org_a, org_b):
     case = _case(staff_a)
     _offer(staff_a, case, org_b)
-    services.consent_withdraw(actor=_verified(staff_a[Role.CASE_WORKER]), case=case, purpose="referral")
+    services.consent_withdraw(actor=as_verified(staff_a[Role.CASE_WORKER]), case=case, purpose="referral")
     transfer = CaseTransfer.objects.get(case=case)
     with pytest.raises(ValidationError):
-        services.transfer_decide(actor=_verified(staff_b[Role.ORG_ADMIN]), transfer=transfer, accept=True)
+        services.transfer_decide(actor=as_verified(staff_b[Role.ORG_ADMIN]), transfer=transfer, accept=True)
     case.refresh_from_db()
     assert case.organisation_id == org_a.pk and CaseTransfer.objects.get().decision == "pending"
 
@@ -112,7 +111,7 @@ def test_only_the_receiving_organisations_administrator_decides(staff_a, staff_b
     transfer = CaseTransfer.objects.get(case=case)
     for actor in (staff_a[Role.ORG_ADMIN], staff_b[Role.CASE_WORKER]):
         with pytest.raises(PermissionDenied):
-            services.transfer_decide(actor=_verified(actor), transfer=transfer, accept=True)
+            services.transfer_decide(actor=as_verified(actor), transfer=transfer, accept=True)
     sender_admin = verified_client(staff_a[Role.ORG_ADMIN])
     assert sender_admin.get(reverse("cases:transfer_decide", kwargs={"pk": transfer.pk})).status_code == 404
     assert Case.objects.get(pk=case.pk).organisation_id != org_b.pk

@@ -16,6 +16,7 @@ from PIL import Image
 from amparo.core.permissions import Role
 from amparo.reports import abuse, receipts, services
 from amparo.reports.models import Message, Receipt, RoutingRule, Signal
+from tests.conftest import as_verified
 from tests.rawdb import plaintext_hits
 from tests.sealing_helpers import org_with_keys, unlocked_client
 
@@ -193,17 +194,12 @@ def test_the_reporter_reads_the_reply_answers_and_discloses_contact(receiving):
 def test_changing_the_receipt_retires_the_old_one_and_keeps_the_conversation(receiving):
     receipt = submit()
     signal = Signal.objects.get()
-    services.signal_reply(actor=_verified(_worker(receiving)), signal=signal, text="Are you safe?")
+    services.signal_reply(actor=as_verified(_worker(receiving)), signal=signal, text="Are you safe?")
     changed = followup(receipt, action="change_receipt")
     new = re.search(rb'class="secret receipt"><strong>([A-Z2-7-]+)</strong>', changed.content).group(1).decode()
     assert new[:8] == receipt[:8] and new != receipt
     assert followup(receipt).status_code == 400
     assert b"Are you safe?" in followup(new).content
-
-
-def _verified(user):
-    user.is_verified = lambda: True
-    return user
 
 
 # --- anti-abuse ----------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from PIL import Image
 
 from amparo.reports import abuse, services
 from amparo.reports.models import Attachment, Signal
-from tests.test_reports import _cheap_crypto_and_puzzles, _verified, _worker, receiving_fixture  # noqa: F401
+from tests.conftest import as_verified
+from tests.test_reports import _cheap_crypto_and_puzzles, _worker, receiving_fixture  # noqa: F401
 
 ENDPOINTS = ["report_challenge", "report_submit", "report_followup", "report_followup_reply", "report_receipt_change"]
 
@@ -64,7 +65,7 @@ def test_a_retried_submission_with_the_same_idempotency_key_is_stored_once(recei
 def test_follow_up_read_reply_and_receipt_change(receiving):
     receipt = post("report_submit", {**report(), **solved()}).json()["receipt"]
     services.signal_reply(
-        actor=_verified(_worker(receiving)), signal=Signal.objects.get(), text="Can you see the gate?"
+        actor=as_verified(_worker(receiving)), signal=Signal.objects.get(), text="Can you see the gate?"
     )
     thread = post("report_followup", {"receipt": receipt}).json()
     assert [m["text"] for m in thread["messages"]] == ["Can you see the gate?"]
@@ -228,7 +229,7 @@ def test_a_device_can_derive_the_receipt_keys_itself_so_the_server_never_sees_th
     assert response.status_code == 201 and response.json()["receipt"] == ""
     public_id = response.json()["public_id"]
     assert bytes(Receipt.objects.get().verifier) == verifier
-    services.signal_reply(actor=_verified(_worker(receiving)), signal=Signal.objects.get(), text="Thank you")
+    services.signal_reply(actor=as_verified(_worker(receiving)), signal=Signal.objects.get(), text="Thank you")
     thread = post("report_followup", {"receipt": f"{public_id}-{secret}"}).json()
     assert [m["text"] for m in thread["messages"]] == ["Thank you"]
     weak = {**keys, "opslimit": 1, "memlimit": 8192}

@@ -13,7 +13,7 @@ from amparo.core.permissions import Role
 from amparo.reports import services
 from amparo.reports.models import Receipt, RoutingRule, Signal
 from amparo.reports.tasks import purge_expired
-from tests.conftest import verified_client
+from tests.conftest import as_verified, verified_client
 from tests.sealing_helpers import unlocked_client
 from tests.test_reports import STORY, _cheap_crypto_and_puzzles, followup, receiving_fixture, submit  # noqa: F401
 
@@ -196,7 +196,7 @@ def test_linking_a_case_keeps_the_signal_and_refuses_other_organisations_cases(r
     submit()
     signal = Signal.objects.get()
     worker = staff_a[Role.CASE_WORKER]
-    worker.is_verified = lambda: True
+    as_verified(worker)
     own = Case.objects.create(organisation=receiving, person_name="Own Person", created_by=worker)
     foreign = Case.objects.create(
         organisation=org_b, person_name="Foreign Person", created_by=staff_b[Role.CASE_WORKER]

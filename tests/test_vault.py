@@ -14,6 +14,7 @@ from amparo.cases.models import Case
 from amparo.cases.services import case_create, case_search
 from amparo.core import vault
 from amparo.core.permissions import Role
+from tests.conftest import as_verified
 from tests.rawdb import plaintext_hits
 
 NAME = "Xiomara Quintanilla-Wexford"
@@ -41,7 +42,7 @@ def test_tampered_ciphertext_is_refused():
 
 @pytest.mark.django_db(transaction=True)
 def test_names_phones_and_narratives_never_reach_the_database_in_clear(staff_a):
-    case_create(actor=_verified(staff_a[Role.CASE_WORKER]), person_name=NAME, phone=PHONE, summary=SUMMARY)
+    case_create(actor=as_verified(staff_a[Role.CASE_WORKER]), person_name=NAME, phone=PHONE, summary=SUMMARY)
     with connection.cursor() as cursor:
         cursor.execute("SELECT person_name, phone, summary FROM cases_case")
         stored = cursor.fetchone()
@@ -65,7 +66,7 @@ def test_encrypted_fields_cannot_be_filtered_by_value(db):
 
 
 def test_phone_search_uses_the_blind_index_and_ignores_formatting(staff_a):
-    actor = _verified(staff_a[Role.CASE_WORKER])
+    actor = as_verified(staff_a[Role.CASE_WORKER])
     case = case_create(actor=actor, person_name=NAME, phone=PHONE)
     assert list(case_search(actor=actor, query="+525598765432")) == [case]
     assert list(case_search(actor=actor, query="+52 55 0000 0000")) == []
@@ -80,7 +81,7 @@ def test_rotate_keys_re_encrypts_everything_under_a_new_key(staff_a, settings, t
     vault.write_key_file(key_file, vault.Keyring.generate())
     vault.reset_keyring()
     try:
-        case = case_create(actor=_verified(staff_a[Role.CASE_WORKER]), person_name=NAME, phone=PHONE, summary=SUMMARY)
+        case = case_create(actor=as_verified(staff_a[Role.CASE_WORKER]), person_name=NAME, phone=PHONE, summary=SUMMARY)
         old_kid = vault.keyring().active
         call_command("rotate_keys", "--retire")
         ring = json.loads(key_file.read_text())
@@ -95,11 +96,6 @@ def test_rotate_keys_re_encrypts_everything_under_a_new_key(staff_a, settings, t
         assert fresh.phone_index == case.phone_index
     finally:
         vault.reset_keyring()
-
-
-def _verified(user):
-    user.is_verified = lambda: True
-    return user
 
 
 @pytest.mark.django_db(transaction=True)

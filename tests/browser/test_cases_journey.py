@@ -12,18 +12,10 @@ from amparo.accounts.models import User
 from amparo.cases.models import Case, CaseStatus, Consent
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import Role
-from tests.browser.conftest import axe_check, sign_in, totp_code
-from tests.conftest import PASSWORD
+from tests.browser.conftest import axe_check
+from tests.browser.test_journeys import sign_in_verified
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in_verified(page: Page, user: User) -> None:
-    sign_in(page, user.email, PASSWORD)
-    expect(page).to_have_url(re.compile(r"/accounts/two-factor/verify/"))
-    page.fill("input[name=token]", totp_code(user))
-    page.locator("main button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/$"))
 
 
 def submit(page: Page) -> None:
