@@ -15,6 +15,7 @@ from amparo.cases.models import (
     Consent,
     DuplicateAlert,
     LegalProceeding,
+    Screening,
     SupportService,
 )
 from amparo.cases.vocabularies import ClosureReason, ConsentGivenBy
@@ -30,6 +31,7 @@ EXPECTATIONS = {
     "cases:decision_create": ("GET", Perm.CASE_EDIT, "case"),
     "cases:event_create": ("GET", Perm.CASE_EDIT, "case"),
     "cases:screening_create": ("GET", Perm.CASE_EDIT, "case"),
+    "cases:screening_detail": ("GET", Perm.CASE_VIEW, "screening"),
     "cases:consent_withdraw": ("GET", Perm.CASE_EDIT, "case"),
     "cases:consent_override": ("GET", Perm.CASE_CONSENT_OVERRIDE, "case"),
     "cases:note_create": ("GET", Perm.CASE_NOTE, "case"),
@@ -79,6 +81,9 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
     attachment = CaseAttachment.objects.create(
         case=case, uploaded_by=worker, file_name="matrix.png", content_type="image/png", size=3, content="AAAA"
     )
+    screening = Screening.objects.create(
+        case=case, tool="ilo_ec_adults_labour", version="2009.1", answers={}, present=0, total=67, screened_by=worker
+    )
     alert = DuplicateAlert.objects.create(case=case, other=closing, reasons=["name"])
     proceeding = LegalProceeding.objects.create(
         case=case, kind="criminal", stage="investigation", court="Fiscalía", person_role="victim_witness"
@@ -92,6 +97,7 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         "duplicate_alert": {"reference": case.reference, "pk": alert.pk},
         "service": {"reference": case.reference, "pk": service.pk},
         "case_attachment": {"reference": case.reference, "pk": attachment.pk},
+        "screening": {"reference": case.reference, "pk": screening.pk},
         "proceeding": {"reference": case.reference, "pk": proceeding.pk},
         "closure": {"pk": closure.pk},
         "registration": {"registration": consent.registration},

@@ -280,16 +280,33 @@ class EventForm(forms.Form):
 
 
 class ScreeningForm(forms.Form):
+    """The indicators of one list that are present. `tool` names the list (the page switches
+    lists with ?tool=); none named means the default list, an unknown one is refused."""
+
+    tool = forms.ChoiceField(
+        required=False,
+        choices=(),
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("Choose one of the indicator lists offered.")},
+    )
     present = forms.MultipleChoiceField(
-        label=_("Indicators present"), choices=(), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Indicators present"),
+        choices=(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": _("Choose only indicators from the list.")},
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, tool: str = texts.DEFAULT_TOOL, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        data = texts.indicator_list()
-        self.indicator_version = data["version"]
+        data = texts.indicator_list_for(tool)
+        self.indicator_list = data
+        self.fields["tool"].choices = [(name, name) for name in texts.INDICATOR_LISTS]  # type: ignore[attr-defined]
         self.fields["present"].choices = [(i["id"], texts.in_language(i)) for i in data["indicators"]]  # type: ignore[attr-defined]
+
+    def clean_tool(self) -> str:
+        return self.cleaned_data["tool"] or texts.DEFAULT_TOOL
 
 
 class WithdrawConsentForm(forms.Form):

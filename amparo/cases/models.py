@@ -361,6 +361,9 @@ class Screening(models.Model):
     answers = models.JSONField(default=dict)
     present = models.PositiveSmallIntegerField()
     total = models.PositiveSmallIntegerField()
+    # What the list's combination rule suggested when it was saved (screening.Assessment.as_json);
+    # empty for lists without one (the ILO forced-labour indicators).
+    result = models.JSONField(_("suggestion"), default=dict, blank=True)
     screened_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     screened_at = models.DateTimeField(auto_now_add=True)
     note = EncryptedTextField(_("note"), blank=True)

@@ -46,6 +46,7 @@ from amparo.cases.models import (
     TransferDecision,
 )
 from amparo.cases.phonetic import name_keys, search_keys
+from amparo.cases.screening import assess
 from amparo.cases.vocabularies import (
     ClosureReason,
     ExploitationType,
@@ -451,29 +452,47 @@ def event_add(*, actor: User, case: Case, **fields: Any) -> TraffickingEvent:
     return event
 
 
-def screening_record(*, actor: User, case: Case, present: Iterable[str], note: str = "") -> Screening:
-    """Record a screening with the current indicator list: which indicators are present.
-    The result is a suggestion; it changes no status."""
+def screening_record(
+    *, actor: User, case: Case, present: Iterable[str], note: str = "", tool: str = texts.DEFAULT_TOOL
+) -> Screening:
+    """Record a screening with the current version of `tool`'s list: which indicators are present
+    and, for lists with a combination rule, what the rule suggests. Refuses an unknown tool or
+    indicator (nothing stored). The result is a suggestion; it changes no status."""
     _require(actor, Perm.CASE_EDIT, case)
-    data = texts.indicator_list()
+    if tool not in texts.INDICATOR_LISTS:
+        raise ValidationError({"tool": _("Choose one of the indicator lists offered.")})
+    data = texts.indicator_list_for(tool)
     ids = [item["id"] for item in data["indicators"]]
     present = set(present)
     if present - set(ids):
         raise ValidationError(_("Choose only indicators from the list."))
+    result = assess(data, present).as_json() if "rule" in data else {}
     with transaction.atomic():
-        screening = Screening.objects.create(
+        record = Screening.objects.create(
             case=case,
             tool=data["tool"],
             version=data["version"],
             answers={indicator: indicator in present for indicator in ids},
             present=len(present),
             total=len(ids),
+            result=result,
             screened_by=actor,
             note=note,
         )
+        suggests = f" possible:{int(result['possible_victim'])}" if result else ""
         audit.record(
-            actor=actor, action="case.screen", obj=case, reason=f"{data['tool']}:{data['version']} {len(present)}"
+            actor=actor,
+            action="case.screen",
+            obj=case,
+            reason=f"{data['tool']}:{data['version']} {len(present)}{suggests}",
         )
+    return record
+
+
+def screening_read(*, actor: User, screening: Screening) -> Screening:
+    """Record that `actor` opened a screening's answers (the screening must come from a visible case)."""
+    with transaction.atomic():
+        audit.record(actor=actor, action="case.screening_view", obj=screening.case, reason=f"screening:{screening.pk}")
     return screening
 
 

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<str:reference>/decisions/new/", views.decision_create, name="decision_create"),
     path("<str:reference>/events/new/", views.event_create, name="event_create"),
     path("<str:reference>/screen/", views.screening_create, name="screening_create"),
+    path("<str:reference>/screenings/<int:pk>/", views.screening_detail, name="screening_detail"),
     path("<str:reference>/consent/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("<str:reference>/consent/override/", views.consent_override, name="consent_override"),
     path("<str:reference>/notes/new/", views.note_create, name="note_create"),

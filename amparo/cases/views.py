@@ -11,8 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
-from amparo.cases import services, texts
+from amparo.cases import screening, services, texts
 from amparo.cases.forms import (
     AssignForm,
     AttachmentForm,
@@ -205,6 +206,11 @@ def case_register(request: HttpRequest, registration: str) -> HttpResponse:
     )
 
 
+def _with_title(record: Any) -> Any:
+    record.title = _tool_title(record.tool)
+    return record
+
+
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = get_visible_or_404(Case, request.user, reference=reference)
     services.case_read(actor=request.user, case=case)  # type: ignore[arg-type]
@@ -221,7 +227,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "consents": consents,
             "decisions": case.decisions.select_related("decided_by"),
             "events": case.events.all(),
-            "screenings": case.screenings.select_related("screened_by")[:5],
+            "screenings": [_with_title(record) for record in case.screenings.select_related("screened_by")[:5]],
             "notes": case.notes.select_related("author"),
             "attachments": case.attachments.select_related("uploaded_by").defer("content"),
             "attachment_form": AttachmentForm() if can(user, Perm.CASE_NOTE) else None,
@@ -319,33 +325,117 @@ def event_create(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+GRADE_LABELS = {
+    "strong": pgettext_lazy("indicator grade", "strong"),
+    "medium": pgettext_lazy("indicator grade", "medium"),
+    "weak": pgettext_lazy("indicator grade", "weak"),
+}
+RECRUITMENT_LABELS = {
+    "deceptive": pgettext_lazy("recruitment", "deceptive"),
+    "coercive": pgettext_lazy("recruitment", "coercive"),
+    "abuse_of_vulnerability": pgettext_lazy("recruitment", "by abuse of vulnerability"),
+}
+
+
+def _tool_title(tool: str) -> str:
+    """The list's title in the active language (a tool no longer offered shows as its code)."""
+    return texts.in_language(texts.indicator_list_for(tool)["title"]) if tool in texts.INDICATOR_LISTS else tool
+
+
+def _indicator_groups(data: dict[str, Any], marked: set[str]) -> list[dict[str, Any]]:
+    """The list's indicators grouped by dimension (one group for lists without dimensions),
+    in the active language, each saying whether it is marked."""
+    dimensions = data.get("dimensions") or [{"id": "", "indicators": data["indicators"]}]
+    return [
+        {
+            "id": dimension["id"],
+            "name": texts.in_language(dimension) if "en" in dimension else _("Indicators present"),
+            "indicators": [
+                {
+                    "id": item["id"],
+                    "text": texts.in_language(item),
+                    "grade": item.get("grade", ""),
+                    "grade_label": GRADE_LABELS.get(item.get("grade", ""), ""),
+                    "marked": item["id"] in marked,
+                }
+                for item in dimension["indicators"]
+            ],
+        }
+        for dimension in dimensions
+    ]
+
+
 def screening_create(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case(request, reference, Perm.CASE_EDIT)
-    form = ScreeningForm(request.POST or None)
-    data = texts.indicator_list()
+    asked = (request.POST if request.method == "POST" else request.GET).get("tool") or texts.DEFAULT_TOOL
+    tool = asked if asked in texts.INDICATOR_LISTS else texts.DEFAULT_TOOL
+    form = ScreeningForm(request.POST or None, tool=tool)
     if request.method == "POST" and form.is_valid():
-        screening = _run(
+        record = _run(
             form,
             lambda: services.screening_record(actor=request.user, case=case, **form.cleaned_data),  # type: ignore[arg-type]
         )
-        if screening is not None:
+        if record is not None:
             messages.success(
                 request,
                 _("Indicators present: %(present)s of %(total)s. This is a suggestion; record the decision separately.")
-                % {"present": screening.present, "total": screening.total},
+                % {"present": record.present, "total": record.total},
             )
-            return redirect("cases:case_detail", reference=case.reference)
+            return redirect("cases:screening_detail", reference=case.reference, pk=record.pk)
+    data = form.indicator_list
+    suggested = screening.suggested_tools(case, timezone.localdate())
     return render(
         request,
         "cases/screening_create.html",
         {
             "case": case,
             "form": form,
+            "tool": tool,
+            "unknown_tool": asked != tool,
+            "tools": [
+                {"tool": name, "title": _tool_title(name), "current": name == tool, "suggested": name in suggested}
+                for name in texts.INDICATOR_LISTS
+            ],
             "title": texts.in_language(data["title"]),
             "guidance": texts.in_language(data["guidance"]),
             "version": data["version"],
+            "unchecked": not data.get("checked_against_source", True),
+            "groups": _indicator_groups(data, set(request.POST.getlist("present"))),
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if request.method == "POST" or asked != tool else 200,
+    )
+
+
+def screening_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    """One screening: the indicators marked and, for lists with a combination rule, the
+    suggestion per dimension and overall. Reached through the visible case; audited."""
+    case = get_visible_or_404(Case, request.user, reference=reference)
+    record = _child_or_404(case.screenings.select_related("screened_by"), pk)
+    services.screening_read(actor=request.user, screening=record)  # type: ignore[arg-type]
+    marked = {indicator for indicator, present in record.answers.items() if present}
+    data = texts.indicator_list_version(record.tool, record.version) or {
+        "title": {"en": record.tool},
+        "indicators": [{"id": indicator, "en": indicator} for indicator in record.answers],
+    }
+    groups = _indicator_groups(data, marked)
+    present = record.result.get("dimensions", {})
+    for group in groups:
+        group["present"] = present.get(group["id"], False)
+        group["marked"] = [item for item in group["indicators"] if item["marked"]]
+        group["counts"] = {grade: sum(item["grade"] == grade for item in group["marked"]) for grade in GRADE_LABELS}
+    return render(
+        request,
+        "cases/screening_detail.html",
+        {
+            "case": case,
+            "screening": record,
+            "title": texts.in_language(data["title"]),
+            "unchecked": not data.get("checked_against_source", True),
+            "groups": groups,
+            "result": record.result,
+            "recruitment": ", ".join(str(RECRUITMENT_LABELS.get(k, k)) for k in record.result.get("recruitment", [])),
+            "can_edit": can(request.user, Perm.CASE_EDIT),
+        },
     )
 
 

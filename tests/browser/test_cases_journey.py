@@ -73,9 +73,32 @@ def test_register_screen_note_and_close_with_approval_in_spanish(page: Page, sta
     for indicator in ("deception", "debt_bondage", "retention_of_identity_documents"):
         page.check(f"input[name=present][value={indicator}]")
     submit(page)
-    expect(page).to_have_url(re.compile(rf"/cases/{reference}/$"))
+    expect(page).to_have_url(re.compile(rf"/cases/{reference}/screenings/\d+/$"))
     expect(page.locator(".messages")).to_contain_text("3")
     axe_check(page)
+
+    # Switch to the ILO–EC adults' labour list (a plain link) and screen by dimension.
+    page.goto(f"/cases/{reference}/screen/")
+    page.locator("main nav.lists a[href='?tool=ilo_ec_adults_labour']").click()
+    expect(page.locator("main fieldset.indicators legend").first).to_have_text(
+        "Captación engañosa (incluidos el traslado y el transporte)"
+    )
+    expect(page.locator("main .callout")).to_contain_text("pendiente de cotejo")
+    axe_check(page)
+    for indicator in (
+        "deceptive_recruitment.nature_of_job",
+        "deceptive_recruitment.wages",
+        "exploitative_conditions.excessive_hours",
+        "exploitative_conditions.hazardous_work",
+        "coercion_at_destination.documents",
+        "coercion_at_destination.isolation",
+    ):
+        page.check(f"input[name=present][value='{indicator}']")
+    submit(page)
+    expect(page.locator("main .suggestion")).to_contain_text("Los indicadores apuntan a una posible víctima de trata.")
+    axe_check(page)
+    page.goto(f"/cases/{reference}/")
+    expect(page.locator("main")).to_contain_text("Indicadores de trata OIT–CE: personas adultas, explotación laboral")
 
     # Plan a service.
     page.locator(f"main a[href$='/cases/{reference}/services/new/']").click()

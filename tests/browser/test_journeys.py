@@ -195,7 +195,7 @@ def test_case_worker_works_in_spanish(page: Page, open_context, staff_a: dict[st
 def test_phone_screen_has_no_horizontal_scroll(open_context, staff_a: dict[str, User]) -> None:  # type: ignore[no-untyped-def]
     page = open_context(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True).new_page()
     worker = staff_a[Role.CASE_WORKER]
-    Case.objects.create(
+    case = Case.objects.create(
         organisation=worker.organisation,
         person_name="Elena Prueba Inventada",
         phone="+52 55 0000 0303",
@@ -206,7 +206,7 @@ def test_phone_screen_has_no_horizontal_scroll(open_context, staff_a: dict[str, 
     assert_no_horizontal_scroll(page)
     axe_check(page)
     sign_in_verified(page, worker)
-    for path in ("/", "/cases/"):
+    for path in ("/", "/cases/", f"/cases/{case.reference}/screen/?tool=ilo_ec_children_sexual"):
         page.goto(path)
         expect(page.locator("h1")).to_be_visible()
         assert_no_horizontal_scroll(page)
