@@ -14,6 +14,7 @@ PUBLIC = "public"
 EXPECTATIONS = {
     "report:report_create": ("GET", PUBLIC, None),
     "report:report_followup": ("GET", PUBLIC, None),
+    "report:receipt_claim": ("POST", PUBLIC, None),
     "api:report_challenge": ("POST", PUBLIC, None),
     "api:report_submit": ("POST", PUBLIC, None),
     "api:report_followup": ("POST", PUBLIC, None),

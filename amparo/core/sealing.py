@@ -19,6 +19,9 @@ Keys (PyNaCl, Curve25519 sealed boxes and XSalsa20-Poly1305 secret boxes):
 A password reset by e-mail cannot unwrap the old staff key (the server never knew the
 password); the staff member gets a new key pair and loses their grants until an
 administrator whose session is unlocked re-grants access, or the recovery key is used.
+
+Sizes: everything sealed is padded first (`pad`), so a sealed blob's length tells only a
+size bucket, never the exact length of what is inside; opening strips it (`unpad`).
 """
 
 from __future__ import annotations
@@ -79,12 +82,94 @@ def has_keys(organisation_id: int) -> bool:
     return OrganisationKeys.objects.filter(organisation_id=organisation_id).exists()
 
 
+# --- padding ------------------------------------------------------------------------------
+#
+# Format, version 1 (decision 0007). A padded plaintext is
+#
+#     header (28 bytes) | data | fill
+#
+# - header: the bytes "AP" (8 symbols), the version byte 1 (4 symbols) and the length of
+#   `data` as a 4-byte big-endian number (16 symbols), each byte written as four base-4
+#   digits, most significant first, with the symbols b" ", b"\t", b"\n", b"\r" for 0 to 3;
+# - fill: spaces, up to the bucket size of header + data (`padded_size`).
+#
+# Every symbol is JSON whitespace, so a padded JSON document is still the same JSON document
+# to any JSON reader (the reporter's follow-up reader, a process of the previous release
+# during a rolling deploy); binary content (attachments) is recovered exactly from the
+# length. Nothing Amparo sealed before padding begins with whitespace (JSON objects begin
+# with "{", cleaned attachments with a JPEG or PNG signature), so `unpad` tells the two
+# apart without a flag: a blob without the header is returned as it is.
+
+_PAD_SYMBOLS = b" \t\n\r"
+_PAD_VERSION = 1
+#: Smallest bucket; buckets double up to PAD_STEP, then grow in steps of PAD_STEP.
+PAD_MIN = 256
+PAD_STEP = 64 * 1024
+
+
+def _pad_symbols(raw: bytes) -> bytes:
+    return bytes(_PAD_SYMBOLS[(byte >> shift) & 3] for byte in raw for shift in (6, 4, 2, 0))
+
+
+def _pad_bytes(symbols: bytes) -> bytes | None:
+    """The bytes written as `symbols`, or None when one is not a padding symbol."""
+    digits = [_PAD_SYMBOLS.find(symbol) for symbol in symbols]
+    if -1 in digits:
+        return None
+    return bytes(
+        (digits[i] << 6) | (digits[i + 1] << 4) | (digits[i + 2] << 2) | digits[i + 3] for i in range(0, len(digits), 4)
+    )
+
+
+_PAD_MAGIC = _pad_symbols(b"AP")
+_PAD_HEADER = len(_PAD_MAGIC) + 4 + 16
+
+
+def padded_size(length: int) -> int:
+    """The bucket for `length` bytes of data (header included): 256 bytes at least, then the
+    next power of two up to 64 KiB, then the next multiple of 64 KiB."""
+    needed = length + _PAD_HEADER
+    if needed <= PAD_MIN:
+        return PAD_MIN
+    if needed <= PAD_STEP:
+        return 1 << (needed - 1).bit_length()
+    return -(-needed // PAD_STEP) * PAD_STEP
+
+
+def pad(data: bytes) -> bytes:
+    """`data` framed and filled to its size bucket (format version 1, above). Refuses data of
+    4 GiB or more (ValueError): the length field has 32 bits."""
+    if len(data) >= 1 << 32:
+        raise ValueError("Too large to pad.")
+    header = _PAD_MAGIC + _pad_symbols(bytes([_PAD_VERSION]) + len(data).to_bytes(4, "big"))
+    return header + data + b" " * (padded_size(len(data)) - len(header) - len(data))
+
+
+def unpad(blob: bytes) -> bytes:
+    """The data `pad` framed; a blob sealed before padding existed (no header) as it is.
+
+    Raises ValueError for a header of another version or a frame that does not add up,
+    which only a later release or a bug can produce (the blob was authenticated when opened).
+    """
+    blob = bytes(blob)
+    if not blob.startswith(_PAD_MAGIC):
+        return blob
+    fields = _pad_bytes(blob[len(_PAD_MAGIC) : _PAD_HEADER]) if len(blob) >= _PAD_HEADER else None
+    if fields is None or fields[0] != _PAD_VERSION:
+        raise ValueError("Unknown padding format.")
+    end = _PAD_HEADER + int.from_bytes(fields[1:5], "big")
+    if end > len(blob) or blob[end:].strip(b" "):
+        raise ValueError("Damaged padding.")
+    return blob[_PAD_HEADER:end]
+
+
 def seal(organisation_id: int, data: bytes) -> bytes:
-    """Encrypt `data` so that only the organisation's private key opens it."""
+    """Pad `data` to its size bucket and encrypt it so that only the organisation's private
+    key opens it."""
     keys = OrganisationKeys.objects.filter(organisation_id=organisation_id).first()
     if keys is None:
         raise NoKeys(organisation_id)
-    return SealedBox(PublicKey(_unb64(keys.public_key))).encrypt(data)
+    return SealedBox(PublicKey(_unb64(keys.public_key))).encrypt(pad(data))
 
 
 def _session_private_key(request: HttpRequest, organisation_id: int) -> PrivateKey:
@@ -100,7 +185,8 @@ def _session_private_key(request: HttpRequest, organisation_id: int) -> PrivateK
 
 
 def unseal(request: HttpRequest, organisation_id: int, blob: bytes) -> bytes:
-    """Open data sealed to the organisation, with the key unlocked in this session.
+    """Open data sealed to the organisation, with the key unlocked in this session, without
+    its padding.
 
     Refuses (Locked) when the session holds no unlocked key for the organisation, when the
     unlock cookie is missing or does not match, or when the signed-in user does not belong
@@ -111,9 +197,10 @@ def unseal(request: HttpRequest, organisation_id: int, blob: bytes) -> bytes:
         raise Locked(organisation_id)
     private = _session_private_key(request, organisation_id)
     try:
-        return SealedBox(private).decrypt(bytes(blob))
+        opened = SealedBox(private).decrypt(bytes(blob))
     except nacl.exceptions.CryptoError as exc:
         raise Locked(organisation_id) from exc
+    return unpad(opened)
 
 
 def is_unlocked(request: HttpRequest, organisation_id: int) -> bool:

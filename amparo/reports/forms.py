@@ -12,11 +12,12 @@ from typing import Any
 import pycountry
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core.countries import country_choices
 from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment
+from amparo.reports.receipts import PASSPHRASE_MIN, RECEIPT_TEXT_MAX, WeakPassphrase, fold, passphrase_clean
 from amparo.reports.vocabularies import (
     AgeGroup,
     CallerType,
@@ -206,13 +207,74 @@ def questionnaire_answers(data: dict[str, Any]) -> dict[str, Any]:
 class ReceiptForm(forms.Form):
     receipt = forms.CharField(
         label=_("Your receipt"),
-        max_length=60,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        max_length=RECEIPT_TEXT_MAX,
+        help_text=_("If you chose a passphrase of your own, type your receipt number and then your passphrase."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
     )
 
 
+class ReceiptClaimForm(forms.Form):
+    """What the first-use page sends back besides a passphrase: the receipt as given, which
+    choice the caller made, and the receipt offered to them (a generated secret)."""
+
+    receipt = forms.CharField(widget=forms.HiddenInput, max_length=RECEIPT_TEXT_MAX)
+    choice = forms.ChoiceField(choices=[("offered", "offered"), ("own", "own")], widget=forms.HiddenInput)
+    offered = forms.CharField(widget=forms.HiddenInput, max_length=40, required=False)
+
+
+class SecretTextInput(forms.TextInput):
+    """A text box whose value is never written back into the page (after an error, say).
+
+    Not a password box: browsers offer to save those, and the device may not be the
+    reporter's alone."""
+
+    def format_value(self, value: Any) -> None:
+        return None
+
+
+class PassphraseForm(forms.Form):
+    """A passphrase of the caller's own, typed twice; checked by receipts.passphrase_clean."""
+
+    passphrase = forms.CharField(
+        label=_("Your passphrase"),
+        max_length=RECEIPT_TEXT_MAX,
+        widget=SecretTextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    )
+    passphrase_again = forms.CharField(
+        label=_("The same passphrase again"),
+        max_length=RECEIPT_TEXT_MAX,
+        widget=SecretTextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+    )
+
+    def __init__(self, *args: Any, public_id: str, given_secret: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.public_id, self.given_secret = public_id, given_secret
+        self.fields["passphrase"].help_text = ngettext(
+            "A sentence only you would think of, with at least %(count)d letter or digit and a number in it. "
+            "Case, accents, spaces and punctuation do not matter.",
+            "A sentence only you would think of, with at least %(count)d letters and digits and a number in it. "
+            "Case, accents, spaces and punctuation do not matter.",
+            PASSPHRASE_MIN,
+        ) % {"count": PASSPHRASE_MIN}
+
+    def clean_passphrase(self) -> str:
+        try:
+            return passphrase_clean(
+                self.cleaned_data["passphrase"], public_id=self.public_id, given_secret=self.given_secret
+            )
+        except WeakPassphrase as exc:
+            raise ValidationError(str(exc.args[0])) from exc
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        again = self.cleaned_data.get("passphrase_again")
+        if data.get("passphrase") and again is not None and fold(again) != data["passphrase"]:
+            self.add_error("passphrase_again", _("The two passphrases are not the same. Type it again."))
+        return data
+
+
 class FollowUpReplyForm(forms.Form):
-    receipt = forms.CharField(widget=forms.HiddenInput, max_length=60)
+    receipt = forms.CharField(widget=forms.HiddenInput, max_length=RECEIPT_TEXT_MAX)
     text = forms.CharField(
         label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, required=False
     )

@@ -365,7 +365,26 @@ class ReportSubmitApi(PublicApi):
 
 
 class ReceiptInput(serializers.Serializer):
-    receipt = serializers.CharField(max_length=60)
+    receipt = serializers.CharField(
+        max_length=receipts.RECEIPT_TEXT_MAX,
+        help_text="`<public id>-<secret>` as issued, or the public id followed by the reporter's own passphrase.",
+    )
+
+
+class MustChangeOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    must_change = serializers.BooleanField(
+        help_text="Always true here: someone else (a hotline advocate) gave this receipt, so it opens nothing "
+        "until POST /api/v1/report/receipt/ replaces its secret with one only the reporter knows."
+    )
+
+
+def _must_change() -> Response:
+    detail = _(
+        "Someone else gave you this receipt, so they know it too. Choose a secret of your own first: "
+        "until then nothing can be read or sent with it."
+    )
+    return Response(MustChangeOutput({"detail": detail, "must_change": True}).data, status=status.HTTP_409_CONFLICT)
 
 
 def _open(receipt: str) -> services.Opened | Response:
@@ -387,16 +406,18 @@ class MessageOutput(serializers.Serializer):
 
 class ThreadOutput(serializers.Serializer):
     messages = MessageOutput(many=True)
-    new_receipt = serializers.CharField(
-        allow_blank=True, help_text="Set when the receipt had to be changed (issued by a hotline advocate)."
+    must_change = serializers.BooleanField(
+        help_text="False: the receipt is the reporter's own. A receipt that must change answers 409 instead."
     )
 
 
 class FollowUpReadApi(PublicApi):
     @extend_schema(
         request=ReceiptInput,
-        responses={200: ThreadOutput, 400: ErrorOutput, 429: ErrorOutput},
+        responses={200: ThreadOutput, 400: ErrorOutput, 409: MustChangeOutput, 429: ErrorOutput},
         summary="Read the conversation",
+        description="A receipt a hotline advocate gave answers 409 with `must_change` and shows nothing "
+        "until the reporter has replaced its secret (POST /api/v1/report/receipt/).",
     )
     def post(self, request: Request) -> Response:
         serializer = ReceiptInput(data=request.data)
@@ -404,13 +425,14 @@ class FollowUpReadApi(PublicApi):
         opened = _open(serializer.validated_data["receipt"])
         if isinstance(opened, Response):
             return opened
-        new_receipt = services.receipt_change(opened=opened) if opened.receipt.must_change else ""
+        if opened.receipt.must_change:
+            return _must_change()
         thread = services.followup_thread(opened=opened)
-        return Response(ThreadOutput({"messages": thread, "new_receipt": new_receipt}).data)
+        return Response(ThreadOutput({"messages": thread, "must_change": False}).data)
 
 
 class ReplyInput(serializers.Serializer):
-    receipt = serializers.CharField(max_length=60)
+    receipt = serializers.CharField(max_length=receipts.RECEIPT_TEXT_MAX)
     text = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     contact = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     attachments = AttachmentInput(many=True, required=False, max_length=MAX_FILES)
@@ -429,8 +451,9 @@ class ReplyOutput(serializers.Serializer):
 class FollowUpReplyApi(PublicApi):
     @extend_schema(
         request=ReplyInput,
-        responses={201: ReplyOutput, 400: ErrorOutput, 429: ErrorOutput},
+        responses={201: ReplyOutput, 400: ErrorOutput, 409: MustChangeOutput, 429: ErrorOutput},
         summary="Answer the organisation",
+        description="A receipt that must change answers 409 and nothing is stored.",
     )
     def post(self, request: Request) -> Response:
         serializer = ReplyInput(data=request.data)
@@ -439,6 +462,8 @@ class FollowUpReplyApi(PublicApi):
         opened = _open(data["receipt"])
         if isinstance(opened, Response):
             return opened
+        if opened.receipt.must_change:
+            return _must_change()
         stored = services.followup_reply(
             opened=opened, text=data.get("text", ""), contact=data.get("contact", ""), files=data["files"]
         )
@@ -446,17 +471,49 @@ class FollowUpReplyApi(PublicApi):
 
 
 class ReceiptChangeInput(serializers.Serializer):
-    receipt = serializers.CharField(max_length=60)
-    new_secret = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    receipt = serializers.CharField(max_length=receipts.RECEIPT_TEXT_MAX)
+    new_secret = serializers.CharField(
+        max_length=receipts.RECEIPT_TEXT_MAX,
+        required=False,
+        allow_blank=True,
+        help_text="Optional: 16 base32 characters drawn on the device, or a passphrase of the reporter's own "
+        f"({receipts.PASSPHRASE_MIN} to {receipts.PASSPHRASE_MAX} letters and digits, letters and digits both, "
+        f"at least {receipts.PASSPHRASE_MIN_DIFFERENT} different ones; case, accents, spaces and punctuation "
+        "are ignored). Empty: the server draws a secret.",
+    )
 
-    def validate_new_secret(self, value: str) -> str:
-        if value and receipts.parse_secret(value) is None:
-            raise serializers.ValidationError(_("The secret must be 16 base32 characters."))
-        return receipts.parse_secret(value) or "" if value else ""
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        """`new_secret` as it will be read back (a generated secret or a passphrase), never the
+        secret of the receipt typed, which someone else may know."""
+        typed = receipts.parse_receipt(data["receipt"])
+        value, data["passphrase"] = data.get("new_secret") or "", False
+        if not value or typed is None:
+            data["new_secret"] = None  # an unusable receipt is refused as every wrong one is
+            return data
+        generated = receipts.parse_secret(value)
+        if generated is not None:
+            if generated == typed.secret:
+                raise serializers.ValidationError(
+                    {"new_secret": [_("Choose a secret different from the one you have.")]}
+                )
+            data["new_secret"] = generated
+            return data
+        try:
+            data["new_secret"] = receipts.passphrase_clean(value, public_id=typed.public_id, given_secret=typed.secret)
+        except receipts.WeakPassphrase as exc:
+            raise serializers.ValidationError({"new_secret": [str(exc.args[0])]}) from exc
+        data["passphrase"] = True
+        return data
 
 
 class ReceiptOutput(serializers.Serializer):
-    receipt = serializers.CharField()
+    public_id = serializers.CharField()
+    receipt = serializers.CharField(
+        allow_blank=True,
+        help_text="The new receipt, public_id-secret. Empty when new_secret was a passphrase: the reporter "
+        "comes back with the public id followed by it.",
+    )
+    must_change = serializers.BooleanField(help_text="False: the receipt is now the reporter's own.")
 
 
 class ReceiptChangeApi(PublicApi):
@@ -464,12 +521,26 @@ class ReceiptChangeApi(PublicApi):
         request=ReceiptChangeInput,
         responses={200: ReceiptOutput, 400: ErrorOutput, 429: ErrorOutput},
         summary="Change the receipt",
+        description="Replaces the secret; the old one stops working at once, and messages sealed to the reporter "
+        "are re-sealed to the new key. For a receipt that must change (409 from the other follow-up "
+        "operations) this is the first and only thing that works.",
     )
     def post(self, request: Request) -> Response:
         serializer = ReceiptChangeInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        opened = _open(serializer.validated_data["receipt"])
+        data = serializer.validated_data
+        opened = _open(data["receipt"])
         if isinstance(opened, Response):
             return opened
-        new = services.receipt_change(opened=opened, new_secret=serializer.validated_data.get("new_secret") or None)
-        return Response(ReceiptOutput({"receipt": new}).data)
+        if opened.receipt.must_change:
+            typed = receipts.parse_receipt(data["receipt"])
+            try:
+                new = services.receipt_claim(
+                    opened=opened, given_secret=typed.secret if typed else "", new_secret=data["new_secret"]
+                )
+            except services.ReceiptRefused:  # someone else claimed it since it was opened
+                return Response({"detail": _("This receipt does not open a report.")}, status=400)
+        else:
+            new = services.receipt_change(opened=opened, new_secret=data["new_secret"])
+        output = {"public_id": opened.receipt.public_id, "receipt": "" if data["passphrase"] else new}
+        return Response(ReceiptOutput({**output, "must_change": False}).data)

@@ -17,16 +17,24 @@ from typing import Any
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.uploadhandler import MemoryFileUploadHandler
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from amparo.reports import abuse, services
+from amparo.reports import abuse, receipts, services
 from amparo.reports.cleaning import MAX_BYTES, MAX_FILES
 from amparo.reports.emergency import emergency_number, numbers
-from amparo.reports.forms import FollowUpReplyForm, ReceiptForm, ReportForm, questionnaire_answers
+from amparo.reports.forms import (
+    FollowUpReplyForm,
+    PassphraseForm,
+    ReceiptClaimForm,
+    ReceiptForm,
+    ReportForm,
+    questionnaire_answers,
+)
 from amparo.reports.vocabularies import Channel, Danger
 
 LANGUAGES = {"es", "en"}
@@ -119,9 +127,80 @@ def report_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _refused(request: HttpRequest, *, throttled: bool = False) -> HttpResponse:
+    """The follow-up page with the one refusal every wrong, expired or unknown receipt gets
+    (the typed receipt is not shown again)."""
+    if throttled:
+        refusal, status = _("Too many attempts with this receipt. Wait an hour and try again."), 429
+    else:
+        refusal, status = _("This receipt does not open a report. Check each character and try again."), 400
+    return render(
+        request, "reports/report_followup.html", _context(request, form=ReceiptForm(), refusal=refusal), status=status
+    )
+
+
+def _open_or_refuse(request: HttpRequest, receipt_text: str) -> services.Opened | HttpResponse:
+    try:
+        return services.followup_open(receipt_text=receipt_text)
+    except services.Throttled:
+        return _refused(request, throttled=True)
+    except services.ReceiptRefused:
+        return _refused(request)
+
+
+def _claim_page(
+    request: HttpRequest,
+    opened: services.Opened,
+    receipt_text: str,
+    passphrase_form: PassphraseForm,
+    *,
+    offered: str = "",
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The first-use step of a receipt someone else gave: a new receipt offered, or a
+    passphrase of the caller's own. Shows nothing of the report or its messages."""
+    offered = offered or receipts.new_secret()
+    public_id = opened.receipt.public_id
+    return render(
+        request,
+        "reports/report_receipt_claim.html",
+        _context(
+            request,
+            receipt=receipt_text,
+            public_id=public_id,
+            offered=offered,
+            offered_receipt=receipts.format_receipt(public_id, offered),
+            passphrase_form=passphrase_form,
+            error=error,
+        ),
+        status=status,
+    )
+
+
+def _passphrase_form(opened: services.Opened, receipt_text: str, data: Any = None) -> PassphraseForm:
+    parts = receipts.parse_receipt(receipt_text)
+    return PassphraseForm(data, public_id=opened.receipt.public_id, given_secret=parts.secret if parts else "")
+
+
+def _thread_page(request: HttpRequest, opened: services.Opened, receipt_text: str, **extra: Any) -> HttpResponse:
+    status = extra.pop("status", 200)
+    extra.setdefault("reply_form", FollowUpReplyForm(initial={"receipt": receipt_text}))
+    return render(
+        request,
+        "reports/report_thread.html",
+        _context(request, thread=services.followup_thread(opened=opened), receipt=receipt_text, **extra),
+        status=status,
+    )
+
+
 @public_page
 def report_followup(request: HttpRequest) -> HttpResponse:
-    """Come back with the receipt: read the organisation's messages, answer, change the receipt."""
+    """Come back with the receipt: read the organisation's messages, answer, change the receipt.
+
+    A receipt someone else gave (a hotline advocate: `must_change`) opens only the step
+    where the caller chooses a secret of their own (report_receipt_claim); nothing is read
+    or stored before that."""
     if request.method != "POST":
         return render(request, "reports/report_followup.html", _context(request, form=ReceiptForm()))
     action = request.POST.get("action", "open")
@@ -129,27 +208,17 @@ def report_followup(request: HttpRequest) -> HttpResponse:
     if not receipt_form.is_valid():
         return render(request, "reports/report_followup.html", _context(request, form=receipt_form), status=400)
     receipt_text = receipt_form.cleaned_data["receipt"]
-    try:
-        opened = services.followup_open(receipt_text=receipt_text)
-    except services.Throttled:
-        refusal, status = _("Too many attempts with this receipt. Wait an hour and try again."), 429
-    except services.ReceiptRefused:
-        refusal, status = _("This receipt does not open a report. Check each character and try again."), 400
-    else:
-        refusal, status = "", 200
-    if refusal:  # the typed receipt is not shown again: the answer is the same for every refusal
-        return render(
-            request,
-            "reports/report_followup.html",
-            _context(request, form=ReceiptForm(), refusal=refusal),
-            status=status,
-        )
+    opened = _open_or_refuse(request, receipt_text)
+    if isinstance(opened, HttpResponse):
+        return opened
+    if opened.receipt.must_change:
+        return _claim_page(request, opened, receipt_text, _passphrase_form(opened, receipt_text))
     new_receipt = ""
-    if opened.receipt.must_change or action == "change_receipt":
+    if action == "change_receipt":
         new_receipt = services.receipt_change(opened=opened)
         receipt_text = new_receipt
     reply_form = FollowUpReplyForm(initial={"receipt": receipt_text})
-    sent = False
+    sent, status = False, 200
     if action == "reply":
         reply_form = FollowUpReplyForm(request.POST, request.FILES)
         if reply_form.is_valid():
@@ -161,16 +230,55 @@ def report_followup(request: HttpRequest) -> HttpResponse:
             sent = True
         else:
             status = 400
-    return render(
+    return _thread_page(
+        request, opened, receipt_text, reply_form=reply_form, new_receipt=new_receipt, sent=sent, status=status
+    )
+
+
+@public_page
+def report_receipt_claim(request: HttpRequest) -> HttpResponse:
+    """First use of a receipt someone else gave: the caller takes the receipt offered or sets
+    a passphrase of their own; the given secret stops working at once (services.receipt_claim).
+
+    The given receipt travels in the form body and is checked (and throttled) again; a
+    receipt that no longer needs this step answers as the follow-up page does.
+    """
+    if request.method != "POST":
+        return redirect(f"{reverse('report:report_followup')}?lang={translation.get_language() or 'en'}")
+    form = ReceiptClaimForm(request.POST)
+    if not form.is_valid():
+        return render(request, "reports/report_followup.html", _context(request, form=ReceiptForm()), status=400)
+    receipt_text, choice = form.cleaned_data["receipt"], form.cleaned_data["choice"]
+    opened = _open_or_refuse(request, receipt_text)
+    if isinstance(opened, HttpResponse):
+        return opened
+    if not opened.receipt.must_change:
+        return _thread_page(request, opened, receipt_text)
+    given = receipts.parse_receipt(receipt_text)
+    passphrase_form = _passphrase_form(opened, receipt_text, request.POST if choice == "own" else None)
+    if choice == "own":
+        if not passphrase_form.is_valid():
+            return _claim_page(request, opened, receipt_text, passphrase_form, status=400)
+        new_secret = passphrase_form.cleaned_data["passphrase"]
+    else:
+        new_secret = receipts.parse_secret(form.cleaned_data["offered"]) or ""
+        if not new_secret:
+            error = _("The new receipt did not arrive whole. Here is another one: write it down before you use it.")
+            return _claim_page(request, opened, receipt_text, passphrase_form, error=error, status=400)
+    try:
+        new_receipt = services.receipt_claim(
+            opened=opened, given_secret=given.secret if given else "", new_secret=new_secret
+        )
+    except services.SecretRefused:
+        error = _("Choose a secret different from the one you were given.")
+        return _claim_page(request, opened, receipt_text, passphrase_form, error=error, status=400)
+    except services.ReceiptRefused:  # someone else claimed it since it was opened
+        return _refused(request)
+    return _thread_page(
         request,
-        "reports/report_thread.html",
-        _context(
-            request,
-            thread=services.followup_thread(opened=opened),
-            reply_form=reply_form,
-            receipt=receipt_text,
-            new_receipt=new_receipt,
-            sent=sent,
-        ),
-        status=status,
+        opened,
+        new_receipt,
+        claimed="own" if choice == "own" else "offered",
+        new_receipt=new_receipt if choice != "own" else "",
+        public_id=opened.receipt.public_id,
     )

@@ -12,6 +12,14 @@ A receipt reads ``<public id>-<secret>``, e.g. ``K7QM2XPA-R4TW-3HND-2C6F-VQ3E``:
 
 Characters are read forgivingly: case, spaces and dashes are ignored, and the digits
 0, 1 and 8 are read as the letters O, I and B they are easily mistaken for.
+
+A caller given a receipt by a hotline advocate replaces its secret at first use (see
+services.receipt_claim) with a new generated one or with a passphrase of their own. A
+receipt with a passphrase reads ``<public id> <passphrase>``: the passphrase is read as
+letters and digits only, ignoring case, accents, spaces and punctuation (digits stay
+digits), and it is told from a generated secret by its length (at least PASSPHRASE_MIN
+letters and digits, never 16). `passphrase_clean` holds the rules; the reasoning is in
+amparo/reports/README.md, "Receipts".
 """
 
 from __future__ import annotations
@@ -19,11 +27,14 @@ from __future__ import annotations
 import base64
 import hmac
 import secrets
+import unicodedata
 from dataclasses import dataclass
 
 import nacl.hash
 import nacl.pwhash
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from nacl.encoding import RawEncoder
 from nacl.public import PrivateKey
 
@@ -32,6 +43,12 @@ SECRET_CHARS = 16
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648 base32
 SALT_BYTES = nacl.pwhash.argon2id.SALTBYTES
 _MISREAD = str.maketrans({"0": "O", "1": "I", "8": "B"})
+#: A passphrase a reporter chooses: letters and digits counted as `fold` reads them.
+PASSPHRASE_MIN = 24
+PASSPHRASE_MAX = 100
+PASSPHRASE_MIN_DIFFERENT = 8
+#: The most characters a typed receipt (public id and passphrase, with spaces) may have.
+RECEIPT_TEXT_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -66,16 +83,33 @@ def format_receipt(public_id: str, secret: str) -> str:
     return "-".join([public_id, *groups])
 
 
+def fold(text: str) -> str:
+    """Letters and digits only, upper case, accents removed (compatibility forms folded)."""
+    decomposed = unicodedata.normalize("NFKD", str(text))
+    return "".join(ch for ch in decomposed.upper() if ch.isalnum() and not unicodedata.combining(ch))
+
+
 def normalise(text: str) -> str:
-    return "".join(ch for ch in str(text).upper() if ch.isalnum()).translate(_MISREAD)
+    """A generated receipt or secret as typed, in its canonical form (0, 1, 8 read as O, I, B)."""
+    return fold(text).translate(_MISREAD)
 
 
 def parse_receipt(text: str) -> ReceiptParts | None:
-    """The parts of a receipt as typed, or None when it cannot be one (wrong length or letters)."""
-    cleaned = normalise(text)
-    if len(cleaned) != PUBLIC_ID_CHARS + SECRET_CHARS or any(ch not in ALPHABET for ch in cleaned):
+    """The parts of a receipt as typed, or None when it cannot be one (wrong length or letters).
+
+    After the 8-character public id comes either a generated secret (16 base32 characters)
+    or a passphrase (PASSPHRASE_MIN to PASSPHRASE_MAX letters and digits, read by `fold`).
+    """
+    folded = fold(text)
+    public_id, rest = folded[:PUBLIC_ID_CHARS].translate(_MISREAD), folded[PUBLIC_ID_CHARS:]
+    if len(public_id) != PUBLIC_ID_CHARS or any(ch not in ALPHABET for ch in public_id):
         return None
-    return ReceiptParts(public_id=cleaned[:PUBLIC_ID_CHARS], secret=cleaned[PUBLIC_ID_CHARS:])
+    if len(rest) == SECRET_CHARS:
+        secret = rest.translate(_MISREAD)
+        return ReceiptParts(public_id, secret) if all(ch in ALPHABET for ch in secret) else None
+    if PASSPHRASE_MIN <= len(rest) <= PASSPHRASE_MAX:
+        return ReceiptParts(public_id, rest)
+    return None
 
 
 def parse_secret(text: str) -> str | None:
@@ -84,6 +118,47 @@ def parse_secret(text: str) -> str | None:
     if len(cleaned) != SECRET_CHARS or any(ch not in ALPHABET for ch in cleaned):
         return None
     return cleaned
+
+
+class WeakPassphrase(ValueError):
+    """A passphrase the reporter may not use; args[0] says why, in the reporter's language."""
+
+
+def passphrase_clean(text: str, *, public_id: str, given_secret: str = "") -> str:
+    """The passphrase as it will be read back with the receipt, or WeakPassphrase saying why.
+
+    Rules (the reasoning is in amparo/reports/README.md): at least PASSPHRASE_MIN and at most
+    PASSPHRASE_MAX letters and digits (case, accents, spaces and punctuation do not count),
+    letters and digits both, at least PASSPHRASE_MIN_DIFFERENT different characters, and
+    neither the receipt's public id nor the secret someone else gave the reporter in it.
+    """
+    folded = fold(text)
+    if len(folded) < PASSPHRASE_MIN:
+        raise WeakPassphrase(
+            ngettext(
+                "Use at least %(count)d letter or digit: spaces and punctuation do not count.",
+                "Use at least %(count)d letters and digits: spaces and punctuation do not count.",
+                PASSPHRASE_MIN,
+            )
+            % {"count": PASSPHRASE_MIN}
+        )
+    if len(folded) > PASSPHRASE_MAX:
+        raise WeakPassphrase(
+            ngettext(
+                "Use at most %(count)d letter or digit.", "Use at most %(count)d letters and digits.", PASSPHRASE_MAX
+            )
+            % {"count": PASSPHRASE_MAX}
+        )
+    if not any(ch.isdigit() for ch in folded) or not any(ch.isalpha() for ch in folded):
+        raise WeakPassphrase(_("Use both letters and digits, for example a sentence with a number in it."))
+    if len(set(folded)) < PASSPHRASE_MIN_DIFFERENT:
+        raise WeakPassphrase(_("Use more different letters: a sentence only you would think of works well."))
+    canonical = folded.translate(_MISREAD)
+    if public_id in canonical or (given_secret and given_secret in canonical):
+        raise WeakPassphrase(
+            _("Do not put the receipt you were given in your passphrase: the person who gave it to you knows it.")
+        )
+    return folded
 
 
 def _kdf_limits() -> tuple[int, int]:

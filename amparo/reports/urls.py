@@ -11,6 +11,7 @@ public_urlpatterns = (
     [
         path("", public_views.report_create, name="report_create"),
         path("follow-up/", public_views.report_followup, name="report_followup"),
+        path("follow-up/secret/", public_views.report_receipt_claim, name="receipt_claim"),
     ],
     "report",
 )

@@ -9,6 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -205,7 +207,20 @@ def hotline_create(request: HttpRequest) -> HttpResponse:
         except sealing.NoKeys:
             form.add_error(None, _("Your organisation has no keys yet: an administrator must create them first."))
         else:
-            return render(request, "reports/hotline_done.html", {"signal": signal, "receipt": receipt})
+            caller_language = form.cleaned_data["language"]
+            if caller_language not in ("es", "en"):
+                caller_language = translation.get_language() or "en"
+            followup_url = request.build_absolute_uri(reverse("report:report_followup"))
+            return render(
+                request,
+                "reports/hotline_done.html",
+                {
+                    "signal": signal,
+                    "receipt": receipt,
+                    "caller_language": caller_language,
+                    "followup_url": f"{followup_url}?lang={caller_language}",
+                },
+            )
     return render(request, "reports/hotline_create.html", {"form": form}, status=400 if form.errors else 200)
 
 

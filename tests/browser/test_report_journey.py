@@ -11,7 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from amparo.core.permissions import Role
-from amparo.reports.models import RoutingRule, Signal
+from amparo.reports.models import Receipt, RoutingRule, Signal
 from tests.browser.conftest import axe_check
 from tests.browser.test_journeys import sign_in_verified
 from tests.sealing_helpers import org_with_keys
@@ -81,3 +81,56 @@ def test_a_reporter_reports_in_spanish_with_a_photo_and_answers_the_organisation
 
     staff.reload()
     expect(staff.locator("main")).to_contain_text("Calle 5 de Mayo")
+
+
+def test_a_hotline_caller_replaces_the_advocates_secret_with_a_passphrase_without_javascript(
+    open_context, staff_a, org_a, settings
+) -> None:
+    settings.AMPARO_RECEIPT_OPSLIMIT = 1
+    settings.AMPARO_RECEIPT_MEMLIMIT = 8192
+    org_with_keys(org_a)
+
+    advocate = open_context().new_page()
+    sign_in_verified(advocate, staff_a[Role.HOTLINE_ADVOCATE])
+    advocate.goto("/reports/hotline/new/")
+    advocate.select_option("select[name=channel]", "call")
+    advocate.select_option("select[name=language]", "es")
+    advocate.fill("textarea[name=what_happened]", "Su hermana trabaja en una casa en Puebla y le quitaron el pasaporte")
+    advocate.select_option("select[name=country]", "MEX")
+    advocate.check("input[name=issue_receipt]")
+    advocate.locator("main button[type=submit]").click()
+    given_node = advocate.locator("main p.secret strong")
+    expect(given_node).to_be_visible()
+    expect(advocate.locator("ol.caller-steps[lang=es]")).to_contain_text("/report/follow-up/?lang=es")
+    axe_check(advocate)
+    given = given_node.inner_text().strip()
+
+    caller = open_context(java_script_enabled=False).new_page()
+    checker = open_context().new_page()  # axe needs JavaScript: it checks the caller's pages as they came
+
+    def axe_check_as_served() -> None:
+        checker.goto("/report/follow-up/?lang=es")
+        checker.set_content(caller.content())
+        axe_check(checker)
+
+    caller.goto("/report/follow-up/?lang=es")
+    caller.fill("input[name=receipt]", given)
+    caller.locator("main button[type=submit]").click()
+    expect(caller.locator("h1")).to_have_text("Elija su propio secreto")
+    expect(caller.locator("main")).not_to_contain_text("Alpha Refuge")
+    axe_check_as_served()
+    caller.fill("input[name=passphrase]", "mi hermana ana vive en puebla desde 2019")
+    caller.fill("input[name=passphrase_again]", "Mi hermana Ana vive en Puebla desde 2019.")
+    caller.locator("form:has(input[name=choice][value=own]) button[type=submit]").click()
+    expect(caller.locator("main")).to_contain_text("Su frase secreta está lista")
+    axe_check_as_served()
+    caller.fill("textarea[name=text]", "Puede llamar los domingos")
+    caller.locator("form:has(input[name=action][value=reply]) button[type=submit]").click()
+    expect(caller.locator(".thread")).to_contain_text("Puede llamar los domingos")
+    assert caller.context.cookies() == []
+
+    caller.goto("/report/follow-up/?lang=es")
+    caller.fill("input[name=receipt]", given)
+    caller.locator("main button[type=submit]").click()
+    expect(caller.locator(".errors")).to_be_visible()  # the advocate's receipt no longer opens anything
+    assert Receipt.objects.get().must_change is False

@@ -1,11 +1,12 @@
 """Use cases of reporting: submit, follow up, triage, hotline intake, routing, retention.
 
-Public use cases (`report_submit`, `followup_*`, `receipt_change`) take no actor: the
+Public use cases (`report_submit`, `followup_*`, `receipt_change`, `receipt_claim`) take no actor: the
 reporter is anonymous, and they write no audit entry, because an audit entry carries a
 precise time that would date the reporter's action to the second. Every staff use case
 checks the permission first and writes an audit entry without any content in it.
 """
 
+from amparo.reports.services.claim import SecretRefused, receipt_claim
 from amparo.reports.services.common import (
     CapReached,
     DeviceKeys,
@@ -50,6 +51,7 @@ __all__ = [
     "OpenedSignal",
     "ReceiptRefused",
     "ReportingUnavailable",
+    "SecretRefused",
     "Submitted",
     "Throttled",
     "assignable_staff",
@@ -60,6 +62,7 @@ __all__ = [
     "followup_thread",
     "hotline_signal_create",
     "receipt_change",
+    "receipt_claim",
     "report_submit",
     "routing_rule_create",
     "routing_rule_delete",

@@ -88,11 +88,11 @@ class RoutingTable:
         return []
 
     def seal(self, organisation_id: int, data: bytes) -> bytes:
-        """What sealing.seal() does, with the public key read at this version."""
+        """What sealing.seal() does (pad, then seal), with the public key read at this version."""
         key = self.keys.get(organisation_id)
         if key is None:
             raise sealing.NoKeys(organisation_id)
-        return SealedBox(key).encrypt(data)
+        return SealedBox(key).encrypt(sealing.pad(data))
 
 
 _routing: RoutingTable | None = None
@@ -212,9 +212,12 @@ def _dump(data: dict[str, Any]) -> bytes:
 
 
 def _seal_for_reporter(receipt: Receipt | None, data: bytes) -> bytes | None:
+    """`data` (JSON) padded and sealed to the reporter's receipt key, or None without a receipt.
+
+    The padding is JSON whitespace (sealing.pad), so the reporter's reader parses it as is."""
     if receipt is None:
         return None
-    return SealedBox(PublicKey(bytes(receipt.reporter_public_key))).encrypt(data)
+    return SealedBox(PublicKey(bytes(receipt.reporter_public_key))).encrypt(sealing.pad(data))
 
 
 def fingerprint(text: str) -> str:

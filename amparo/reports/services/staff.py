@@ -182,8 +182,9 @@ def hotline_signal_create(
 ) -> tuple[Signal, str]:
     """Log a call, text, chat, e-mail or walk-in in the actor's organisation.
 
-    With `issue_receipt`, returns a receipt for the caller; the caller must change its
-    secret at first use, since the advocate has seen it.
+    With `issue_receipt`, returns a receipt for the caller, stored with `must_change`: the
+    advocate has seen its secret, so at first use the caller must replace it with one of
+    their own (receipt_claim) before anything else opens, and this one stops working.
     """
     if not can(actor, Perm.REPORT_INTAKE):
         raise PermissionDenied
