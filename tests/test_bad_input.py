@@ -81,3 +81,17 @@ def test_a_nul_byte_in_an_address_is_refused_not_a_server_error(staff_a):
         response = worker.get(path, HTTP_ACCEPT_LANGUAGE="es")
         assert response.status_code == 400, path
     assert "carácter que no está permitido" in response.content.decode()
+
+
+def test_a_cookie_with_a_nul_byte_is_forgotten_not_a_server_error():
+    """Schemathesis on PostgreSQL found it: a session cookie with NUL reached the session query."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.cookies[settings.SESSION_COOKIE_NAME] = "0\x00abcdefgh"
+    client.cookies["django_language"] = "e\x00s"
+    response = client.get("/api/v1/cases/")
+    assert response.status_code in {401, 403}  # an anonymous caller, as without the cookie
+    page = client.get(reverse("accounts:login"))
+    assert page.status_code == 200

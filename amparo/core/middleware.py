@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import resolve
@@ -79,7 +81,8 @@ class UserLanguageMiddleware:
 
 
 class RejectNulBytesMiddleware:
-    """Answer 400 to a NUL byte in the path or query string, before any view sees it.
+    """Answer 400 to a NUL byte in the path or query string, before any view sees it, and
+    forget a cookie that carries one (a session cookie with NUL reached the session query).
 
     PostgreSQL cannot store or compare text containing NUL, so such a value reaching a
     query would fail with a server error; no legitimate request carries one.
@@ -101,4 +104,9 @@ class RejectNulBytesMiddleware:
             return HttpResponseBadRequest(
                 _("The address contains a character that is not allowed."), content_type="text/plain; charset=utf-8"
             )
+        spoilt = [name for name, value in request.COOKIES.items() if "\x00" in name or "\x00" in value]
+        for name in spoilt:
+            del request.COOKIES[name]
+        if settings.SESSION_COOKIE_NAME in spoilt:  # SessionMiddleware already took the key: start afresh
+            request.session = import_module(settings.SESSION_ENGINE).SessionStore(None)
         return self.get_response(request)
