@@ -13,7 +13,7 @@ Throughput: the load generator first fetches and solves one proof-of-work challe
 report and derives the receipt's keys with Argon2id at the server's cost (what a phone does
 before it sends, as GlobaLeaks' browser derives the receipt key), then sends the reports at fixed concurrency over
 keep-alive connections and reports reports/s, p50 and p99 latency, and the same for the
-floor. Every acknowledged report is then counted in the database: none may be lost.
+floor, in alternating rounds (`--rounds`) so both meet the same machine. Every acknowledged report is then counted in the database: none may be lost.
 
 Drill (--drill): clients submit with Idempotency-Key and a receipt secret of their own,
 retrying on any failure, while the gunicorn server is killed (SIGKILL, whole process group)
@@ -283,7 +283,12 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-def throughput(stack: Stack, n: int, concurrency: int) -> None:
+def throughput(stack: Stack, n: int, concurrency: int, rounds: int = 3) -> None:
+    """Intake and floor in alternating rounds (intake, floor, intake, floor...), so both see
+    the same machine: on a shared 2-core machine the load of other jobs drifts by the
+    minute, and a floor measured a minute after the intake compares two different machines.
+    """
+
     def reports(count: int) -> list[dict]:
         bodies = []
         for _ in range(count):
@@ -298,21 +303,35 @@ def throughput(stack: Stack, n: int, concurrency: int) -> None:
     load(stack.port, "/bench/floor/", [dict(REPORT) for _ in range(min(200, n // 5))], concurrency)
     before_signals = int(stack.sql("SELECT count(*) FROM reports_signal"))
     bodies = reports(n)
-    seconds, latencies, statuses, _ = load(stack.port, "/api/v1/report/", bodies, concurrency)
+    per_round = max(1, n // rounds)
+    totals = {"intake": [0.0, [], []], "floor": [0.0, [], []]}
+    ratios = []
+    print(f"{'round':<8}{'intake/s':>10}{'floor/s':>10}{'ratio':>8}")
+    for number in range(rounds):
+        chunk = bodies[number * per_round : (number + 1) * per_round if number < rounds - 1 else n]
+        seconds, latencies, statuses, _ = load(stack.port, "/api/v1/report/", chunk, concurrency)
+        floor_seconds, floor_lat, floor_statuses, _ = load(
+            stack.port, "/bench/floor/", [dict(REPORT)] * len(chunk), concurrency
+        )
+        for name, spent, lat, codes in (
+            ("intake", seconds, latencies, statuses),
+            ("floor", floor_seconds, floor_lat, floor_statuses),
+        ):
+            totals[name][0] += spent
+            totals[name][1].extend(lat)
+            totals[name][2].extend(codes)
+        ratios.append((len(chunk) / seconds) / (len(chunk) / floor_seconds))
+        print(f"{number + 1:<8}{len(chunk) / seconds:>10.1f}{len(chunk) / floor_seconds:>10.1f}{ratios[-1]:>8.0%}")
     stored = int(stack.sql("SELECT count(*) FROM reports_signal")) - before_signals
     held = int(stack.sql("SELECT count(*) FROM reports_signal WHERE held"))
-    floor_seconds, floor_lat, floor_statuses, _ = load(stack.port, "/bench/floor/", [dict(REPORT)] * n, concurrency)
-    rate, floor_rate = n / seconds, n / floor_seconds
     print(f"{'run':<10}{'requests':>10}{'ok':>8}{'per s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    print(
-        f"{'intake':<10}{n:>10}{statuses.count(201):>8}{rate:>10.1f}{pct(latencies, 0.5):>10.1f}{pct(latencies, 0.99):>10.1f}"
-    )
-    print(
-        f"{'floor':<10}{n:>10}{floor_statuses.count(201):>8}{floor_rate:>10.1f}"
-        f"{pct(floor_lat, 0.5):>10.1f}{pct(floor_lat, 0.99):>10.1f}"
-    )
-    print(f"intake / floor: {rate / floor_rate:.0%}")
-    print(f"acknowledged: {statuses.count(201)}, stored: {stored}, lost: {statuses.count(201) - stored}, held: {held}")
+    for name in ("intake", "floor"):
+        spent, lat, codes = totals[name]
+        print(f"{name:<10}{n:>10}{codes.count(201):>8}{n / spent:>10.1f}{pct(lat, 0.5):>10.1f}{pct(lat, 0.99):>10.1f}")
+    rate, floor_rate = n / totals["intake"][0], n / totals["floor"][0]
+    print(f"intake / floor: {rate / floor_rate:.0%} overall, {sorted(ratios)[len(ratios) // 2]:.0%} median of rounds")
+    acknowledged = totals["intake"][2].count(201)
+    print(f"acknowledged: {acknowledged}, stored: {stored}, lost: {acknowledged - stored}, held: {held}")
 
 
 def drill(stack: Stack, clients: int, per_client: int) -> None:
@@ -376,6 +395,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating intake/floor rounds")
     parser.add_argument("--drill", action="store_true")
     args = parser.parse_args()
     stack = Stack(args.workers)
@@ -387,7 +407,7 @@ def main() -> int:
         if args.drill:
             drill(stack, clients=args.concurrency, per_client=max(1, args.requests // args.concurrency))
         else:
-            throughput(stack, args.requests, args.concurrency)
+            throughput(stack, args.requests, args.concurrency, args.rounds)
     finally:
         stack.stop()
     return 0

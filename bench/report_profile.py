@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(45)
         print(out.getvalue())
     if sampler:
         print(sampler.output_text(unicode=False, color=False, show_all=False))

@@ -209,11 +209,16 @@ def test_without_the_puzzle_a_report_is_held_and_a_challenge_works_once(receivin
     client = Client()
     data = solved_form(client)
     no_js = {k: v for k, v in data.items() if k not in {"pow_nonce", "submission_key"}}
+    held = []
     client.post(reverse("report:report_create"), no_js)
+    held.append(Signal.objects.filter(held=True).count())
     client.post(reverse("report:report_create"), data)
+    held.append(Signal.objects.filter(held=True).count())
     reused = {**data, "submission_key": "another-submission"}
     client.post(reverse("report:report_create"), reused)
-    assert list(Signal.objects.order_by("id").values_list("held", flat=True)) == [True, False, True]
+    held.append(Signal.objects.filter(held=True).count())
+    assert Signal.objects.count() == 3
+    assert held == [1, 1, 2], "no puzzle: held; solved: not held; the same challenge again: held"
 
 
 def test_the_same_page_submitted_twice_is_stored_once(receiving):
@@ -250,6 +255,19 @@ def test_an_organisation_over_its_cap_stops_receiving_for_the_hour(receiving, se
     client = Client()
     response = client.post(reverse("report:report_create"), solved_form(client))
     assert response.status_code == 503 and Signal.objects.count() == 1
+
+
+def test_a_submission_counts_once_toward_the_caps_and_a_retry_or_a_refusal_not_at_all(receiving, org_a, settings):
+    client = Client()
+    data = solved_form(client)
+    assert client.post(reverse("report:report_create"), data).status_code == 200
+    assert abuse.count("submissions") == 1 and abuse.count("org", str(org_a.pk)) == 1
+    # The same submission again (a double click: same submission key, challenge used up).
+    assert client.post(reverse("report:report_create"), data).status_code == 200
+    assert Signal.objects.count() == 1 and abuse.count("submissions") == 1 and abuse.count("held") == 0
+    settings.AMPARO_REPORT_ORG_CAP_PER_HOUR = 1
+    assert client.post(reverse("report:report_create"), solved_form(client)).status_code == 503
+    assert abuse.count("submissions") == 1 and abuse.count("org", str(org_a.pk)) == 1
 
 
 def test_rate_limit_keys_are_hashed_and_never_name_what_they_count(receiving):
@@ -418,7 +436,7 @@ def test_counters_on_redis_are_counted_in_one_round_trip_and_expire(settings):
     _redis_or_skip()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "amparo.core.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:6379/12",
             "KEY_PREFIX": f"amparo-test-{secrets.token_hex(6)}",
         }
@@ -431,7 +449,24 @@ def test_counters_on_redis_are_counted_in_one_round_trip_and_expire(settings):
         assert abuse.count("submissions") == 2 and abuse.count("submissions", window=600) == 2
         assert abuse.count("held") == 1 and abuse.count("org", "7") == 2 and abuse.count("org", "9") == 1
         settings.AMPARO_REPORT_ORG_CAP_PER_HOUR = 2
-        assert abuse.room(held=True, organisation_ids=[7, 9]) == (True, [9], None)
+        assert abuse.room(held=True, organisation_ids=[7, 9]) == abuse.Room(True, [9], None, False)
+        assert abuse._redis_client() is abuse._redis_client(), "one Redis client per process, not one per call"
+        # The challenge is used up in the same round trip as the caps are read, once only;
+        # a second use of it counts as held, under the held cap (1 held this hour, cap 1).
+        settings.AMPARO_REPORT_HELD_CAP_PER_HOUR = 1
+        challenge, _bits = abuse.challenge_issue()
+        first = abuse.room(held=False, organisation_ids=[9], redeem=challenge)
+        assert first.redeemed and first.instance and first.organisations == [9]
+        again = abuse.room(held=False, organisation_ids=[9], redeem=challenge)
+        assert not again.redeemed and not again.instance
+        # Counting in the same round trip, and giving the count back.
+        before = (abuse.count("submissions"), abuse.count("org", "9"), abuse.count("held"))
+        counted = abuse.room(held=True, organisation_ids=[9], count_it=True)
+        assert (abuse.count("submissions"), abuse.count("org", "9"), abuse.count("held")) == tuple(
+            n + 1 for n in before
+        )
+        abuse.uncount(counted.counted)
+        assert (abuse.count("submissions"), abuse.count("org", "9"), abuse.count("held")) == before
         key, ttl = abuse._bucket("org", "7", abuse.HOUR)
         client = abuse._redis_client()
         assert 0 < client.ttl(caches["default"].make_and_validate_key(key)) <= ttl

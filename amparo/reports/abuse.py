@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -102,7 +103,7 @@ def challenge_issue() -> tuple[str, int]:
     """A new single-use challenge and its difficulty (kept in the cache for 10 minutes)."""
     bits = difficulty()
     challenge = f"{bits}:{secrets.token_hex(16)}"
-    cache.set(f"amparo:pow:{challenge}", 1, _setting("AMPARO_POW_TTL", 600))
+    cache.set(_challenge_key(challenge), 1, _setting("AMPARO_POW_TTL", 600))
     return challenge, bits
 
 
@@ -125,16 +126,25 @@ def solve(challenge: str) -> str:
     return str(nonce)
 
 
-def challenge_redeem(challenge: str, nonce: str) -> bool:
-    """True once for a challenge this server issued, still fresh, with a nonce that solves it."""
+def pow_solved(challenge: str, nonce: str) -> str:
+    """The challenge if `nonce` solves it, else "" (checked locally: whether this server
+    issued it and it is still unused is for `challenge_redeem` or `room(redeem=...)`)."""
     challenge, nonce = str(challenge)[:80], str(nonce)[:32]
     head, _, _rest = challenge.partition(":")
     if not head.isdigit() or not nonce.isdigit():
-        return False
+        return ""
     digest = hashlib.sha256(f"{challenge}{nonce}".encode()).digest()
-    if leading_zero_bits(digest) < int(head):
-        return False
-    return bool(cache.delete(f"amparo:pow:{challenge}"))  # single use: only one caller deletes it
+    return challenge if leading_zero_bits(digest) >= int(head) else ""
+
+
+def _challenge_key(challenge: str) -> str:
+    return f"amparo:pow:{challenge}"
+
+
+def challenge_redeem(challenge: str, nonce: str) -> bool:
+    """True once for a challenge this server issued, still fresh, with a nonce that solves it."""
+    solved = pow_solved(challenge, nonce)
+    return bool(solved) and bool(cache.delete(_challenge_key(solved)))  # single use: one caller deletes it
 
 
 # --- caps ------------------------------------------------------------------------------------
@@ -142,26 +152,44 @@ def challenge_redeem(challenge: str, nonce: str) -> bool:
 
 def instance_has_room(*, held: bool) -> bool:
     """Below the per-instance hourly cap (and, for held submissions, the stricter held cap)."""
-    return room(held=held, organisation_ids=[])[0]
+    return room(held=held, organisation_ids=[]).instance
 
 
 def organisation_has_room(organisation_id: int) -> bool:
-    return bool(room(held=False, organisation_ids=[organisation_id])[1])
+    return bool(room(held=False, organisation_ids=[organisation_id]).organisations)
 
 
-def room(*, held: bool, organisation_ids: list[int], also: str = "") -> tuple[bool, list[int], Any]:
+@dataclass
+class Room:
+    instance: bool  # below the instance's hourly cap (and the held cap, for a held submission)
+    organisations: list[int]  # those asked about that are below their own cap
+    also: Any  # the value of the extra cache key asked for, None when absent or not asked
+    redeemed: bool  # the challenge asked to redeem was fresh and is now used up
+    counted: list[tuple[str, int]] = field(default_factory=list)  # buckets this call counted in
+
+
+def room(*, held: bool, organisation_ids: list[int], also: str = "", redeem: str = "", count_it: bool = False) -> Room:
     """The caps for one submission, read in one cache round trip.
 
-    Returns whether the instance is below its hourly cap (and, for a held submission, the
-    held cap), the organisations among `organisation_ids` below theirs, and the value of the
-    cache key `also` (read in the same round trip; None when absent or not asked for).
+    `redeem` is a challenge whose nonce `pow_solved` accepted: it is used up in the same
+    round trip, and when it was not fresh the submission counts as held (stricter cap).
+    `also` is one more cache key to read on the way (the routing table's version).
+    `count_it` counts the submission in the same round trip (the caps are judged on the
+    counts before it); a caller that then stores nothing gives the count back with
+    `uncount(room.counted)`.
     """
     instance_key = _bucket("submissions", "", HOUR)[0]
-    held_key = _bucket("held", "", HOUR)[0] if held else ""
+    held_key = _bucket("held", "", HOUR)[0]
     org_keys = [_bucket("org", str(organisation_id), HOUR)[0] for organisation_id in organisation_ids]
-    found = cache.get_many([key for key in (instance_key, held_key, *org_keys, also) if key])
+    keys = [key for key in (instance_key, held_key, *org_keys, also) if key]
+    buckets = _buckets(held=held, organisation_ids=organisation_ids) if count_it else []
+    found, redeemed = _read_redeem_count(keys, _challenge_key(redeem) if redeem else "", buckets)
+    if count_it and redeem and not redeemed and not held:
+        held_bucket = _bucket("held", "", HOUR)
+        _hit_buckets([held_bucket])  # a stale challenge: held after all (rare, a second round trip)
+        buckets.append(held_bucket)
     has_room = int(found.get(instance_key) or 0) < _setting("AMPARO_REPORT_CAP_PER_HOUR", 2000)
-    if held:
+    if held or (redeem and not redeemed):
         has_room = has_room and int(found.get(held_key) or 0) < _setting("AMPARO_REPORT_HELD_CAP_PER_HOUR", 60)
     org_cap = _setting("AMPARO_REPORT_ORG_CAP_PER_HOUR", 500)
     with_room = [
@@ -169,15 +197,62 @@ def room(*, held: bool, organisation_ids: list[int], also: str = "") -> tuple[bo
         for organisation_id, key in zip(organisation_ids, org_keys, strict=True)
         if int(found.get(key) or 0) < org_cap
     ]
-    return has_room, with_room, found.get(also) if also else None
+    return Room(has_room, with_room, found.get(also) if also else None, redeemed, buckets)
 
 
-def submission_counted(*, held: bool, organisation_ids: list[int]) -> None:
+def _read_redeem_count(
+    keys: list[str], challenge_key: str, buckets: list[tuple[str, int]]
+) -> tuple[dict[str, Any], bool]:
+    """get_many(keys), then delete(challenge_key) if asked and count one in each bucket: one
+    MULTI/EXEC on Redis (so a counter is never left without its time to live)."""
+    client = _redis_client()
+    if client is None:
+        found = cache.get_many(keys)
+        redeemed = bool(cache.delete(challenge_key)) if challenge_key else False
+        for key, ttl in buckets:
+            _hit_key(key, ttl)
+        return found, redeemed
+    backend = caches["default"]
+    pipe = client.pipeline(transaction=True)
+    pipe.mget([backend.make_and_validate_key(key) for key in keys])
+    if challenge_key:
+        pipe.delete(backend.make_and_validate_key(challenge_key))
+    _count_in(pipe, buckets)
+    results = pipe.execute()
+    loads = backend._cache._serializer.loads
+    found = {key: loads(value) for key, value in zip(keys, results[0], strict=True) if value is not None}
+    return found, bool(results[1]) if challenge_key else False
+
+
+def _buckets(*, held: bool, organisation_ids: list[int]) -> list[tuple[str, int]]:
     buckets = [_bucket("submissions", "", HOUR), _bucket("submissions", "", 600)]
     if held:
         buckets.append(_bucket("held", "", HOUR))
     buckets.extend(_bucket("org", str(organisation_id), HOUR) for organisation_id in organisation_ids)
-    _hit_buckets(buckets)
+    return buckets
+
+
+def submission_counted(*, held: bool, organisation_ids: list[int]) -> None:
+    _hit_buckets(_buckets(held=held, organisation_ids=organisation_ids))
+
+
+def uncount(buckets: list[tuple[str, int]]) -> None:
+    """Give back what `room(count_it=True)` counted, for a submission that was not stored."""
+    client = _redis_client()
+    if client is None:
+        for key, _ttl in buckets:
+            try:
+                cache.decr(key)
+            except ValueError:  # expired meanwhile: nothing to give back
+                pass
+        return
+    backend = caches["default"]
+    pipe = client.pipeline(transaction=True)
+    for key, _ttl in buckets:
+        full_key = backend.make_and_validate_key(key)
+        pipe.set(full_key, 1, ex=_ttl, nx=True)  # never leave a counter without its TTL
+        pipe.decr(full_key)
+    pipe.execute()
 
 
 def _redis_client() -> Any:
@@ -200,13 +275,17 @@ def _hit_buckets(buckets: list[tuple[str, int]]) -> None:
         for key, ttl in buckets:
             _hit_key(key, ttl)
         return
-    backend = caches["default"]
     pipe = client.pipeline(transaction=True)
+    _count_in(pipe, buckets)
+    pipe.execute()
+
+
+def _count_in(pipe: Any, buckets: list[tuple[str, int]]) -> None:
+    backend = caches["default"]
     for key, ttl in buckets:
         full_key = backend.make_and_validate_key(key)
         pipe.set(full_key, 0, ex=ttl, nx=True)
         pipe.incr(full_key)
-    pipe.execute()
 
 
 # --- receipt throttle ------------------------------------------------------------------------

@@ -14,11 +14,13 @@ secret, so messages can be sealed to the reporter too. The secret itself is neve
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
+from amparo.core.bulk import random_id
 from amparo.core.permissions import Perm
 from amparo.core.scoping import OrgScoped
 from amparo.reports.vocabularies import Channel, ExploitationType, MessageAuthor, MessageKind, SignalStatus, Urgency
@@ -33,6 +35,7 @@ def new_signal_reference() -> str:
 class Receipt(models.Model):
     """What lets a reporter come back without an account. Holds no secret and no content."""
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     public_id = models.CharField(_("public id"), max_length=8, unique=True)
     salt = models.BinaryField(max_length=16)
     verifier = models.BinaryField(max_length=32)
@@ -85,6 +88,10 @@ class RoutingRule(OrgScoped):
 class Signal(OrgScoped):
     view_permission = Perm.REPORT_VIEW
 
+    #: Random, like the other ids of what a reporter sends (amparo.core.bulk.random_id): an
+    #: id never tells in what order, or between which staff actions, a report arrived.
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+
     reference = models.CharField(_("reference"), max_length=16, unique=True, default=new_signal_reference)
     receipt = models.ForeignKey(
         Receipt, null=True, blank=True, on_delete=models.SET_NULL, related_name="signals", verbose_name=_("receipt")
@@ -136,8 +143,14 @@ class Message(models.Model):
 
     Sealed twice: to the organisation, and (when the signal has a receipt) to the
     reporter's receipt-derived key, so each side can read it and nobody else.
+
+    The id is random, so a reporter's message cannot be placed in time between two staff
+    replies (whose audit entries carry a time); `seq` keeps the order of the conversation.
     """
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    #: Place in this signal's conversation (1, 2, 3...), set by save() for a new message.
+    seq = models.PositiveIntegerField(editable=False)
     signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="messages")
     author = models.CharField(max_length=8, choices=MessageAuthor.choices)
     kind = models.CharField(max_length=8, choices=MessageKind.choices, default=MessageKind.TEXT)
@@ -150,12 +163,32 @@ class Message(models.Model):
     read_by_org = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["id"]
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["signal", "seq"], name="reports_message_seq")]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new message takes the next place in its conversation; two sent at the same
+        moment collide on (signal, seq) and the later one takes the place after."""
+        if self.seq is not None:
+            super().save(*args, **kwargs)
+            return
+        for attempt in range(5):
+            last = Message.objects.filter(signal_id=self.signal_id).aggregate(last=models.Max("seq"))["last"]
+            self.seq = (last or 0) + 1
+            try:
+                with transaction.atomic():
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                self.seq = None
+                if attempt == 4:
+                    raise
 
 
 class Attachment(models.Model):
     """A cleaned file (images re-encoded without metadata), name and content sealed."""
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     sealed_name = models.BinaryField()
@@ -171,6 +204,7 @@ class SubmissionKey(models.Model):
     Kept for settings.AMPARO_IDEMPOTENCY_DAYS days (whole days: no time of day is kept).
     """
 
+    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
     key_hash = models.CharField(max_length=64, unique=True)
     receipt = models.ForeignKey(Receipt, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_on = models.DateField()

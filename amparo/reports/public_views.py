@@ -101,7 +101,8 @@ def report_create(request: HttpRequest) -> HttpResponse:
         form.data["pow_challenge"], form.data["pow_nonce"] = fresh.initial["pow_challenge"], ""
         return render(request, "reports/report_create.html", _context(request, form=form), status=400)
     data = form.cleaned_data
-    solved = bool(data["pow_nonce"]) and abuse.challenge_redeem(data["pow_challenge"], data["pow_nonce"])
+    # Checked here; used up (single use) in the same cache round trip as the caps are read.
+    challenge = abuse.pow_solved(data["pow_challenge"], data["pow_nonce"])
     answers = questionnaire_answers(data)
     try:
         submitted = services.report_submit(
@@ -109,7 +110,8 @@ def report_create(request: HttpRequest) -> HttpResponse:
             files=data["attachments"],
             channel=Channel.WEB,
             language=translation.get_language() or "",
-            held=not solved,
+            held=not challenge,
+            challenge=challenge,
             trusted=getattr(request, "amparo_trusted_network", False),
             idempotency_key=data.get("submission_key", ""),
         )

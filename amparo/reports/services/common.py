@@ -6,7 +6,7 @@ import base64
 import json
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -148,36 +148,49 @@ def routing_targets(*, country: str, region: str, exploitation_type: str) -> lis
 
 
 def routing_with_room(
-    *, country: str, region: str, exploitation_type: str, held: bool, trusted: bool
-) -> tuple[RoutingTable, list[int]]:
-    """The routing table and the organisations that receive this submission and have room.
+    *, country: str, region: str, exploitation_type: str, held: bool, trusted: bool, redeem: str = ""
+) -> tuple[RoutingTable, list[int], abuse.Room]:
+    """The routing table, the organisations that receive this submission and have room, and
+    the cache's answer (`room.redeemed`: whether the proof-of-work challenge `redeem` was
+    fresh and is now used up; `room.counted`: the counters this submission was counted in,
+    to give back with `abuse.uncount` if nothing is stored).
 
-    One cache round trip in the usual case: the caps' counters and the routing version are
-    read together, for the organisations this process's table routes to; only after a
-    change of the rules or keys are the rows read again (and the counters, if the targets
-    changed). Raises CapReached (instance or held cap, or no receiving organisation with
-    room) and ReportingUnavailable, in that order, as the checks one by one did.
+    One cache round trip in the usual case: the challenge is redeemed, the caps' counters
+    and the routing version are read and the submission is counted together, for the
+    organisations this process's table routes to; only after a change of the rules or keys
+    are the rows read again (and the counting redone, if the targets changed). A stale
+    challenge makes the submission held. Raises CapReached (instance or held cap, or no
+    receiving organisation with room) and ReportingUnavailable, in that order, with the
+    count given back. A trusted network skips the caps but is counted.
     """
     where = {"country": country, "region": region, "exploitation_type": exploitation_type}
     table = _routing
     guess = table.targets(**where) if table is not None else []
-    if trusted:
-        instance_room, with_room, version = True, guess, cache.get(ROUTING_VERSION_KEY)
-    else:
-        instance_room, with_room, version = abuse.room(held=held, organisation_ids=guess, also=ROUTING_VERSION_KEY)
-    targets = guess
+    room = abuse.room(held=held, organisation_ids=guess, also=ROUTING_VERSION_KEY, redeem=redeem, count_it=True)
+    targets, version = guess, room.also
     if table is None or version is None or table.version != version:
         table = routing_table(version)
         targets = table.targets(**where)
         if targets != guess:
-            with_room = targets if trusted else abuse.room(held=held, organisation_ids=targets)[1]
-    if not instance_room:
-        raise CapReached
-    if not targets:
-        raise ReportingUnavailable
-    if not with_room:
-        raise CapReached
-    return table, with_room
+            abuse.uncount(room.counted)
+            held = held or (bool(redeem) and not room.redeemed)
+            again = abuse.room(held=held, organisation_ids=targets, count_it=True)
+            room = replace(again, redeemed=room.redeemed)
+    with_room = targets if trusted else room.organisations
+    problem = None
+    if not (room.instance or trusted):
+        problem = CapReached
+    elif not targets:
+        problem = ReportingUnavailable
+    elif not with_room:
+        problem = CapReached
+    if problem is not None:
+        abuse.uncount(room.counted)
+        raise problem
+    if len(with_room) < len(targets):  # organisations over their cap do not count this one
+        skipped = {abuse._bucket("org", str(org_id), abuse.HOUR)[0] for org_id in targets if org_id not in with_room}
+        abuse.uncount([bucket for bucket in room.counted if bucket[0] in skipped])
+    return table, with_room, room
 
 
 def routing_rule_create(*, actor: Any, country: str, region: str, exploitation_type: str) -> RoutingRule:

@@ -9,11 +9,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from nacl.public import PublicKey, SealedBox
 
-from amparo.core import sealing, vault
+from amparo.core import bulk, sealing, vault
 from amparo.reports import abuse, receipts
 from amparo.reports.cleaning import CleanFile
 from amparo.reports.models import Attachment, Message, Receipt, Signal, SubmissionKey
 from amparo.reports.services.common import (
+    CapReached,
     DeviceKeys,
     ReceiptRefused,
     Throttled,
@@ -67,6 +68,7 @@ def report_submit(
     secret: str | None = None,
     device_keys: DeviceKeys | None = None,
     idempotency_key: str = "",
+    challenge: str = "",
 ) -> Submitted:
     """Store an anonymous report for every organisation that receives it; return the receipt.
 
@@ -76,22 +78,35 @@ def report_submit(
     so the server never sees the secret (the returned receipt is then empty: the device
     formats it); otherwise the server draws the secret. A repeated
     `idempotency_key` stores nothing and answers as the first submission did.
+    `challenge` is a proof-of-work challenge whose nonce `abuse.pow_solved` accepted: it is
+    used up here, and a submission whose challenge was not fresh is held.
     Raises CapReached, ReportingUnavailable.
     """
     country, region = answers.get("country", ""), answers.get("region", "")
     exploitation_type = answers.get("exploitation_type") or ExploitationType.NOT_SURE
     key_hash = vault.blind_index(idempotency_key, context="reports.idempotency") if idempotency_key else ""
-    if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
-        return _replay(key_hash, secret, held)
-    table, targets = routing_with_room(
-        country=country, region=region, exploitation_type=exploitation_type, held=held, trusted=trusted
-    )
+    # No look-up of the idempotency key first: its unique index answers when a row is
+    # written (below), and a retry refused by the caps is answered from it too.
+    try:
+        table, targets, room = routing_with_room(
+            country=country,
+            region=region,
+            exploitation_type=exploitation_type,
+            held=held,
+            trusted=trusted,
+            redeem=challenge,
+        )
+    except CapReached:
+        if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
+            return _replay(key_hash, secret, True)
+        raise
+    held = held or (bool(challenge) and not room.redeemed)
     if device_keys is None:
         secret = secret or receipts.new_secret()
     content = _dump(answers)
     signature = fingerprint(answers.get("what_happened", ""))
     urgency, arrived_on = urgency_from(answers), today()
-    # Sealed once, before the transaction: each organisation's copy with its own key.
+    # Sealed once, before the insert: each organisation's copy with its own key.
     sealed = {org_id: table.seal(org_id, content) for org_id in targets}
     sealed_files = [
         (
@@ -104,49 +119,48 @@ def report_submit(
     ]
     receipt_fields = _receipt_fields(secret or "", device_keys)
     for attempt in range(5):
+        # Every row in one statement (amparo.core.bulk): ids, receipt public id and signal
+        # references are drawn afresh on each attempt, so a collision of a random value
+        # rolls the statement back and it is tried again.
+        receipt = Receipt(public_id=receipts.new_public_id(), **receipt_fields)
+        signals = [
+            Signal(
+                organisation_id=org_id,
+                receipt=receipt,
+                channel=channel,
+                country=country,
+                region=region,
+                exploitation_type=exploitation_type,
+                urgency=urgency,
+                language=language[:8],
+                arrived_on=arrived_on,
+                held=held,
+                consent_police=answers.get("consent_police"),
+                consent_services=answers.get("consent_services"),
+                fingerprint=signature,
+                sealed=sealed[org_id],
+            )
+            for org_id in targets
+        ]
+        by_org = {signal.organisation_id: signal for signal in signals}
+        rows: list[Any] = [receipt]
+        if key_hash:
+            rows.append(SubmissionKey(key_hash=key_hash, receipt=receipt, created_on=arrived_on))
+        rows.extend(signals)
+        rows.extend(
+            Attachment(signal=by_org[org_id], sealed_name=name, sealed_content=blob)
+            for org_id, name, blob in sealed_files
+        )
         try:
-            with transaction.atomic():
-                # No savepoint per insert: a collision of a random id (receipt public id,
-                # signal reference) rolls the whole transaction back and it is tried again.
-                receipt = Receipt.objects.create(public_id=receipts.new_public_id(), **receipt_fields)
-                if key_hash:
-                    SubmissionKey.objects.create(key_hash=key_hash, receipt=receipt, created_on=arrived_on)
-                signals = Signal.objects.bulk_create(
-                    [
-                        Signal(
-                            organisation_id=org_id,
-                            receipt=receipt,
-                            channel=channel,
-                            country=country,
-                            region=region,
-                            exploitation_type=exploitation_type,
-                            urgency=urgency,
-                            language=language[:8],
-                            arrived_on=arrived_on,
-                            held=held,
-                            consent_police=answers.get("consent_police"),
-                            consent_services=answers.get("consent_services"),
-                            fingerprint=signature,
-                            sealed=sealed[org_id],
-                        )
-                        for org_id in targets
-                    ]
-                )
-                if sealed_files:
-                    by_org = {signal.organisation_id: signal for signal in signals}
-                    Attachment.objects.bulk_create(
-                        [
-                            Attachment(signal=by_org[org_id], sealed_name=name, sealed_content=blob)
-                            for org_id, name, blob in sealed_files
-                        ]
-                    )
+            bulk.insert_together(rows)
             break
         except IntegrityError:
             if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
-                return _replay(key_hash, secret or None, held)  # a concurrent retry with the same key won the race
+                abuse.uncount(room.counted)  # a retry: the first one was stored (and counted)
+                return _replay(key_hash, secret or None, held)
             if attempt == 4:
+                abuse.uncount(room.counted)
                 raise
-    abuse.submission_counted(held=held, organisation_ids=targets)
     return Submitted(
         public_id=receipt.public_id,
         receipt="" if device_keys else receipts.format_receipt(receipt.public_id, secret),
@@ -205,21 +219,27 @@ def _open_for_reporter(opened: Opened, blob: bytes | None) -> dict[str, Any] | N
     if not blob:
         return None
     try:
-        return json.loads(SealedBox(opened.keys.private_key).decrypt(bytes(blob)))
+        return json.loads(sealing.unpad(SealedBox(opened.keys.private_key).decrypt(bytes(blob))))
     except Exception:  # noqa: BLE001 (sealed to an older receipt key: not readable any more)
         return None
 
 
 def followup_thread(*, opened: Opened) -> list[dict[str, Any]]:
-    """The conversation the reporter may read, oldest first, across receiving organisations."""
+    """The conversation the reporter may read, oldest first, across receiving organisations.
+
+    Message ids are random (no order in time is kept beyond the day): the order is by day,
+    then by place in each organisation's conversation."""
     thread = []
+    seen: set[str] = set()
     messages = Message.objects.filter(signal__receipt=opened.receipt).select_related("signal__organisation")
-    for message in messages.order_by("id"):
+    for message in messages.order_by("sent_on", "seq", "signal_id"):
         data = _open_for_reporter(opened, message.sealed_for_reporter)
         if data is None:
             continue
-        if message.author == MessageAuthor.REPORTER and thread and thread[-1].get("_key") == data.get("key"):
-            continue  # the reporter's own message, stored once per organisation
+        if message.author == MessageAuthor.REPORTER and data.get("key"):
+            if data["key"] in seen:
+                continue  # the reporter's own message, stored once per organisation
+            seen.add(data["key"])
         thread.append(
             {
                 "_key": data.get("key"),
@@ -279,7 +299,7 @@ def receipt_change(*, opened: Opened, new_secret: str | None = None) -> str:
                 plain = SealedBox(opened.keys.private_key).decrypt(bytes(message.sealed_for_reporter))
             except Exception:  # noqa: BLE001, S112 (already unreadable: leave it)
                 continue
-            message.sealed_for_reporter = SealedBox(new_public).encrypt(plain)
+            message.sealed_for_reporter = SealedBox(new_public).encrypt(sealing.pad(sealing.unpad(plain)))
             message.save(update_fields=["sealed_for_reporter"])
         receipt.salt, receipt.verifier = salt, keys.verifier
         receipt.reporter_public_key, receipt.must_change = bytes(keys.private_key.public_key), False
