@@ -31,10 +31,12 @@ def invitation_create(*, actor: User, email: str, role: str, base_url: str) -> I
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationError(_("Choose a role from the list."))
+    # scoping: e-mail addresses are unique across organisations; a yes/no only
     if User.objects.filter(email=email).exists():
         raise ValidationError(_("This e-mail address already has an account."))
     token = Invitation.new_token()
     with transaction.atomic():
+        # scoping: the actor's own organisation
         Invitation.objects.filter(organisation_id=actor.organisation_id, email=email, accepted_at__isnull=True).update(
             revoked=True
         )
@@ -65,15 +67,18 @@ def invitation_create(*, actor: User, email: str, role: str, base_url: str) -> I
 
 def invitation_for_token(token: str) -> Invitation | None:
     """The pending invitation this token opens, or None (expired, used, revoked, unknown)."""
+    # scoping: the bearer of the invitation token
     return Invitation.objects.pending().filter(token_hash=hash_token(token)).select_related("organisation").first()
 
 
 def invitation_accept(*, invitation: Invitation, full_name: str, password: str) -> User:
     """Create the invited account. The new user still has to set up two-factor."""
     with transaction.atomic():
+        # scoping: re-fetch under lock of the invitation found above
         locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
         if locked.accepted_at is not None or locked.revoked or locked.expires_at <= timezone.now():
             raise ValidationError(_("This invitation is no longer valid."))
+        # scoping: e-mail addresses are unique across organisations; a yes/no only
         if User.objects.filter(email=locked.email).exists():
             raise ValidationError(_("This e-mail address already has an account."))
         user = User.objects.create_user(
@@ -102,6 +107,7 @@ def invitation_revoke(*, actor: User, invitation: Invitation) -> None:
 
 def _admins_left(organisation_id: int, without: User) -> int:
     return (
+        # scoping: a count in the organisation being changed, checked by the caller
         User.objects.filter(organisation_id=organisation_id, role=Role.ORG_ADMIN, is_active=True)
         .exclude(pk=without.pk)
         .count()

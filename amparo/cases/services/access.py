@@ -39,6 +39,7 @@ def break_glass_open(*, actor: User, reference: str, reason: str, explanation: s
         raise PermissionDenied
     if len(explanation.strip()) < 20:
         raise ValidationError({"explanation": _("Explain the emergency in a sentence or more.")})
+    # scoping: break the glass: outside the actor's scope by design; reason asked, audited, owner notified
     case = Case.objects.filter(organisation_id=organisation_id, reference=reference.strip().upper()).first()
     if case is None:
         raise ValidationError({"reference": _("No case of your organisation has this reference.")})

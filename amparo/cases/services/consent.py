@@ -70,7 +70,7 @@ def consent_allows(case: Case, purpose: str) -> bool:
     The latest consent conversation decides: the purpose was agreed (or rests on a lawful
     basis other than consent) and has not been withdrawn; or an authorised override for the
     purpose has not expired. Every use of a purpose calls this (or, for many cases at once,
-    `Case.objects.consenting_to(purpose)`, which applies the same rule). Ends in deny.
+    the case manager's `consenting_to(purpose)`, which applies the same rule). Ends in deny.
     """
     latest = _latest_purpose(case, purpose)
     if latest is not None and latest.effective and latest.withdrawn_at is None:

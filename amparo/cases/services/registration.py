@@ -98,6 +98,7 @@ def case_create(
     organisation_id = _require(actor, Perm.CASE_EDIT)
     with transaction.atomic():
         if consent is not None:
+            # scoping: re-fetch under lock of a consent the caller holds
             consent = Consent.objects.select_for_update().get(pk=consent.pk)
             if consent.organisation_id != organisation_id or consent.case_id is not None:
                 raise PermissionDenied

@@ -128,6 +128,7 @@ def case_for_erasure(*, actor: User, reference: str) -> Case | None:
     Another organisation's case is reported exactly like a missing one."""
     if not can(actor, Perm.CASE_ERASE) or actor.organisation_id is None:
         return None
+    # scoping: the actor's own organisation, for an administrator who may erase
     return Case.objects.filter(organisation_id=actor.organisation_id, reference=reference).first()
 
 
@@ -161,6 +162,7 @@ def case_erase(*, actor: User, case: Case, reason: str, confirm_reference: str) 
     if connection.vendor == "sqlite":
         _sqlite_secure_delete()
     with transaction.atomic():
+        # scoping: re-fetch under lock of a case the caller holds
         case = Case.objects.select_for_update().get(pk=case.pk)
         if CaseErasure.objects.filter(case=case).exists():
             raise ValidationError(_("This case was erased already."), code="erased")

@@ -92,6 +92,7 @@ def attachment_read(*, actor: User, attachment: CaseAttachment) -> bytes:
 def assignable_staff(actor: User) -> QuerySet[User]:
     """Active staff of the actor's organisation whose role may edit cases."""
     roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.CASE_EDIT in perms]
+    # scoping: the actor's own organisation
     return User.objects.filter(organisation_id=actor.organisation_id, role__in=roles, is_active=True)
 
 
@@ -111,6 +112,7 @@ def closure_request(*, actor: User, case: Case, reason: str, note: str = "") -> 
     """Ask an organisation administrator to close an open case."""
     _require(actor, Perm.CASE_EDIT, case)
     with transaction.atomic():
+        # scoping: re-fetch under lock of a case the caller holds
         case = Case.objects.select_for_update().get(pk=case.pk)
         if not case.is_open or case.closures.filter(decision=ClosureDecision.PENDING).exists():
             raise ValidationError(_("This case is closed or already waiting for closure approval."))
@@ -129,6 +131,7 @@ def closure_decide(*, actor: User, closure: CaseClosure, approve: bool) -> CaseC
     if closure.organisation_id != actor.organisation_id or closure.requested_by_id == actor.pk:
         raise PermissionDenied
     with transaction.atomic():
+        # scoping: re-fetch under lock of a closure the caller holds
         closure = CaseClosure.objects.select_for_update().get(pk=closure.pk)
         if closure.decision != ClosureDecision.PENDING:
             raise ValidationError(_("This request was already decided."))
@@ -149,6 +152,7 @@ def case_reopen(*, actor: User, case: Case, reason: str) -> Case:
     """Reopen a closed case, with a reason (stored encrypted)."""
     _require(actor, Perm.CASE_EDIT, case)
     with transaction.atomic():
+        # scoping: re-fetch under lock of a case the caller holds
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.is_open:
             raise ValidationError(_("This case is open already."))
@@ -164,6 +168,7 @@ def case_reopen(*, actor: User, case: Case, reason: str) -> Case:
 
 def transfer_destinations(*, actor: User) -> QuerySet[Organisation]:
     """Organisations a case of the actor's organisation may be transferred to: every other."""
+    # scoping: names of organisations only, as transfer destinations
     return Organisation.objects.exclude(pk=actor.organisation_id or 0).order_by("name")
 
 
@@ -180,6 +185,7 @@ def transfer_request(*, actor: User, case: Case, to_organisation: Organisation) 
             code="no_consent",
         )
     with transaction.atomic():
+        # scoping: re-fetch under lock of a case the caller holds
         case = Case.objects.select_for_update().get(pk=case.pk)
         if not case.is_open or case.transfers.filter(decision=TransferDecision.PENDING).exists():
             raise ValidationError(_("This case is closed or already waiting for a transfer decision."))
@@ -205,9 +211,11 @@ def transfer_decide(*, actor: User, transfer: CaseTransfer, accept: bool) -> Cas
     if transfer.organisation_id != actor.organisation_id:
         raise PermissionDenied
     with transaction.atomic():
+        # scoping: re-fetch under lock of a transfer the caller holds
         transfer = CaseTransfer.objects.select_for_update().get(pk=transfer.pk)
         if transfer.decision != TransferDecision.PENDING:
             raise ValidationError(_("This transfer was already decided."))
+        # scoping: the case of that transfer, under lock
         case = Case.objects.select_for_update().get(pk=transfer.case_id)
         if accept and (_is_erased(case) or not consent_allows(case, "referral")):
             raise ValidationError(_("The person's consent to referral no longer allows this transfer."))

@@ -124,6 +124,7 @@ def routing_table(version: str | None) -> RoutingTable:
     if table is not None and table.version == version:
         return table
     rules = tuple(
+        # scoping: the routing table: every organisation's active rules (system, no content)
         RoutingRule.objects.filter(active=True).values_list("organisation_id", "country", "region", "exploitation_type")
     )
     keys = {
@@ -197,6 +198,7 @@ def routing_rule_create(*, actor: Any, country: str, region: str, exploitation_t
     if not can(actor, Perm.REPORT_ROUTING):
         raise PermissionDenied
     with transaction.atomic():
+        # scoping: the actor's own organisation
         rule, _created = RoutingRule.objects.get_or_create(
             organisation_id=actor.organisation_id,
             country=country,

@@ -59,6 +59,7 @@ def urgent_signals_notify() -> int:
             Signal.objects.filter(pk__in=ids).update(urgent_notified=True)  # scoping: system task
             audit.record(actor=None, action="report.notify_urgent", organisation_id=org_id, reason=f"{len(ids)}")
             staff = list(
+                # scoping: system task: e-mail addresses of the organisation's triage staff
                 User.objects.filter(
                     organisation_id=org_id, is_active=True, role__in=roles_with(Perm.REPORT_TRIAGE)
                 ).values_list("email", "language")

@@ -278,6 +278,7 @@ def followup_reply(*, opened: Opened, text: str = "", contact: str = "", files: 
         if files and not text:
             for signal in signals:
                 _attach(signal, files)
+        # scoping: the signals of a receipt the reporter has just proven
         Signal.objects.filter(receipt=opened.receipt, status=SignalStatus.NEEDS_INFO).update(
             status=SignalStatus.IN_REVIEW
         )

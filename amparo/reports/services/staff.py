@@ -172,6 +172,7 @@ def signals_mark_spam(*, actor: Any, signal: Signal, whole_group: bool = False) 
                 organisation_id=actor.organisation_id, fingerprint=signal.fingerprint
             )
         ids = list(group.values_list("pk", flat=True))
+        # scoping: ids gathered just above within the actor's organisation
         Signal.objects.filter(pk__in=ids).update(status=SignalStatus.SPAM)
         audit.record(actor=actor, action="report.spam", obj=signal, reason=f"{len(ids)} signal(s)")
     return len(ids)
@@ -222,6 +223,7 @@ def assignable_staff(*, actor: Any) -> Any:
 
     if not can(actor, Perm.REPORT_TRIAGE):
         return User.objects.none()
+    # scoping: the actor's own organisation
     return User.objects.filter(
         organisation_id=actor.organisation_id, is_active=True, role__in=roles_with(Perm.REPORT_TRIAGE)
     ).order_by("full_name")
