@@ -43,6 +43,7 @@ EXPECTATIONS: dict[str, tuple[str, str, str | None]] = {
     "accounts:organisation_detail": ("GET", Perm.ORG_VIEW, None),
     "accounts:organisation_edit": ("GET", Perm.ORG_EDIT, None),
     "accounts:organisation_keys": ("GET", Perm.STAFF_MANAGE, None),
+    "accounts:organisation_keys_rotate": ("POST", Perm.STAFF_MANAGE, None),
     "accounts:password_change": ("GET", STAFF, None),
     "api:schema": ("GET", PUBLIC, None),  # the OpenAPI document is public: mobile apps read it
 }

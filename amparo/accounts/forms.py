@@ -115,3 +115,10 @@ class RecoveryKeyForm(forms.Form):
         max_length=120,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
+
+
+class RotateKeysForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I understand: I will store the new recovery key offline now, and colleagues will sign in again."),
+        error_messages={"required": _("Tick the box to confirm before the organisation's key is replaced.")},
+    )

@@ -47,4 +47,5 @@ urlpatterns = [
     path("organisation/", views.organisation_detail, name="organisation_detail"),
     path("organisation/edit/", views.organisation_edit, name="organisation_edit"),
     path("organisation/keys/", views.organisation_keys, name="organisation_keys"),
+    path("organisation/keys/rotate/", views.organisation_keys_rotate, name="organisation_keys_rotate"),
 ]

@@ -26,6 +26,7 @@ from amparo.accounts.forms import (
     LoginForm,
     OrganisationForm,
     RecoveryKeyForm,
+    RotateKeysForm,
     StaffEditForm,
     TokenForm,
 )
@@ -146,6 +147,7 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_visible_or_404(User, request.user, pk=pk)
     form = StaffEditForm(request.POST or None, initial={"role": member.role, "is_active": member.is_active})
     if request.method == "POST" and form.is_valid():
+        had_grant = sealing.has_grant(member)
         try:
             services.staff_update(
                 actor=request.user,  # type: ignore[arg-type]
@@ -158,6 +160,17 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("Changes to %(name)s saved.") % {"name": member.full_name})
+            if had_grant and not sealing.has_grant(member):
+                messages.warning(
+                    request,
+                    _(
+                        "%(name)s no longer has access to the organisation's key, but may have kept a copy "
+                        "while they had it. To keep them from reading reports that arrive from now on, "
+                        "rotate the organisation key below."
+                    )
+                    % {"name": member.full_name},
+                )
+                return redirect(reverse("accounts:organisation_keys") + "#rotate")
             return redirect("accounts:staff_list")
     return render(request, "accounts/staff_edit.html", {"form": form, "member": member})
 
@@ -285,6 +298,19 @@ def organisation_keys(request: HttpRequest) -> HttpResponse:
             % {"count": count},
         )
         return redirect("accounts:organisation_keys")
+    return _organisation_keys_page(request, recovery_key=recovery_key, recover_form=recover_form)
+
+
+def _organisation_keys_page(
+    request: HttpRequest,
+    *,
+    recovery_key: str | None = None,
+    rotated: bool = False,
+    recover_form: RecoveryKeyForm | None = None,
+    rotate_form: RotateKeysForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    org_id: int = request.user.organisation_id  # type: ignore[union-attr,assignment]
     response = render(
         request,
         "accounts/organisation_keys.html",
@@ -292,8 +318,38 @@ def organisation_keys(request: HttpRequest) -> HttpResponse:
             "has_keys": sealing.has_keys(org_id),
             "unlocked": sealing.is_unlocked(request, org_id),
             "recovery_key": recovery_key,
+            "rotated": rotated,
             "waiting": sealing.users_waiting_for_access(org_id, roles_with(Perm.REPORT_VIEW)),
-            "recover_form": recover_form,
+            "recover_form": recover_form or RecoveryKeyForm(),
+            "rotate_form": rotate_form or RotateKeysForm(),
         },
+        status=status,
     )
     return sealing.set_unlock_cookie(request, response)
+
+
+@require_POST
+def organisation_keys_rotate(request: HttpRequest) -> HttpResponse:
+    """Replace the organisation's key pair (after someone with access left, or a device or
+    password was exposed); show the new recovery key once."""
+    if not can(request.user, Perm.STAFF_MANAGE):
+        raise PermissionDenied
+    form = RotateKeysForm(request.POST)
+    if not form.is_valid():
+        return _organisation_keys_page(request, rotate_form=form, status=400)
+    try:
+        recovery_key = sealing.organisation_keys_rotate(request, actor=request.user)
+    except sealing.NoKeys:
+        messages.error(request, _("The organisation has no keys yet: create them first."))
+        return redirect("accounts:organisation_keys")
+    except sealing.Locked:
+        messages.error(
+            request,
+            _("Your session does not hold the organisation's current key. Sign out and sign in again, then rotate it."),
+        )
+        return redirect("accounts:organisation_keys")
+    messages.success(
+        request,
+        _("The organisation's key is replaced. Colleagues with access sign in again to open reports."),
+    )
+    return _organisation_keys_page(request, recovery_key=recovery_key, rotated=True)

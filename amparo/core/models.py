@@ -95,11 +95,17 @@ class OrganisationKeys(models.Model):
 
     Only the public key is stored in the clear. The private key is stored in a secret box
     under the offline recovery key, and sealed to each authorised staff member (KeyGrant).
+    After a rotation (`sealing.organisation_keys_rotate`) the earlier private keys, newest
+    first, are in `retired_box`, sealed to the current public key, so content sealed before
+    the rotation still opens.
     """
 
     organisation = models.OneToOneField("accounts.Organisation", on_delete=models.PROTECT, related_name="keys")
     public_key = models.CharField(max_length=64)
     recovery_box = models.TextField()
+    retired_box = models.TextField(blank=True, default="")
+    generation = models.PositiveIntegerField(default=1)
+    rotated_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -20,6 +20,12 @@ A password reset by e-mail cannot unwrap the old staff key (the server never kne
 password); the staff member gets a new key pair and loses their grants until an
 administrator whose session is unlocked re-grants access, or the recovery key is used.
 
+Rotation (`organisation_keys_rotate`): removing a grant does not take back a key someone
+already held, so an administrator can replace the key pair. The earlier private keys are
+kept, sealed to the new public key (`OrganisationKeys.retired_box`), so what was sealed
+before still opens; everything sealed afterwards opens only with the new key. A session
+holding a key from before the rotation is `Locked` until its colleague signs in again.
+
 Sizes: everything sealed is padded first (`pad`), so a sealed blob's length tells only a
 size bucket, never the exact length of what is inside; opening strips it (`unpad`).
 """
@@ -27,6 +33,7 @@ size bucket, never the exact length of what is inside; opening strips it (`unpad
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 from typing import Any
 
@@ -35,12 +42,15 @@ import nacl.pwhash
 import nacl.secret
 import nacl.utils
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from amparo.core import audit
 from amparo.core.models import KeyGrant, OrganisationKeys, StaffKey
+from amparo.core.permissions import Perm, can, roles_with
 
 UNLOCK_COOKIE = "amparo_unlock"
 SESSION_KEY = "amparo_sealed_org_keys"
@@ -51,7 +61,8 @@ class NoKeys(Exception):
 
 
 class Locked(Exception):
-    """This session cannot open the organisation's sealed data (no grant, or not unlocked)."""
+    """This session cannot open the organisation's sealed data (no grant, not unlocked, or
+    unlocked with a key the organisation has since replaced)."""
 
 
 def _b64(data: bytes) -> str:
@@ -184,28 +195,71 @@ def _session_private_key(request: HttpRequest, organisation_id: int) -> PrivateK
     return PrivateKey(raw)
 
 
+def _current_private_key(
+    request: HttpRequest, organisation_id: int, org_keys: OrganisationKeys | None = None
+) -> PrivateKey:
+    """The session's unlocked key if it is the organisation's current private key.
+
+    Refuses (Locked) when the session holds none, or holds one from before a rotation.
+    """
+    private = _session_private_key(request, organisation_id)
+    if org_keys is None:
+        org_keys = OrganisationKeys.objects.filter(organisation_id=organisation_id).first()
+    if org_keys is None or bytes(private.public_key) != _unb64(org_keys.public_key):
+        raise Locked(organisation_id)
+    return private
+
+
+def _retired_keys(org_keys: OrganisationKeys, current: PrivateKey) -> list[PrivateKey]:
+    """The organisation's earlier private keys, newest first, opened with the current one."""
+    if not org_keys.retired_box:
+        return []
+    listed = json.loads(SealedBox(current).decrypt(_unb64(org_keys.retired_box)))
+    return [PrivateKey(_unb64(text)) for text in listed]
+
+
+def _keyring(request: HttpRequest, organisation_id: int) -> list[PrivateKey]:
+    """Every private key this session opens for the organisation: the current one, then the
+    retired ones, newest first (remembered on the request while the session holds the same
+    key). Refuses (Locked) as `_current_private_key` does."""
+    private = _session_private_key(request, organisation_id)
+    remembered: dict[int, tuple[bytes, list[PrivateKey]]] = request.__dict__.setdefault("_amparo_keyrings", {})
+    held = remembered.get(organisation_id)
+    if held is not None and held[0] == bytes(private):
+        return held[1]
+    org_keys = OrganisationKeys.objects.filter(organisation_id=organisation_id).first()
+    if org_keys is None:
+        raise Locked(organisation_id)
+    current = _current_private_key(request, organisation_id, org_keys)
+    ring = [current, *_retired_keys(org_keys, current)]
+    remembered[organisation_id] = (bytes(current), ring)
+    return ring
+
+
 def unseal(request: HttpRequest, organisation_id: int, blob: bytes) -> bytes:
     """Open data sealed to the organisation, with the key unlocked in this session, without
-    its padding.
+    its padding. Data sealed before a rotation opens with the retired key it was sealed to.
 
-    Refuses (Locked) when the session holds no unlocked key for the organisation, when the
-    unlock cookie is missing or does not match, or when the signed-in user does not belong
-    to the organisation.
+    Refuses (Locked) when the session holds no unlocked key for the organisation, holds a
+    key from before a rotation, when the unlock cookie is missing or does not match, or
+    when the signed-in user does not belong to the organisation.
     """
     user = getattr(request, "user", None)
     if user is None or getattr(user, "organisation_id", None) != organisation_id:
         raise Locked(organisation_id)
-    private = _session_private_key(request, organisation_id)
-    try:
-        opened = SealedBox(private).decrypt(bytes(blob))
-    except nacl.exceptions.CryptoError as exc:
-        raise Locked(organisation_id) from exc
-    return unpad(opened)
+    for private in _keyring(request, organisation_id):
+        try:
+            opened = SealedBox(private).decrypt(bytes(blob))
+        except nacl.exceptions.CryptoError:
+            continue
+        return unpad(opened)
+    raise Locked(organisation_id)
 
 
 def is_unlocked(request: HttpRequest, organisation_id: int) -> bool:
+    """True when this session holds the organisation's current private key."""
     try:
-        _session_private_key(request, organisation_id)
+        _current_private_key(request, organisation_id)
     except Locked:
         return False
     return True
@@ -372,11 +426,15 @@ def organisation_keys_create(request: HttpRequest, *, actor: Any) -> str:
 
 
 def grants_issue(request: HttpRequest, *, actor: Any, users: list[Any]) -> int:
-    """Seal the organisation key (unlocked in the actor's session) to each listed colleague."""
-    org_keys = OrganisationKeys.objects.get(organisation_id=actor.organisation_id)
-    org_private = _session_private_key(request, actor.organisation_id)
+    """Seal the organisation key (unlocked in the actor's session) to each listed colleague.
+
+    Refuses (Locked) when the session does not hold the current key (e.g. one from before a
+    rotation): a grant must never carry a retired key.
+    """
     count = 0
     with transaction.atomic():
+        org_keys = OrganisationKeys.objects.select_for_update().get(organisation_id=actor.organisation_id)
+        org_private = _current_private_key(request, actor.organisation_id, org_keys)
         for user in users:
             if user.organisation_id != actor.organisation_id or not user.is_active:
                 continue
@@ -386,29 +444,116 @@ def grants_issue(request: HttpRequest, *, actor: Any, users: list[Any]) -> int:
     return count
 
 
-def grants_revoke(*, actor: Any, user: Any) -> None:
-    """Remove a colleague's grant (on deactivation or a role without access to reports)."""
+def grants_revoke(*, actor: Any, user: Any) -> bool:
+    """Remove a colleague's grant (on deactivation or a role without access to reports).
+
+    Returns True when there was one. The colleague may have kept the key while they held
+    it: only a rotation (`organisation_keys_rotate`) keeps them from what arrives later.
+    """
     deleted, _ = KeyGrant.objects.filter(user=user, organisation_keys__organisation_id=user.organisation_id).delete()
     if deleted:
         audit.record(actor=actor, action="keys.revoke", obj=user)
+    return bool(deleted)
+
+
+def has_grant(user: Any) -> bool:
+    """True when the colleague holds a grant of their organisation's key."""
+    return KeyGrant.objects.filter(user=user, organisation_keys__organisation_id=user.organisation_id).exists()
 
 
 def organisation_keys_recover(request: HttpRequest, *, actor: Any, recovery_key: str) -> bool:
-    """Open the organisation key with the offline recovery key; re-grant it to the actor."""
-    org_keys = OrganisationKeys.objects.filter(organisation_id=actor.organisation_id).first()
-    if org_keys is None:
-        return False
-    try:
-        raw = nacl.secret.SecretBox(_parse_recovery(recovery_key)).decrypt(_unb64(org_keys.recovery_box))
-    except (nacl.exceptions.CryptoError, ValueError, TypeError):
-        audit.record(actor=actor, action="keys.recover_failed", obj=org_keys)
-        return False
-    org_private = PrivateKey(raw)
+    """Open the organisation key with the offline recovery key; re-grant it to the actor.
+
+    Only the recovery key of the current key pair opens it: a rotation replaces it.
+    """
     with transaction.atomic():
+        org_keys = OrganisationKeys.objects.select_for_update().filter(organisation_id=actor.organisation_id).first()
+        if org_keys is None:
+            return False
+        try:
+            raw = nacl.secret.SecretBox(_parse_recovery(recovery_key)).decrypt(_unb64(org_keys.recovery_box))
+        except (nacl.exceptions.CryptoError, ValueError, TypeError):
+            audit.record(actor=actor, action="keys.recover_failed", obj=org_keys)
+            return False
+        org_private = PrivateKey(raw)
         _grant(org_keys, org_private, actor)
         audit.record(actor=actor, action="keys.recover", obj=org_keys)
     _hold_in_session(request, actor.organisation_id, org_private)
     return True
+
+
+def organisation_keys_rotate(request: HttpRequest, *, actor: Any) -> str:
+    """Replace the actor's organisation's key pair; return the new recovery key (shown once).
+
+    For whoever may manage the organisation's keys (`staff.manage`), with the current private
+    key unlocked in this session. In one transaction, on the locked `OrganisationKeys` row:
+
+    - a new key pair; everything sealed from now on opens only with the new private key;
+    - the earlier private keys (the one just replaced first) sealed to the new public key in
+      `retired_box`, so what was sealed before still opens for whoever holds the new key;
+    - a new recovery key in place of the old one, which opens nothing any more;
+    - each grant of an active colleague of the organisation whose role reads reports re-sealed
+      with the new key to their staff key; any other grant deleted (`keys.revoke`);
+    - the audit entry `keys.rotate` (counts only, no key material).
+
+    The actor's session then holds the new key. Every other session holds the retired one and
+    is Locked until its colleague signs in again.
+
+    Refuses: PermissionDenied without `staff.manage`; NoKeys when the organisation has no
+    keys yet; Locked when this session does not hold the current private key.
+    """
+    if not can(actor, Perm.STAFF_MANAGE):
+        raise PermissionDenied
+    org_id = actor.organisation_id
+    eligible = roles_with(Perm.REPORT_VIEW)
+    with transaction.atomic():
+        org_keys = OrganisationKeys.objects.select_for_update().filter(organisation_id=org_id).first()
+        if org_keys is None:
+            raise NoKeys(org_id)
+        old_private = _current_private_key(request, org_id, org_keys)
+        retired = [old_private, *_retired_keys(org_keys, old_private)]
+        new_private = PrivateKey.generate()
+        recovery = secrets.token_bytes(nacl.secret.SecretBox.KEY_SIZE)
+        org_keys.public_key = _b64(bytes(new_private.public_key))
+        org_keys.recovery_box = _b64(nacl.secret.SecretBox(recovery).encrypt(bytes(new_private)))
+        listed = json.dumps([_b64(bytes(key)) for key in retired]).encode()
+        org_keys.retired_box = _b64(SealedBox(new_private.public_key).encrypt(listed))
+        org_keys.generation += 1
+        org_keys.rotated_at = timezone.now()
+        org_keys.save()  # post_save: every process reads the new public key (reports routing)
+        grants = list(KeyGrant.objects.filter(organisation_keys=org_keys).select_related("user"))
+        staff_keys = dict(
+            StaffKey.objects.filter(user_id__in=[grant.user_id for grant in grants]).values_list(
+                "user_id", "public_key"
+            )
+        )
+        resealed = removed = 0
+        for grant in grants:
+            member = grant.user
+            staff_public = staff_keys.get(grant.user_id)
+            if (
+                staff_public is None
+                or not member.is_active
+                or member.organisation_id != org_id
+                or member.role not in eligible
+            ):
+                grant.delete()
+                audit.record(actor=actor, action="keys.revoke", obj=member, reason="key rotation")
+                removed += 1
+                continue
+            grant.sealed_private_key = _b64(SealedBox(PublicKey(_unb64(staff_public))).encrypt(bytes(new_private)))
+            grant.save(update_fields=["sealed_private_key"])
+            resealed += 1
+        if not any(grant.user_id == actor.pk for grant in grants) and _grant(org_keys, new_private, actor):
+            resealed += 1
+        audit.record(
+            actor=actor,
+            action="keys.rotate",
+            obj=org_keys,
+            reason=f"generation {org_keys.generation}; {resealed} grants re-sealed, {removed} removed",
+        )
+    _hold_in_session(request, org_id, new_private)
+    return _format_recovery(recovery)
 
 
 def users_waiting_for_access(organisation_id: int, eligible_roles: set[str]) -> list[Any]:

@@ -33,3 +33,15 @@ def test_admin_creates_keys_sees_the_recovery_key_once_and_gives_colleagues_acce
     expect(page.locator("code.secret")).to_have_count(0)  # shown once
     # Colleagues who have signed in since the keys exist can be given access.
     assert KeyGrant.objects.filter(user=admin).exists()
+    # Rotating: nothing happens without the confirmation; with it, a new recovery key, once.
+    page.get_by_role("button", name="Rotate the organisation key").click()
+    expect(page.get_by_text("Tick the box to confirm")).to_be_visible()
+    assert OrganisationKeys.objects.get(organisation=admin.organisation).generation == 1
+    axe_check(page)
+    page.get_by_label(re.compile("I understand")).check()
+    page.get_by_role("button", name="Rotate the organisation key").click()
+    rotated = page.locator("code.secret").inner_text()
+    assert rotated != recovery and re.fullmatch(r"[A-Z2-7]{4}(-[A-Z2-7]{1,4})+", rotated)
+    expect(page.get_by_text("The earlier recovery key no longer opens anything")).to_be_visible()
+    axe_check(page)
+    assert OrganisationKeys.objects.get(organisation=admin.organisation).generation == 2
