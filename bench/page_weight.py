@@ -356,6 +356,7 @@ def measure_all(browser: Browser, base_url: str, env: dict[str, str]) -> tuple[l
         ("/cases/new/", "case worker: consent, before registering"),
         ("/reports/", "case worker: signals inbox"),
         (case, "case worker: case file"),
+        (f"{case}screen/?tool=ilo_ec_children_sexual", "case worker: screening, longest ILO-EC list"),
     ]:
         pages.append(measure(browser, base_url, path, label, worker))
 
