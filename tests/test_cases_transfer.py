@@ -123,3 +123,24 @@ def test_one_pending_transfer_at_a_time(staff_a, org_b):
     again = _offer(staff_a, case, org_b)
     assert again.status_code == 400 and b"already waiting for a transfer decision" in again.content
     assert CaseTransfer.objects.count() == 1
+
+
+def test_after_a_transfer_the_receiver_does_not_see_the_senders_emergency_openings(staff_a, staff_b, org_b):
+    case = _case(staff_a)
+    services.break_glass_open(
+        actor=as_verified(staff_a[Role.HOTLINE_ADVOCATE]),
+        reference=case.reference,
+        reason="safety",
+        explanation="Alpha night shift: caller at the bus terminal",
+    )
+    detail = reverse("cases:case_detail", kwargs={"reference": case.reference})
+    assert b"Alpha night shift" in verified_client(staff_a[Role.CASE_WORKER]).get(detail).content
+    _offer(staff_a, case, org_b)
+    transfer = CaseTransfer.objects.get(case=case)
+    verified_client(staff_b[Role.ORG_ADMIN]).post(
+        reverse("cases:transfer_decide", kwargs={"pk": transfer.pk}), {"decision": "accept"}
+    )
+    page = verified_client(staff_b[Role.CASE_WORKER]).get(detail)
+    assert page.status_code == 200 and b"Marisol" in page.content
+    assert b"Alpha night shift" not in page.content
+    assert staff_a[Role.HOTLINE_ADVOCATE].email.encode() not in page.content

@@ -235,7 +235,11 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             if not case.is_open
             else [],
             "pending_closure": case.closures.filter(decision=ClosureDecision.PENDING).first(),
-            "emergency_accesses": case.emergency_accesses.select_related("user")[:10],
+            # Only the owning organisation's own: after a transfer, the sender's emergency
+            # openings (their staff's names and reasons) are the sender's business.
+            "emergency_accesses": case.emergency_accesses.filter(organisation_id=case.organisation_id).select_related(
+                "user"
+            )[:10],
             "services": case.services.all(),
             "legal_assistance": case.legal_assistance.all(),
             "proceedings": case.proceedings.all(),
