@@ -34,7 +34,7 @@ test: catalogues
 lint: $(STAMP)
 	$(VENV)/bin/ruff check amparo tests bench
 	$(VENV)/bin/ruff format --check amparo tests bench
-	$(VENV)/bin/mypy amparo/core
+	$(VENV)/bin/mypy amparo
 
 ## make messages: refresh both catalogues from the code (needs GNU gettext's xgettext)
 messages: $(STAMP)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
@@ -35,13 +37,14 @@ def invitation_create(*, actor: User, email: str, role: str, base_url: str) -> I
     if User.objects.filter(email=email).exists():
         raise ValidationError(_("This e-mail address already has an account."))
     token = Invitation.new_token()
+    organisation_id = cast(int, actor.organisation_id)  # _require passed: can() refuses users without one
     with transaction.atomic():
         # scoping: the actor's own organisation
-        Invitation.objects.filter(organisation_id=actor.organisation_id, email=email, accepted_at__isnull=True).update(
+        Invitation.objects.filter(organisation_id=organisation_id, email=email, accepted_at__isnull=True).update(
             revoked=True
         )
         invitation = Invitation.objects.create(
-            organisation_id=actor.organisation_id,
+            organisation_id=organisation_id,
             email=email,
             role=role,
             token_hash=hash_token(token),
@@ -126,7 +129,8 @@ def staff_update(*, actor: User, member: User, role: str, is_active: bool, reset
     if role not in Role.values:
         raise ValidationError(_("Choose a role from the list."))
     losing_admin = member.role == Role.ORG_ADMIN and (role != Role.ORG_ADMIN or not is_active)
-    if losing_admin and _admins_left(member.organisation_id, member) == 0:
+    # The actor's organisation (checked above), which can() requires to be set.
+    if losing_admin and _admins_left(cast(int, member.organisation_id), member) == 0:
         raise ValidationError(_("The organisation must keep at least one active administrator."))
     with transaction.atomic():
         changes = []

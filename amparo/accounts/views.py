@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -44,7 +45,7 @@ def _qr_svg(url: str) -> str:
 
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """First sign-in: bind an authenticator app. Nothing else opens until this is done."""
-    user = request.user
+    user = cast(User, request.user)  # signed in: LoginRequiredMiddleware
     if any(True for _ in devices_for_user(user, confirmed=True)):
         return redirect("accounts:two_factor_verify")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
@@ -232,7 +233,7 @@ class SignInView(auth_views.LoginView):
     authentication_form = LoginForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: LoginForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.get_user()
         sealing.unlock_session(self.request, user=user, password=form.cleaned_data["password"])
@@ -263,7 +264,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
             new_password=form.cleaned_data["new_password1"],
         )
         response = super().form_valid(form)
-        audit.record(actor=self.request.user, action="staff.password_change", obj=self.request.user)
+        audit.record(actor=self.request.user, action="staff.password_change", obj=cast(User, self.request.user))
         messages.success(self.request, _("Your password is changed."))
         return response
 
@@ -272,8 +273,8 @@ def organisation_keys(request: HttpRequest) -> HttpResponse:
     """The organisation's keys for sealed reports: create, recover, give colleagues access."""
     if not can(request.user, Perm.STAFF_MANAGE):
         raise PermissionDenied
-    user = request.user
-    org_id = user.organisation_id  # type: ignore[union-attr]
+    user = cast(User, request.user)  # signed in: LoginRequiredMiddleware
+    org_id = cast(int, user.organisation_id)  # can() refuses users without an organisation
     recovery_key = None
     recover_form = RecoveryKeyForm(request.POST if request.POST.get("action") == "recover" else None)
     action = request.POST.get("action") if request.method == "POST" else None

@@ -8,7 +8,7 @@ with `get_visible_or_404`, which answers the same 404 for "missing" and "not you
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from django.db import models
 from django.http import Http404
@@ -27,7 +27,7 @@ class OrgScopedQuerySet(models.QuerySet[M]):
     (`scope_field`, e.g. "pk" for Organisation itself).
     """
 
-    def visible_to(self, user: Any) -> OrgScopedQuerySet[M]:
+    def visible_to(self, user: Any) -> Self:
         """Rows of the user's own organisation, if their role may read this model.
 
         Ends in deny: no permission, no verified session or no organisation gives an

@@ -219,7 +219,7 @@ def _read_redeem_count(
         pipe.delete(backend.make_and_validate_key(challenge_key))
     _count_in(pipe, buckets)
     results = pipe.execute()
-    loads = backend._cache._serializer.loads
+    loads = backend._cache._serializer.loads  # type: ignore[attr-defined]  # private in RedisCache, not in the stubs
     found = {key: loads(value) for key, value in zip(keys, results[0], strict=True) if value is not None}
     return found, bool(results[1]) if challenge_key else False
 
@@ -260,7 +260,7 @@ def _redis_client() -> Any:
     backend = caches["default"]
     if not isinstance(backend, RedisCache):
         return None
-    return backend._cache.get_client(write=True)
+    return backend._cache.get_client(write=True)  # type: ignore[attr-defined]  # private in RedisCache, not in the stubs
 
 
 def _hit_buckets(buckets: list[tuple[str, int]]) -> None:

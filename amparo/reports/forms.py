@@ -7,7 +7,7 @@ Validation lives here for the page and is reused by the API's serializers
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import pycountry
 from django import forms
@@ -173,7 +173,7 @@ class ReportForm(forms.Form):
     submission_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean() returns cleaned_data
         if data.get("when_month") and not data.get("when_year"):
             self.add_error("when_year", _("Give the year too, or leave the month empty."))
         return data
@@ -266,7 +266,7 @@ class PassphraseForm(forms.Form):
             raise ValidationError(str(exc.args[0])) from exc
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean() returns cleaned_data
         again = self.cleaned_data.get("passphrase_again")
         if data.get("passphrase") and again is not None and fold(again) != data["passphrase"]:
             self.add_error("passphrase_again", _("The two passphrases are not the same. Type it again."))
@@ -287,7 +287,7 @@ class FollowUpReplyForm(forms.Form):
     attachments = AttachmentsField(label=_("Photos (optional)"))
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean() returns cleaned_data
         if not (data.get("text") or data.get("contact") or data.get("attachments")):
             raise ValidationError(_("Write an answer, give contact details or attach a photo."))
         return data
@@ -302,7 +302,9 @@ class ReplyForm(forms.Form):
 class TriageForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), choices=SignalStatus.choices)
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
-    assignee = forms.ModelChoiceField(label=_("Assigned to"), queryset=None, required=False)
+    assignee: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Assigned to"), queryset=None, required=False
+    )
     release = forms.BooleanField(label=_("Release from the held queue"), required=False)
     referred_to = forms.ChoiceField(
         label=_("Referred to (when the status is Referred)"),
@@ -312,7 +314,7 @@ class TriageForm(forms.Form):
 
     def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignees
+        cast("forms.ModelChoiceField[Any]", self.fields["assignee"]).queryset = assignees
 
 
 class InboxFilterForm(forms.Form):
@@ -354,7 +356,7 @@ class HotlineForm(forms.Form):
         super().__init__(*args, **kwargs)
         from amparo.reports.vocabularies import HOTLINE_CHANNELS
 
-        self.fields["channel"].choices = [(c.value, c.label) for c in HOTLINE_CHANNELS]
+        cast(forms.ChoiceField, self.fields["channel"]).choices = [(c.value, c.label) for c in HOTLINE_CHANNELS]
 
     def answers(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -381,7 +383,7 @@ class RoutingRuleForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = cast(dict[str, Any], super().clean())  # Form.clean() returns cleaned_data
         data["region"] = ""
         if data.get("region_text"):
             data["region"] = match_region(data.get("country") or "", data["region_text"])

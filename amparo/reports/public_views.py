@@ -12,11 +12,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.uploadhandler import MemoryFileUploadHandler
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -97,8 +97,9 @@ def report_create(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         fresh = _fresh_form()
-        form.data = form.data.copy()
-        form.data["pow_challenge"], form.data["pow_nonce"] = fresh.initial["pow_challenge"], ""
+        resent = cast(QueryDict, form.data).copy()  # request.POST, immutable: edit a copy
+        resent["pow_challenge"], resent["pow_nonce"] = fresh.initial["pow_challenge"], ""
+        form.data = resent
         return render(request, "reports/report_create.html", _context(request, form=form), status=400)
     data = form.cleaned_data
     # Checked here; used up (single use) in the same cache round trip as the caps are read.

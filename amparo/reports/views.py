@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from amparo.accounts.models import User
 from amparo.core import sealing
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
@@ -63,13 +64,13 @@ def signal_list(request: HttpRequest) -> HttpResponse:
     if filters.get("held"):
         signals = signals.filter(held=True)
     if filters.get("mine"):
-        signals = signals.filter(assignee=request.user)
-    signals = signals.annotate(
+        signals = signals.filter(assignee=cast(User, request.user))  # signed in: LoginRequiredMiddleware
+    inbox = signals.annotate(
         unread=Count("messages", filter=Q(messages__author=MessageAuthor.REPORTER, messages__read_by_org=False))
     )[:300]
     rows: list[dict[str, Any]] = []
     groups: dict[str, dict[str, Any]] = {}
-    for signal in sorted(signals, key=lambda s: (URGENCY_ORDER.get(s.urgency, 9), -s.arrived_on.toordinal(), -s.pk)):
+    for signal in sorted(inbox, key=lambda s: (URGENCY_ORDER.get(s.urgency, 9), -s.arrived_on.toordinal(), -s.pk)):
         if signal.fingerprint and signal.fingerprint in groups:
             groups[signal.fingerprint]["similar"] += 1
             continue
@@ -239,10 +240,12 @@ def routing_rule_list(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("The rule was added."))
         return redirect("reports:routing_rule_list")
     rules = RoutingRule.objects.visible_to(request.user)
+    user = cast(User, request.user)  # signed in: LoginRequiredMiddleware
+    organisation_id = cast(int, user.organisation_id)  # can() (in _require) refuses users without one
     return render(
         request,
         "reports/routing_rule_list.html",
-        {"form": form, "rules": rules, "has_keys": sealing.has_keys(request.user.organisation_id)},  # type: ignore[union-attr]
+        {"form": form, "rules": rules, "has_keys": sealing.has_keys(organisation_id)},
         status=400 if form.errors else 200,
     )
 

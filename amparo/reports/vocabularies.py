@@ -64,7 +64,7 @@ class Urgency(models.TextChoices):
 
 
 #: Sort order of urgencies, most urgent first.
-URGENCY_ORDER = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2, Urgency.LOW: 3}
+URGENCY_ORDER: dict[str, int] = {Urgency.URGENT: 0, Urgency.HIGH: 1, Urgency.NORMAL: 2, Urgency.LOW: 3}
 
 
 class Channel(models.TextChoices):

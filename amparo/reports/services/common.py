@@ -178,7 +178,7 @@ def routing_with_room(
             again = abuse.room(held=held, organisation_ids=targets, count_it=True)
             room = replace(again, redeemed=room.redeemed)
     with_room = targets if trusted else room.organisations
-    problem = None
+    problem: type[CapReached | ReportingUnavailable] | None = None
     if not (room.instance or trusted):
         problem = CapReached
     elif not targets:

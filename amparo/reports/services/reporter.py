@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from nacl.public import PublicKey, SealedBox
@@ -163,7 +163,8 @@ def report_submit(
                 raise
     return Submitted(
         public_id=receipt.public_id,
-        receipt="" if device_keys else receipts.format_receipt(receipt.public_id, secret),
+        # Without device keys the secret was drawn above when not given: a str here.
+        receipt="" if device_keys else receipts.format_receipt(receipt.public_id, cast(str, secret)),
         held=held,
         signals=signals,
     )
@@ -297,7 +298,8 @@ def receipt_change(*, opened: Opened, new_secret: str | None = None) -> str:
         new_public = PublicKey(bytes(keys.private_key.public_key))
         for message in Message.objects.filter(signal__receipt=receipt).exclude(sealed_for_reporter=None):
             try:
-                plain = SealedBox(opened.keys.private_key).decrypt(bytes(message.sealed_for_reporter))
+                sealed = cast("bytes | memoryview", message.sealed_for_reporter)  # None excluded above
+                plain = SealedBox(opened.keys.private_key).decrypt(bytes(sealed))
             except Exception:  # noqa: BLE001, S112 (already unreadable: leave it)
                 continue
             message.sealed_for_reporter = SealedBox(new_public).encrypt(sealing.pad(sealing.unpad(plain)))

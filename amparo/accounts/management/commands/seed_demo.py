@@ -63,7 +63,7 @@ def demo_organisation_keys(org: Organisation) -> str | None:
 
     admin = User.objects.get(organisation=org, role=Role.ORG_ADMIN, is_demo=True)
     request = RequestFactory().get("/")
-    request.session = {}  # type: ignore[attr-defined]
+    request.session = {}  # type: ignore[assignment]  # a plain dict stands in for the session here
     request.user = admin
     recovery = sealing.organisation_keys_create(request, actor=admin)
     request.COOKIES[sealing.UNLOCK_COOKIE] = sealing._b64(request._amparo_unlock_key)  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ def demo_cases(org: Organisation, creator: User, language: str) -> None:
 
     if Case.objects.filter(organisation=org).exists():
         return
-    creator.is_verified = lambda: True  # type: ignore[method-assign]  # seeding acts as a signed-in worker
+    creator.is_verified = lambda: True  # type: ignore[attr-defined]  # set by django-otp's middleware; seeding acts as a signed-in worker
     for given, family, phone, summary in DEMO_CASES.get(org_slug(org), []):
         consent = case_services.consent_record(
             actor=creator,
