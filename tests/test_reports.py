@@ -270,6 +270,25 @@ def test_a_submission_counts_once_toward_the_caps_and_a_retry_or_a_refusal_not_a
     assert abuse.count("submissions") == 1 and abuse.count("org", str(org_a.pk)) == 1
 
 
+def test_an_organisation_over_its_cap_is_not_counted_and_a_retry_gives_back_only_its_own_count(
+    receiving, org_a, org_b, staff_b, settings
+):
+    org_with_keys(org_b)
+    RoutingRule.objects.create(organisation=org_b, country="MEX")
+    settings.AMPARO_REPORT_ORG_CAP_PER_HOUR = 2
+    abuse.hit("org", str(org_a.pk))
+    abuse.hit("org", str(org_a.pk))  # organisation A is at its cap this hour, B is not
+    client = Client()
+    data = solved_form(client)
+    assert client.post(reverse("report:report_create"), data).status_code == 200
+    assert list(Signal.objects.values_list("organisation_id", flat=True)) == [org_b.pk]
+    counts = (abuse.count("submissions"), abuse.count("org", str(org_a.pk)), abuse.count("org", str(org_b.pk)))
+    assert counts == (1, 2, 1)
+    assert client.post(reverse("report:report_create"), data).status_code == 200  # the same one again
+    assert Signal.objects.count() == 1
+    assert (abuse.count("submissions"), abuse.count("org", str(org_a.pk)), abuse.count("org", str(org_b.pk))) == counts
+
+
 def test_rate_limit_keys_are_hashed_and_never_name_what_they_count(receiving):
     from django.core.cache import cache
 
