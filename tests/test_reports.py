@@ -493,3 +493,17 @@ def test_counters_on_redis_are_counted_in_one_round_trip_and_expire(settings):
             client.delete(name)
     finally:
         abuse._current_secrets.clear()
+
+
+def test_two_receipt_changes_at_once_leave_the_conversation_readable(receiving):
+    """Two tabs opened with the same receipt each change it: the second is refused, and the
+    conversation stays readable with the first one's new receipt."""
+    receipt = submit()
+    signal = Signal.objects.get()
+    services.signal_reply(actor=as_verified(_worker(receiving)), signal=signal, text="Are you safe?")
+    first, second = services.followup_open(receipt_text=receipt), services.followup_open(receipt_text=receipt)
+    new = services.receipt_change(opened=first)
+    with pytest.raises(services.ReceiptRefused):
+        services.receipt_change(opened=second)
+    thread = services.followup_thread(opened=services.followup_open(receipt_text=new))
+    assert [item["text"] for item in thread] == ["Are you safe?"]

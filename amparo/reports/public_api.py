@@ -544,6 +544,9 @@ class ReceiptChangeApi(PublicApi):
             except services.ReceiptRefused:  # someone else claimed it since it was opened
                 return Response({"detail": _("This receipt does not open a report.")}, status=400)
         else:
-            new = services.receipt_change(opened=opened, new_secret=data["new_secret"])
+            try:
+                new = services.receipt_change(opened=opened, new_secret=data["new_secret"])
+            except services.ReceiptRefused:  # changed since it was opened (another device)
+                return Response({"detail": _("This receipt does not open a report.")}, status=400)
         output = {"public_id": opened.receipt.public_id, "receipt": "" if data["passphrase"] else new}
         return Response(ReceiptOutput({**output, "must_change": False}).data)

@@ -218,7 +218,10 @@ def report_followup(request: HttpRequest) -> HttpResponse:
         return _claim_page(request, opened, receipt_text, _passphrase_form(opened, receipt_text))
     new_receipt = ""
     if action == "change_receipt":
-        new_receipt = services.receipt_change(opened=opened)
+        try:
+            new_receipt = services.receipt_change(opened=opened)
+        except services.ReceiptRefused:  # changed meanwhile (another tab or device)
+            return _refused(request)
         receipt_text = new_receipt
     reply_form = FollowUpReplyForm(initial={"receipt": receipt_text})
     sent, status = False, 200

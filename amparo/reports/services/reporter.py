@@ -288,13 +288,19 @@ def followup_reply(*, opened: Opened, text: str = "", contact: str = "", files: 
 
 def receipt_change(*, opened: Opened, new_secret: str | None = None) -> str:
     """Replace the receipt's secret (and the reporter key derived from it); return the new
-    receipt. Messages sealed to the old reporter key are re-sealed to the new one."""
+    receipt. Messages sealed to the old reporter key are re-sealed to the new one.
+
+    Raises ReceiptRefused, changing nothing, when the receipt changed since it was opened
+    (two changes at once: the second would re-seal nothing it can read and leave the
+    conversation sealed to neither key)."""
     secret = new_secret or receipts.new_secret()
     salt = receipts.new_salt()
     opslimit, memlimit = receipts.kdf_limits()
     keys = receipts.derive(secret, salt, opslimit, memlimit)
     with transaction.atomic():
         receipt = Receipt.objects.select_for_update().get(pk=opened.receipt.pk)
+        if bytes(receipt.verifier) != bytes(opened.receipt.verifier):
+            raise ReceiptRefused
         new_public = PublicKey(bytes(keys.private_key.public_key))
         for message in Message.objects.filter(signal__receipt=receipt).exclude(sealed_for_reporter=None):
             try:
