@@ -447,7 +447,7 @@ def _redis_or_skip():
 
 
 def test_counters_on_redis_are_counted_in_one_round_trip_and_expire(settings):
-    """The MULTI/EXEC path of abuse.submission_counted, read back with abuse.count / abuse.room."""
+    """The MULTI/EXEC path of abuse.room(count_it=True), read back with abuse.count / abuse.room."""
     import secrets
 
     from django.core.cache import caches
@@ -463,8 +463,8 @@ def test_counters_on_redis_are_counted_in_one_round_trip_and_expire(settings):
     abuse._current_secrets.clear()
     try:
         assert abuse._redis_client() is not None
-        abuse.submission_counted(held=True, organisation_ids=[7, 9])
-        abuse.submission_counted(held=False, organisation_ids=[7])
+        abuse.room(held=True, organisation_ids=[7, 9], count_it=True)
+        abuse.room(held=False, organisation_ids=[7], count_it=True)
         assert abuse.count("submissions") == 2 and abuse.count("submissions", window=600) == 2
         assert abuse.count("held") == 1 and abuse.count("org", "7") == 2 and abuse.count("org", "9") == 1
         settings.AMPARO_REPORT_ORG_CAP_PER_HOUR = 2

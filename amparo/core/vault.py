@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -181,11 +182,17 @@ def normalise_for_index(value: str) -> str:
     return "".join(ch for ch in folded if ch.isalnum())
 
 
+@functools.lru_cache(maxsize=256)
+def _index_subkey(index_key: bytes, context: str) -> bytes:
+    """The blind-index key of one context (HKDF), derived once per process and index key."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{context}".encode()).derive(
+        index_key
+    )
+
+
 def blind_index(value: str, *, context: str) -> str:
     """A keyed, deterministic digest of `value` for exact-match lookups in `context`."""
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"blind-index:{context}".encode()).derive(
-        keyring().index_key
-    )
+    derived = _index_subkey(keyring().index_key, context)
     return hmac.new(derived, normalise_for_index(value).encode(), hashlib.sha256).hexdigest()
 
 

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -178,14 +178,15 @@ def room(*, held: bool, organisation_ids: list[int], also: str = "", redeem: str
     counts before it); a caller that then stores nothing gives the count back with
     `uncount(room.counted)`.
     """
-    instance_key = _bucket("submissions", "", HOUR)[0]
-    held_key = _bucket("held", "", HOUR)[0]
-    org_keys = [_bucket("org", str(organisation_id), HOUR)[0] for organisation_id in organisation_ids]
+    instance_bucket, held_bucket = _bucket("submissions", "", HOUR), _bucket("held", "", HOUR)
+    org_buckets = [_bucket("org", str(organisation_id), HOUR) for organisation_id in organisation_ids]
+    instance_key, held_key, org_keys = instance_bucket[0], held_bucket[0], [key for key, _ttl in org_buckets]
     keys = [key for key in (instance_key, held_key, *org_keys, also) if key]
-    buckets = _buckets(held=held, organisation_ids=organisation_ids) if count_it else []
+    buckets: list[tuple[str, int]] = []
+    if count_it:
+        buckets = [instance_bucket, _bucket("submissions", "", 600), *([held_bucket] if held else []), *org_buckets]
     found, redeemed = _read_redeem_count(keys, _challenge_key(redeem) if redeem else "", buckets)
     if count_it and redeem and not redeemed and not held:
-        held_bucket = _bucket("held", "", HOUR)
         _hit_buckets([held_bucket])  # a stale challenge: held after all (rare, a second round trip)
         buckets.append(held_bucket)
     has_room = int(found.get(instance_key) or 0) < _setting("AMPARO_REPORT_CAP_PER_HOUR", 2000)
@@ -224,16 +225,12 @@ def _read_redeem_count(
     return found, bool(results[1]) if challenge_key else False
 
 
-def _buckets(*, held: bool, organisation_ids: list[int]) -> list[tuple[str, int]]:
-    buckets = [_bucket("submissions", "", HOUR), _bucket("submissions", "", 600)]
-    if held:
-        buckets.append(_bucket("held", "", HOUR))
-    buckets.extend(_bucket("org", str(organisation_id), HOUR) for organisation_id in organisation_ids)
-    return buckets
-
-
-def submission_counted(*, held: bool, organisation_ids: list[int]) -> None:
-    _hit_buckets(_buckets(held=held, organisation_ids=organisation_ids))
+def give_back_organisations(room: Room, organisation_ids: list[int]) -> Room:
+    """Give back what `room(count_it=True)` counted for these organisations (those over their
+    cap, which do not receive the submission); the room without them in `counted`."""
+    keys = {_bucket("org", str(organisation_id), HOUR)[0] for organisation_id in organisation_ids}
+    uncount([bucket for bucket in room.counted if bucket[0] in keys])
+    return replace(room, counted=[bucket for bucket in room.counted if bucket[0] not in keys])
 
 
 def uncount(buckets: list[tuple[str, int]]) -> None:

@@ -189,9 +189,7 @@ def routing_with_room(
         abuse.uncount(room.counted)
         raise problem
     if len(with_room) < len(targets):  # organisations over their cap do not count this one
-        skipped = {abuse._bucket("org", str(org_id), abuse.HOUR)[0] for org_id in targets if org_id not in with_room}
-        abuse.uncount([bucket for bucket in room.counted if bucket[0] in skipped])
-        room = replace(room, counted=[bucket for bucket in room.counted if bucket[0] not in skipped])
+        room = abuse.give_back_organisations(room, [org_id for org_id in targets if org_id not in with_room])
     return table, with_room, room
 
 
