@@ -16,11 +16,11 @@ from typing import Any
 import pycountry
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from amparo.core.fields import latitude_field, longitude_field
 from amparo.core.permissions import Perm, Role
 from amparo.core.scoping import OrgScopedQuerySet
 
@@ -53,22 +53,8 @@ class Organisation(models.Model):
     city = models.CharField(_("city"), max_length=120, blank=True)
     region = models.CharField(_("state or region"), max_length=120, blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     website = models.URLField(_("website"), blank=True)

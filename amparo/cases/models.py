@@ -57,7 +57,7 @@ from amparo.cases.vocabularies import (
     validate_country_codes,
     validate_language,
 )
-from amparo.core.fields import EncryptedTextField, index_for
+from amparo.core.fields import EncryptedTextField, index_for, latitude_field, longitude_field
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import OrgScoped, OrgScopedQuerySet
 
@@ -253,22 +253,8 @@ class TraffickingEvent(models.Model):
     country = models.CharField(_("country"), max_length=3, validators=[validate_country])
     region = models.CharField(_("state or region"), max_length=120, blank=True)
     city = models.CharField(_("city"), max_length=120, blank=True)
-    latitude = models.DecimalField(
-        _("latitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-90), MaxValueValidator(90)],
-    )
-    longitude = models.DecimalField(
-        _("longitude"),
-        max_digits=9,
-        decimal_places=6,
-        null=True,
-        blank=True,
-        validators=[MinValueValidator(-180), MaxValueValidator(180)],
-    )
+    latitude = latitude_field()
+    longitude = longitude_field()
     description = EncryptedTextField(_("description"), blank=True)
     recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import FieldError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from amparo.core import vault
 
@@ -60,3 +62,27 @@ class EncryptedTextField(models.TextField):
 def index_for(model: type[models.Model], field_name: str, value: str) -> str:
     """The blind index of `value` for `model.field_name`, for filtering and for saving."""
     return vault.blind_index(value, context=f"{model._meta.label}.{field_name}")
+
+
+def latitude_field() -> models.DecimalField:
+    """An optional WGS 84 latitude in degrees (six decimals, about 0.1 m), -90 to 90."""
+    return models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+
+
+def longitude_field() -> models.DecimalField:
+    """An optional WGS 84 longitude in degrees (six decimals), -180 to 180."""
+    return models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
