@@ -105,3 +105,31 @@ def objects(staff_a, org_a, staff_b, org_b):
         "invitation_token": {"token": "not-a-real-token"},
         "reset": {"uidb64": "MQ", "token": "set-password"},
     }
+
+
+def registered_case(worker: User, **extra_purposes: tuple[str, bool]):
+    """Yolanda Velázquez Peña's case, registered by `worker` (verified here) after consent to
+    services and research (and whatever `extra_purposes` add), with a phone, a passport and
+    a date of birth: the case most case tests start from."""
+    import datetime
+
+    from amparo.cases import services
+
+    actor = as_verified(worker)
+    consent = services.consent_record(
+        actor=actor,
+        given_by="person",
+        child_assent=False,
+        text_language="es",
+        purposes={"services": ("consent", True), "research": ("consent", True), **extra_purposes},
+    )
+    return services.case_create(
+        actor=actor,
+        consent=consent,
+        given_name="Yolanda",
+        family_name="Velázquez Peña",
+        phone="+502 5555 0101",
+        document_type="passport",
+        document_number="G12345678",
+        birth_date=datetime.date(1998, 4, 2),
+    )

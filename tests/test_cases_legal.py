@@ -16,30 +16,13 @@ from amparo.cases.models import LegalAssistance, LegalProceeding
 from amparo.core.fields import index_for
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import Role
-from tests.conftest import as_verified, verified_client
+from tests.conftest import as_verified, registered_case, verified_client
 from tests.rawdb import plaintext_hits
 
 
 @pytest.fixture
 def case(staff_a):
-    actor = as_verified(staff_a[Role.CASE_WORKER])
-    consent = services.consent_record(
-        actor=actor,
-        given_by="person",
-        child_assent=False,
-        text_language="es",
-        purposes={"services": ("consent", True), "research": ("consent", True)},
-    )
-    return services.case_create(
-        actor=actor,
-        consent=consent,
-        given_name="Yolanda",
-        family_name="Velázquez Peña",
-        phone="+502 5555 0101",
-        document_type="passport",
-        document_number="G12345678",
-        birth_date=datetime.date(1998, 4, 2),
-    )
+    return registered_case(staff_a[Role.CASE_WORKER])
 
 
 PROCEEDING = {
