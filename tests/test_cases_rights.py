@@ -223,7 +223,7 @@ def test_after_erasure_the_raw_database_holds_neither_the_plaintext_nor_the_old_
     )
     services.note_add(actor=worker, case=erased, body="Zenaida hides at her aunt's in Huixtla")
     tokens = _stored_tokens(erased.pk)
-    assert all(token.startswith("v1:") for token in tokens)
+    assert all(token.startswith("v2:") for token in tokens)
     assert all(token.encode() in raw_database_bytes() for token in tokens)  # the scan can see them
 
     services.case_erase(

@@ -24,7 +24,7 @@ SUMMARY = "Recruited through a fake modelling agency advert in Tapachula"
 
 def test_values_round_trip_and_are_bound_to_their_field():
     token = vault.encrypt("secret words", context="cases.Case.person_name")
-    assert "secret" not in token and token.startswith("v1:")
+    assert "secret" not in token and token.startswith("v2:")
     assert vault.decrypt(token, context="cases.Case.person_name") == "secret words"
     with pytest.raises(vault.VaultError):
         vault.decrypt(token, context="cases.Case.summary")  # moved to another column: refused
@@ -46,7 +46,7 @@ def test_names_phones_and_narratives_never_reach_the_database_in_clear(staff_a):
     with connection.cursor() as cursor:
         cursor.execute("SELECT person_name, phone, summary FROM cases_case")
         stored = cursor.fetchone()
-    assert all(value.startswith("v1:") for value in stored)
+    assert all(value.startswith("v2:") for value in stored)
     assert plaintext_hits(NAME, "Quintanilla", PHONE, "9876 5432", SUMMARY, "modelling agency") == []
     assert Case.objects.get().person_name == NAME
 

@@ -57,7 +57,7 @@ from amparo.cases.vocabularies import (
     validate_country_codes,
     validate_language,
 )
-from amparo.core.fields import EncryptedTextField, index_for, latitude_field, longitude_field
+from amparo.core.fields import EncryptedTextField, index_for, latitude_field, longitude_field, random_primary_key
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import OrgScoped, OrgScopedQuerySet
 
@@ -115,6 +115,7 @@ class CaseQuerySet(OrgScopedQuerySet["Case"]):
 class Case(OrgScoped):
     view_permission = Perm.CASE_VIEW
 
+    id = random_primary_key()
     reference = models.CharField(_("reference"), max_length=16, unique=True, default=new_reference, editable=False)
     status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.ACTIVE)
     # Person (HTCDS): identifying fields encrypted.
@@ -230,6 +231,7 @@ class NameKey(models.Model):
 class TraffickingStatusDecision(models.Model):
     """A human decision on the person's trafficking status; the latest one is the case's status."""
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="decisions")
     status = models.CharField(_("trafficking status"), max_length=16, choices=TraffickingStatus.choices)
     deciding_organisation_type = models.CharField(
@@ -247,6 +249,7 @@ class TraffickingStatusDecision(models.Model):
 class TraffickingEvent(models.Model):
     """One step of the route: recruitment, transit or exploitation, with month and place."""
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     event_type = models.CharField(_("type"), max_length=16, choices=EventType.choices)
     month = models.DateField(_("month"), null=True, blank=True, help_text=_("Stored as the first day of the month."))
@@ -306,6 +309,9 @@ class Consent(OrgScoped):
 class ConsentGrant(models.Model):
     """The lawful basis for one purpose; `effective` is true when the purpose may be served."""
 
+    #: The grant's tokens are bound to its consent record (it has no case column).
+    vault_scope = "consent_id"
+    id = random_primary_key()
     consent = models.ForeignKey(Consent, on_delete=models.CASCADE, related_name="purposes")
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
     lawful_basis = models.CharField(_("lawful basis"), max_length=24, choices=LawfulBasis.choices)
@@ -326,6 +332,7 @@ class ConsentGrant(models.Model):
 class ConsentOverride(models.Model):
     """An authorised use of a purpose without consent (a court order, a danger to life)."""
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consent_overrides")
     purpose = models.CharField(_("purpose"), max_length=20, choices=ConsentPurpose.choices)
     lawful_basis = models.CharField(_("lawful basis"), max_length=24, choices=LawfulBasis.choices)
@@ -341,6 +348,7 @@ class ConsentOverride(models.Model):
 class Screening(models.Model):
     """A run of a versioned indicator list; a suggestion for the human decision, never one."""
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="screenings")
     tool = models.CharField(max_length=40)
     version = models.CharField(max_length=20)
@@ -359,6 +367,7 @@ class Screening(models.Model):
 
 
 class Note(models.Model):
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -378,6 +387,7 @@ class CaseAttachment(models.Model):
     type and size stay in clear. Read through the visible case (`case.attachments`).
     """
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
     note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     uploaded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -406,6 +416,7 @@ class CaseClosure(OrgScoped):
 
     view_permission = Perm.CASE_CLOSE_APPROVE
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="closures")
     reason = models.CharField(_("reason for closure"), max_length=24, choices=ClosureReason.choices)
     note = EncryptedTextField(_("note"), blank=True)
@@ -425,6 +436,7 @@ class CaseClosure(OrgScoped):
 
 
 class CaseReopening(models.Model):
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reopenings")
     reason = EncryptedTextField(_("reason"))
     reopened_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -446,6 +458,7 @@ class BreakGlassAccess(OrgScoped):
 
     view_permission = Perm.CASE_VIEW
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="emergency_accesses")
     user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     reason = models.CharField(_("reason"), max_length=16, choices=EmergencyReason.choices)
@@ -470,6 +483,7 @@ class SupportService(models.Model):
     An open service past its due date is an overdue task for the case's worker.
     """
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="services")
     plan_type = models.CharField(_("support plan"), max_length=24, choices=SupportPlanType.choices)
     service_type = models.CharField(_("service"), max_length=24, choices=ServiceType.choices)
@@ -519,6 +533,7 @@ class DuplicateAlert(models.Model):
 class LegalAssistance(models.Model):
     """Legal help given to the person: when, what, by whom; the notes are encrypted."""
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legal_assistance")
     given_on = models.DateField(_("date"), validators=[not_in_future])
     assistance_type = models.CharField(_("type of assistance"), max_length=20, choices=LegalAssistanceType.choices)
@@ -540,6 +555,7 @@ class LegalProceeding(models.Model):
     encrypted, with a blind index for exact-match lookup.
     """
 
+    id = random_primary_key()
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="proceedings")
     kind = models.CharField(_("kind of proceeding"), max_length=16, choices=ProceedingKind.choices)
     stage = models.CharField(_("stage"), max_length=16, choices=ProceedingStage.choices)

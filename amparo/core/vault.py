@@ -36,7 +36,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-TOKEN_PREFIX = "v1"  # noqa: S105 (a format tag, not a secret)
+TOKEN_PREFIX = "v2"  # noqa: S105 (a format tag, not a secret)
+#: Tokens of the first format: the field's name alone was the associated data. Only the
+#: migration that re-encrypts them (cases 0011) opens them (`decrypt_legacy`).
+LEGACY_PREFIX = "v1"
 NONCE_BYTES = 12
 
 
@@ -150,17 +153,32 @@ def encrypt(plaintext: str, *, context: str) -> str:
     return f"{TOKEN_PREFIX}:{ring.active}:{base64.b64encode(nonce + sealed).decode()}"
 
 
-def key_id(token: str) -> str:
+def is_token(value: str) -> bool:
+    """Whether `value` has the shape of a token of the current format (not whether it opens)."""
+    parts = value.split(":", 2)
+    return len(parts) == 3 and parts[0] == TOKEN_PREFIX and bool(parts[1]) and bool(parts[2])
+
+
+def key_id(token: str, *, prefix: str = TOKEN_PREFIX) -> str:
     """The id of the key a token was encrypted with."""
     parts = token.split(":", 2)
-    if len(parts) != 3 or parts[0] != TOKEN_PREFIX:
+    if len(parts) != 3 or parts[0] != prefix:
         raise VaultError("Not a vault token.")
     return parts[1]
 
 
 def decrypt(token: str, *, context: str) -> str:
     """Decrypt a token made by `encrypt` for the same `context`; raise VaultError otherwise."""
-    kid = key_id(token)
+    return _open(token, context=context, prefix=TOKEN_PREFIX)
+
+
+def decrypt_legacy(token: str, *, context: str) -> str:
+    """Open a first-format (`v1`) token; for the migration that re-encrypts them only."""
+    return _open(token, context=context, prefix=LEGACY_PREFIX)
+
+
+def _open(token: str, *, context: str, prefix: str) -> str:
+    kid = key_id(token, prefix=prefix)
     key = keyring().keys.get(kid)
     if key is None:
         # Another process may have rotated the keys since this one loaded them: reload once.

@@ -29,6 +29,7 @@ from amparo.cases.services.common import _is_erased, _require
 from amparo.cases.services.consent import consent_allows
 from amparo.cases.vocabularies import ClosureReason
 from amparo.core import audit
+from amparo.core.fields import encrypted_fields
 from amparo.core.permissions import ROLE_PERMISSIONS, Perm
 from amparo.reports import cleaning
 
@@ -225,7 +226,10 @@ def transfer_decide(*, actor: User, transfer: CaseTransfer, accept: bool) -> Cas
         sender = transfer.from_organisation_id
         if accept:
             case.organisation_id, case.assigned_to = transfer.organisation_id, None
-            case.save(update_fields=["organisation", "assigned_to", "updated_at"])
+            # The case's encrypted fields are bound to its organisation: re-encrypted in the same write.
+            case.save(
+                update_fields=["organisation", "assigned_to", "updated_at", *(f.name for f in encrypted_fields(Case))]
+            )
             case.consents.update(organisation_id=transfer.organisation_id)
             case.closures.filter(decision=ClosureDecision.PENDING).delete()
             # Duplicate alerts pair cases of one organisation; the pair is now split.
