@@ -275,3 +275,47 @@ def test_every_role_of_another_organisation_is_refused_a_valid_post_and_nothing_
     errors = re.findall(rb'(?:class="errorlist[^"]*"|role="alert")[^>]*>(.*?)</(?:ul|div)>', done.content, re.S)
     assert done.status_code == 302, (name, owner_role, done.status_code, errors)
     assert _changed(before, _snapshot()), f"{name}: the body changed nothing for {owner_role} of organisation A"
+
+
+def _own_parent_routes() -> list[str]:
+    """Routes naming a child row (a pk) through its parent (a case or signal reference)."""
+    return sorted(
+        name
+        for name, (_m, rule, obj) in EXPECTATIONS.items()
+        if obj is not None and rule not in (PUBLIC, STAFF, AUTH) and name.startswith(("cases:", "reports:"))
+    )
+
+
+def test_a_child_of_another_organisation_is_not_reached_through_ones_own_case_or_signal(
+    staff_a, staff_b, org_a, org_b, objects
+):
+    """/cases/<B's own case>/services/<A's service>/: the same 404 as a missing child, nothing changed."""
+    from amparo.reports.models import Signal
+    from amparo.reports.services import today
+
+    own_case = Case.objects.create(organisation=org_b, person_name="Own Person", created_by=staff_b[Role.CASE_WORKER])
+    own_signal = Signal.objects.create(organisation=org_b, channel="web", arrived_on=today(), sealed=b"x")
+    own = {"C-": own_case.reference, "S-": own_signal.reference}
+    ctx = {**objects, "org_a": org_a, "org_b": org_b, "staff_a": staff_a, "png": _png}
+    clients = {role: verified_client(staff_b[role]) for role in Role.values}
+    before = _snapshot()
+    checked = 0
+    for name in _own_parent_routes():
+        method, rule, obj = EXPECTATIONS[name]
+        kwargs = objects[obj]
+        if set(kwargs) != {"reference", "pk"}:
+            continue
+        crossed = {"reference": own[kwargs["reference"][:2]], "pk": kwargs["pk"]}
+        path = reverse(name, kwargs=crossed)
+        missing_path = reverse(name, kwargs={**crossed, "pk": 2**31 - 1})
+        for role in (role for role in Role.values if rule in ROLE_PERMISSIONS[role]):
+            client = clients[role]
+            for send in ("GET", "POST") if name in POST_BODIES else ("GET",):
+                if send == "POST":
+                    got, expected = (client.post(p, POST_BODIES[name](ctx)) for p in (path, missing_path))
+                else:
+                    got, expected = client.get(path), client.get(missing_path)
+                assert got.status_code == expected.status_code == 404, (name, role, send, got.status_code)
+                checked += 1
+    assert checked >= 10, checked
+    assert not _changed(before, _snapshot()), _changed(before, _snapshot())
