@@ -1,4 +1,4 @@
-"""No view, API, task or service reads people's data except through visible_to()/get_visible_or_404.
+"""No view, API, task, service or template tag reads people's data except through visible_to()/get_visible_or_404.
 
 Scoped models are found by introspection (every model with a `visible_to` queryset
 method). In a view, API, task or service module the lint flags:
@@ -25,7 +25,19 @@ from django.apps import apps
 from django.db import models
 
 ROOT = Path(__file__).resolve().parent.parent / "amparo"
-GUARDED_MODULES = ["views.py", "api.py", "tasks.py", "selectors.py", "services.py", "services/*.py"]
+GUARDED_MODULES = [
+    "views.py",
+    "api.py",
+    "public_views.py",
+    "public_api.py",
+    "tasks.py",
+    "selectors.py",
+    "services.py",
+    "services/*.py",
+    "templatetags/*.py",
+    "context_processors.py",
+    "middleware.py",
+]
 ALLOWED_CALLS = {"visible_to", "create", "create_user", "bulk_create", "none"}  # writes and the empty set read nothing
 
 #: Models that hold no people's data and need no visible_to, and why.
