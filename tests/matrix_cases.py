@@ -145,6 +145,11 @@ READ_ONLY = {
     "api:case_detail",
 }
 
+#: Organisation-wide routes whose POST body names an object: url name -> body for a reference.
+BODY_NAMES_OBJECT = {
+    "cases:case_break_glass": lambda reference: {"reference": reference, "reason": "safety", "explanation": _LONG},
+}
+
 _LONG = "Written for the permission matrix: long enough for every field that asks for a sentence or more."
 
 POST_BODIES = {

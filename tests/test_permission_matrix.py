@@ -70,6 +70,9 @@ POST_BODIES: dict[str, Any] = {
 #: url name -> the permission the POST needs, when not the page's own (triage on a signal's page).
 POST_PERMISSIONS: dict[str, str] = {}
 
+#: Organisation-wide routes whose POST body names an object (a case reference typed in a form).
+BODY_NAMES_OBJECT: dict[str, Any] = {}
+
 #: url name -> what must be true before the POST can succeed (a closed case to reopen...).
 PREPARE: dict[str, Any] = {}
 
@@ -80,6 +83,7 @@ for _module in MATRIX_MODULES:
     POST_BODIES.update(_module.POST_BODIES)
     PREPARE.update(getattr(_module, "PREPARE", {}))
     POST_PERMISSIONS.update(getattr(_module, "POST_PERMISSIONS", {}))
+    BODY_NAMES_OBJECT.update(getattr(_module, "BODY_NAMES_OBJECT", {}))
 
 
 def all_url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
@@ -319,3 +323,29 @@ def test_a_child_of_another_organisation_is_not_reached_through_ones_own_case_or
                 checked += 1
     assert checked >= 10, checked
     assert not _changed(before, _snapshot()), _changed(before, _snapshot())
+
+
+@pytest.mark.parametrize("name", sorted(BODY_NAMES_OBJECT))
+def test_an_object_of_another_organisation_named_in_a_form_is_the_same_as_a_missing_one(
+    name, staff_a, staff_b, objects
+):
+    """Emergency access typed with another organisation's case reference: each role of B gets
+    the page a missing reference gets, and nothing changes; A's own staff get in."""
+    rule = EXPECTATIONS[name][1]
+    reference = objects["case"]["reference"]
+    path = reverse(name)
+    clients = {role: verified_client(staff_b[role]) for role in Role.values}
+    owner_role = next(role for role in Role.values if rule in ROLE_PERMISSIONS[role])
+    owner = verified_client(staff_a[owner_role])
+    before = _snapshot()
+    for role, client in clients.items():
+        other = client.post(path, BODY_NAMES_OBJECT[name](reference))
+        missing = client.post(path, BODY_NAMES_OBJECT[name](reference[:2] + "NOPE0000"))
+        assert other.status_code == missing.status_code != 302, (name, role, other.status_code)
+        assert _without_csrf(other.content) == _without_csrf(missing.content).replace(
+            reference[:2].encode() + b"NOPE0000", reference.encode()
+        ), (name, role)
+        assert not _changed(before, _snapshot()), (name, role)
+    done = owner.post(path, BODY_NAMES_OBJECT[name](reference))
+    assert done.status_code == 302, (name, owner_role, done.status_code)
+    assert _changed(before, _snapshot())
