@@ -41,3 +41,14 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         "attachment": {"reference": signal.reference, "pk": attachment.pk},
         "routing_rule": {"pk": rule.pk},
     }
+
+
+READ_ONLY = {"reports:attachment_download"}
+
+#: The permission a POST needs when it is not the one that opens the page.
+POST_PERMISSIONS = {"reports:signal_detail": Perm.REPORT_TRIAGE}
+
+POST_BODIES = {
+    "reports:signal_detail": lambda ctx: {"action": "spam"},
+    "reports:routing_rule_delete": lambda ctx: {"confirm": "yes"},
+}

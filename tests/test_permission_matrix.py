@@ -7,11 +7,17 @@ a role may do changes what this test demands.
 
 from __future__ import annotations
 
+import io
 import re
+import uuid
+from typing import Any
 
 import pytest
+from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
 
 from amparo.cases.models import Case
 from amparo.core.permissions import ROLE_PERMISSIONS, Perm, Role
@@ -52,9 +58,32 @@ EXPECTATIONS: dict[str, tuple[str, str, str | None]] = {
 # Each app's routes are declared in tests/matrix_<app>.py (EXPECTATIONS and make_objects).
 from tests import matrix_cases, matrix_reports  # noqa: E402
 
+#: Routes naming an object that change nothing (they are only read).
+READ_ONLY: set[str] = set()
+
+#: url name -> body that succeeds for organisation A's own staff (see matrix_cases.py).
+POST_BODIES: dict[str, Any] = {
+    "accounts:staff_edit": lambda ctx: {"role": Role.CASE_WORKER, "is_active": "on"},
+    "accounts:invitation_revoke": lambda ctx: {},
+}
+
+#: url name -> the permission the POST needs, when not the page's own (triage on a signal's page).
+POST_PERMISSIONS: dict[str, str] = {}
+
+#: Organisation-wide routes whose POST body names an object (a case reference typed in a form).
+BODY_NAMES_OBJECT: dict[str, Any] = {}
+
+#: url name -> what must be true before the POST can succeed (a closed case to reopen...).
+PREPARE: dict[str, Any] = {}
+
 MATRIX_MODULES = [matrix_cases, matrix_reports]
 for _module in MATRIX_MODULES:
     EXPECTATIONS.update(_module.EXPECTATIONS)
+    READ_ONLY |= _module.READ_ONLY
+    POST_BODIES.update(_module.POST_BODIES)
+    PREPARE.update(getattr(_module, "PREPARE", {}))
+    POST_PERMISSIONS.update(getattr(_module, "POST_PERMISSIONS", {}))
+    BODY_NAMES_OBJECT.update(getattr(_module, "BODY_NAMES_OBJECT", {}))
 
 
 def all_url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
@@ -102,7 +131,22 @@ def denied(response, actor: str, path: str) -> bool:
     return response.status_code in (403, 404)
 
 
-ACTORS = ["anonymous"] + [f"a:{r}" for r in Role.values] + [f"b:{r}" for r in (Role.ORG_ADMIN, Role.CASE_WORKER)]
+ACTORS = ["anonymous"] + [f"a:{r}" for r in Role.values] + [f"b:{r}" for r in Role.values]
+
+
+def missing_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The same URL kwargs naming objects that do not exist."""
+    missing: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key == "pk":
+            missing[key] = 2**31 - 1
+        elif key == "registration":
+            missing[key] = uuid.UUID(int=1)
+        elif key == "reference":
+            missing[key] = str(value)[:2] + "NOPE0000"
+        else:
+            missing[key] = "missing"
+    return missing
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -121,6 +165,13 @@ def test_permission_matrix(actor, staff_a, staff_b, objects):
         response = client.post(path) if method == "POST" else client.get(path)
         assert response.status_code != 500, f"{name} answered 500 for {actor}"
         allowed = expected_allowed(rule, role, in_org_a, names_object=obj is not None and rule != PUBLIC)
+        if obj is not None and rule != PUBLIC and not in_org_a and role != "anonymous":
+            missing_path = reverse(name, kwargs=missing_kwargs(objects[obj]))
+            missing = client.post(missing_path) if method == "POST" else client.get(missing_path)
+            if response.status_code != missing.status_code:
+                failures.append(
+                    f"{name}: {actor} got {response.status_code} for A's object, {missing.status_code} for a missing one"
+                )
         if not in_org_a and response.status_code == 200:
             leaked = [m.decode() for m in ORG_A_MARKERS if m in response.content]
             if leaked:
@@ -159,3 +210,142 @@ def test_signed_in_without_two_factor_reaches_nothing_with_people_data(staff_a, 
     api = client.get(reverse("api:case_detail", kwargs={"reference": case.reference}))
     assert api.status_code == 403
     assert b"Guarded Person" not in page.content + api.content
+
+
+def object_routes() -> set[str]:
+    return {
+        name for name, (_m, rule, obj) in EXPECTATIONS.items() if obj is not None and rule not in (PUBLIC, STAFF, AUTH)
+    }
+
+
+def test_every_route_naming_an_object_is_posted_with_a_valid_body_or_only_read():
+    routes = object_routes()
+    assert not (READ_ONLY & set(POST_BODIES)), READ_ONLY & set(POST_BODIES)
+    unlisted = routes - READ_ONLY - set(POST_BODIES)
+    assert not unlisted, f"Routes naming an object without a POST body in the matrix: {sorted(unlisted)}"
+    stale = (READ_ONLY | set(POST_BODIES)) - routes
+    assert not stale, f"POST bodies or read-only entries for routes that name no object: {sorted(stale)}"
+
+
+def _png() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 30, 30)).save(buffer, format="PNG")
+    return SimpleUploadedFile("matrix.png", buffer.getvalue(), content_type="image/png")
+
+
+def _snapshot() -> dict[str, list[tuple]]:
+    """Every row of Amparo's own tables, as stored (decrypted where the field decrypts)."""
+    rows = {}
+    for model in apps.get_models():
+        if model._meta.app_label not in {"accounts", "cases", "core", "reports"}:
+            continue
+        rows[model._meta.label] = [
+            tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
+            for row in model._base_manager.order_by("pk").values_list()
+        ]
+    return rows
+
+
+def _changed(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -> list[str]:
+    return [label for label in before if before[label] != after[label]]
+
+
+@pytest.mark.parametrize("name", sorted(POST_BODIES))
+def test_every_role_of_another_organisation_is_refused_a_valid_post_and_nothing_changes(
+    name, staff_a, staff_b, org_a, org_b, objects
+):
+    """A POST that succeeds for organisation A's own staff, sent by each role of organisation
+    B: the same 403/404 as for a missing object, and not one row changed (audit log included)."""
+    _method, rule, obj = EXPECTATIONS[name]
+    ctx = {**objects, "org_a": org_a, "org_b": org_b, "staff_a": staff_a, "png": _png}
+    if name in PREPARE:
+        PREPARE[name](ctx)
+    path = reverse(name, kwargs=objects[obj])
+    missing_path = reverse(name, kwargs=missing_kwargs(objects[obj]))
+    outsiders = {role: verified_client(staff_b[role]) for role in Role.values}
+    needed = POST_PERMISSIONS.get(name, rule)
+    owner_role = next(role for role in Role.values if needed in ROLE_PERMISSIONS[role])
+    owner = verified_client(staff_a[owner_role])
+    before = _snapshot()
+    for role, client in outsiders.items():
+        refused = client.post(path, POST_BODIES[name](ctx))
+        missing = client.post(missing_path, POST_BODIES[name](ctx))
+        assert refused.status_code in (403, 404), (name, role, refused.status_code)
+        assert refused.status_code == missing.status_code, (name, role, refused.status_code, missing.status_code)
+        assert not any(marker in refused.content for marker in ORG_A_MARKERS), (name, role)
+        assert not _changed(before, _snapshot()), (name, role, _changed(before, _snapshot()))
+    # The same body, from organisation A's own staff, does what it says: the body is valid.
+    done = owner.post(path, POST_BODIES[name](ctx))
+    errors = re.findall(rb'(?:class="errorlist[^"]*"|role="alert")[^>]*>(.*?)</(?:ul|div)>', done.content, re.S)
+    assert done.status_code == 302, (name, owner_role, done.status_code, errors)
+    assert _changed(before, _snapshot()), f"{name}: the body changed nothing for {owner_role} of organisation A"
+
+
+def _own_parent_routes() -> list[str]:
+    """Routes naming a child row (a pk) through its parent (a case or signal reference)."""
+    return sorted(
+        name
+        for name, (_m, rule, obj) in EXPECTATIONS.items()
+        if obj is not None and rule not in (PUBLIC, STAFF, AUTH) and name.startswith(("cases:", "reports:"))
+    )
+
+
+def test_a_child_of_another_organisation_is_not_reached_through_ones_own_case_or_signal(
+    staff_a, staff_b, org_a, org_b, objects
+):
+    """/cases/<B's own case>/services/<A's service>/: the same 404 as a missing child, nothing changed."""
+    from amparo.reports.models import Signal
+    from amparo.reports.services import today
+
+    own_case = Case.objects.create(organisation=org_b, person_name="Own Person", created_by=staff_b[Role.CASE_WORKER])
+    own_signal = Signal.objects.create(organisation=org_b, channel="web", arrived_on=today(), sealed=b"x")
+    own = {"C-": own_case.reference, "S-": own_signal.reference}
+    ctx = {**objects, "org_a": org_a, "org_b": org_b, "staff_a": staff_a, "png": _png}
+    clients = {role: verified_client(staff_b[role]) for role in Role.values}
+    before = _snapshot()
+    checked = 0
+    for name in _own_parent_routes():
+        method, rule, obj = EXPECTATIONS[name]
+        kwargs = objects[obj]
+        if set(kwargs) != {"reference", "pk"}:
+            continue
+        crossed = {"reference": own[kwargs["reference"][:2]], "pk": kwargs["pk"]}
+        path = reverse(name, kwargs=crossed)
+        missing_path = reverse(name, kwargs={**crossed, "pk": 2**31 - 1})
+        for role in (role for role in Role.values if rule in ROLE_PERMISSIONS[role]):
+            client = clients[role]
+            for send in ("GET", "POST") if name in POST_BODIES else ("GET",):
+                if send == "POST":
+                    got, expected = (client.post(p, POST_BODIES[name](ctx)) for p in (path, missing_path))
+                else:
+                    got, expected = client.get(path), client.get(missing_path)
+                assert got.status_code == expected.status_code == 404, (name, role, send, got.status_code)
+                checked += 1
+    assert checked >= 10, checked
+    assert not _changed(before, _snapshot()), _changed(before, _snapshot())
+
+
+@pytest.mark.parametrize("name", sorted(BODY_NAMES_OBJECT))
+def test_an_object_of_another_organisation_named_in_a_form_is_the_same_as_a_missing_one(
+    name, staff_a, staff_b, objects
+):
+    """Emergency access typed with another organisation's case reference: each role of B gets
+    the page a missing reference gets, and nothing changes; A's own staff get in."""
+    rule = EXPECTATIONS[name][1]
+    reference = objects["case"]["reference"]
+    path = reverse(name)
+    clients = {role: verified_client(staff_b[role]) for role in Role.values}
+    owner_role = next(role for role in Role.values if rule in ROLE_PERMISSIONS[role])
+    owner = verified_client(staff_a[owner_role])
+    before = _snapshot()
+    for role, client in clients.items():
+        other = client.post(path, BODY_NAMES_OBJECT[name](reference))
+        missing = client.post(path, BODY_NAMES_OBJECT[name](reference[:2] + "NOPE0000"))
+        assert other.status_code == missing.status_code != 302, (name, role, other.status_code)
+        assert _without_csrf(other.content) == _without_csrf(missing.content).replace(
+            reference[:2].encode() + b"NOPE0000", reference.encode()
+        ), (name, role)
+        assert not _changed(before, _snapshot()), (name, role)
+    done = owner.post(path, BODY_NAMES_OBJECT[name](reference))
+    assert done.status_code == 302, (name, owner_role, done.status_code)
+    assert _changed(before, _snapshot())

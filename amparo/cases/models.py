@@ -59,7 +59,7 @@ from amparo.cases.vocabularies import (
 )
 from amparo.core.fields import EncryptedTextField, index_for, latitude_field, longitude_field, random_primary_key
 from amparo.core.permissions import Perm, can
-from amparo.core.scoping import OrgScoped, OrgScopedQuerySet
+from amparo.core.scoping import OrgScoped, OrgScopedQuerySet, ScopedThroughQuerySet
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 USER = settings.AUTH_USER_MODEL
@@ -223,6 +223,9 @@ class NameKey(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="name_keys")
     key_index = models.CharField(max_length=64)
 
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "key_index"], name="namekey_once_per_case")]
         indexes = [models.Index(fields=["key_index", "case"], name="namekey_lookup")]
@@ -241,6 +244,9 @@ class TraffickingStatusDecision(models.Model):
     decided_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     note = EncryptedTextField(_("note"), blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
 
     class Meta:
         ordering = ["-decided_on", "-recorded_at", "-id"]
@@ -261,6 +267,9 @@ class TraffickingEvent(models.Model):
     description = EncryptedTextField(_("description"), blank=True)
     recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
 
     class Meta:
         ordering = ["month", "id"]
@@ -321,6 +330,9 @@ class ConsentGrant(models.Model):
     withdrawn_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     withdrawal_note = EncryptedTextField(blank=True)
 
+    scope_through = "consent"
+    objects = ScopedThroughQuerySet.as_manager()
+
     class Meta:
         constraints = [models.UniqueConstraint(fields=["consent", "purpose"], name="consent_purpose_once")]
 
@@ -340,6 +352,9 @@ class ConsentOverride(models.Model):
     authorised_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     authorised_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
 
     class Meta:
         ordering = ["-authorised_at"]
@@ -362,6 +377,9 @@ class Screening(models.Model):
     screened_at = models.DateTimeField(auto_now_add=True)
     note = EncryptedTextField(_("note"), blank=True)
 
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
+
     class Meta:
         ordering = ["-screened_at", "-id"]
 
@@ -372,6 +390,9 @@ class Note(models.Model):
     author = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     body = EncryptedTextField(_("note"))
+
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -397,6 +418,9 @@ class CaseAttachment(models.Model):
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size"), validators=[MaxValueValidator(ATTACHMENT_MAX_BYTES)])
     content = EncryptedTextField(_("content"))
+
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
@@ -441,6 +465,9 @@ class CaseReopening(models.Model):
     reason = EncryptedTextField(_("reason"))
     reopened_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     reopened_at = models.DateTimeField(auto_now_add=True)
+
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
 
 
 class EmergencyReason(models.TextChoices):
@@ -495,6 +522,9 @@ class SupportService(models.Model):
     created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
+
     class Meta:
         ordering = ["due_on", "id"]
         constraints = [
@@ -525,6 +555,9 @@ class DuplicateAlert(models.Model):
     dismissed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     dismissed_at = models.DateTimeField(null=True, blank=True)
 
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
+
     class Meta:
         ordering = ["-raised_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["case", "other"], name="duplicate_alert_once_per_pair")]
@@ -543,6 +576,9 @@ class LegalAssistance(models.Model):
     notes = EncryptedTextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
+
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
 
     class Meta:
         ordering = ["-given_on", "-id"]
@@ -588,6 +624,9 @@ class LegalProceeding(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
+
     class Meta:
         ordering = ["-recorded_at", "-id"]
         constraints = [
@@ -621,6 +660,9 @@ class CaseErasure(models.Model):
     reason = models.CharField(_("reason"), max_length=24, choices=ErasureReason.choices)
     erased_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")
     erased_at = models.DateTimeField(default=timezone.now)
+
+    scope_through = "case"
+    objects = ScopedThroughQuerySet.as_manager()
 
 
 class TransferDecision(models.TextChoices):

@@ -79,7 +79,7 @@ def _case(request: HttpRequest, reference: str, perm: str) -> Case:
 
 
 def _child_or_404(rows: Any, pk: int) -> Any:
-    """A child row reached through its visible parent (`case.services.all()`), or 404."""
+    """A child row among `rows` (read through `visible_to`, from its visible parent), or 404."""
     found = rows.filter(pk=pk).first()
     if found is None:
         raise Http404
@@ -225,29 +225,37 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             **{name: labels(vocabulary, getattr(case, name)) for name, vocabulary in CONTEXT_LISTS.items()},
             "language": language_name(case.primary_language),
             "consents": consents,
-            "decisions": case.decisions.select_related("decided_by"),
-            "events": case.events.all(),
-            "screenings": [_with_title(record) for record in case.screenings.select_related("screened_by")[:5]],
-            "notes": case.notes.select_related("author"),
-            "attachments": case.attachments.select_related("uploaded_by").defer("content"),
+            "decisions": case.decisions.visible_to(user).select_related("decided_by"),
+            "events": case.events.visible_to(user),
+            "screenings": [
+                _with_title(record) for record in case.screenings.visible_to(user).select_related("screened_by")[:5]
+            ],
+            "notes": case.notes.visible_to(user).select_related("author"),
+            "attachments": case.attachments.visible_to(user).select_related("uploaded_by").defer("content"),
             "attachment_form": AttachmentForm() if can(user, Perm.CASE_NOTE) else None,
-            "follow_up_services": [s for s in case.services.all() if s.service_type in services.FOLLOW_UP_SERVICES]
+            "follow_up_services": [
+                s for s in case.services.visible_to(user) if s.service_type in services.FOLLOW_UP_SERVICES
+            ]
             if not case.is_open
             else [],
+            # scoping: whether a closure waits is shown to all who see the case; the request itself to approvers
             "pending_closure": case.closures.filter(decision=ClosureDecision.PENDING).first(),
             # Only the owning organisation's own: after a transfer, the sender's emergency
             # openings (their staff's names and reasons) are the sender's business.
+            # scoping: the visible case's own organisation's openings, shown to all who see the case
             "emergency_accesses": case.emergency_accesses.filter(organisation_id=case.organisation_id).select_related(
                 "user"
             )[:10],
-            "services": case.services.all(),
-            "legal_assistance": case.legal_assistance.all(),
-            "proceedings": case.proceedings.all(),
+            "services": case.services.visible_to(user),
+            "legal_assistance": case.legal_assistance.visible_to(user),
+            "proceedings": case.proceedings.visible_to(user),
             "duplicate_alerts": [
                 (alert, alert.other if alert.case_id == case.pk else alert.case)
                 for alert in chain(
-                    case.duplicate_alerts.filter(dismissed_at__isnull=True).select_related("other"),
-                    case.duplicate_alerts_as_other.filter(dismissed_at__isnull=True).select_related("case"),
+                    case.duplicate_alerts.visible_to(user).filter(dismissed_at__isnull=True).select_related("other"),
+                    case.duplicate_alerts_as_other.visible_to(user)
+                    .filter(dismissed_at__isnull=True)
+                    .select_related("case"),
                 )
             ],
             "can_edit": can(user, Perm.CASE_EDIT),
@@ -255,6 +263,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "can_override": can(user, Perm.CASE_CONSENT_OVERRIDE),
             "can_legal": can(user, Perm.CASE_LEGAL),
             "erasure": getattr(case, "erasure", None),
+            # scoping: the pending transfer of the visible case (the receiving organisation's name only)
             "pending_transfer": case.transfers.filter(decision=TransferDecision.PENDING)
             .select_related("organisation")
             .first(),
@@ -414,7 +423,7 @@ def screening_detail(request: HttpRequest, reference: str, pk: int) -> HttpRespo
     """One screening: the indicators marked and, for lists with a combination rule, the
     suggestion per dimension and overall. Reached through the visible case; audited."""
     case = get_visible_or_404(Case, request.user, reference=reference)
-    record = _child_or_404(case.screenings.select_related("screened_by"), pk)
+    record = _child_or_404(case.screenings.visible_to(request.user).select_related("screened_by"), pk)
     services.screening_read(actor=request.user, screening=record)  # type: ignore[arg-type]
     marked = {indicator for indicator, present in record.answers.items() if present}
     data = texts.indicator_list_version(record.tool, record.version) or {
@@ -505,7 +514,7 @@ def attachment_create(request: HttpRequest, reference: str) -> HttpResponse:
 def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     """The cleaned file, reached through the visible case; never shown inline."""
     case = get_visible_or_404(Case, request.user, reference=reference)
-    attachment = _child_or_404(case.attachments.all(), pk)
+    attachment = _child_or_404(case.attachments.visible_to(request.user), pk)
     content = services.attachment_read(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
     response = HttpResponse(content, content_type=attachment.content_type)
     extension = "jpg" if attachment.content_type == "image/jpeg" else "png"
@@ -617,7 +626,7 @@ def service_create(request: HttpRequest, reference: str) -> HttpResponse:
 
 def service_update(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _case(request, reference, Perm.CASE_EDIT)
-    service = _child_or_404(case.services.all(), pk)
+    service = _child_or_404(case.services.visible_to(request.user), pk)
     form = ServiceUpdateForm(
         request.POST or None, initial={"status": service.status, "completed_on": service.completed_on}
     )
@@ -634,7 +643,9 @@ def service_update(request: HttpRequest, reference: str, pk: int) -> HttpRespons
 def duplicate_dismiss(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _case(request, reference, Perm.CASE_EDIT)
     # Reached through the visible case, from either side of the pair.
-    alert = _child_or_404(case.duplicate_alerts.all() | case.duplicate_alerts_as_other.all(), pk)
+    alert = _child_or_404(
+        case.duplicate_alerts.visible_to(request.user) | case.duplicate_alerts_as_other.visible_to(request.user), pk
+    )
     form = DuplicateDismissForm(request.POST or None)
     return _action_page(
         request,
@@ -674,7 +685,7 @@ def proceeding_create(request: HttpRequest, reference: str) -> HttpResponse:
 
 def proceeding_update(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _case(request, reference, Perm.CASE_LEGAL)
-    proceeding = _child_or_404(case.proceedings.all(), pk)
+    proceeding = _child_or_404(case.proceedings.visible_to(request.user), pk)
     initial = {name: getattr(proceeding, name) for name in services.PROCEEDING_FIELDS}
     form = ProceedingForm(request.POST or None, initial=initial)
     return _action_page(

@@ -79,6 +79,28 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 
+#: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,
+#: "Who uses it"). Their home page says so instead of showing an almost empty menu.
+ROLES_NOT_BUILT_YET: dict[str, Any] = {
+    Role.SHELTER_MANAGER: _(
+        "As a shelter manager you will manage your organisation's shelters in Amparo: beds, "
+        "admissions, discharges and occupancy."
+    ),
+    Role.ANALYST: _(
+        "As an analyst you will work with statistics and dashboards in Amparo, and prepare "
+        "anonymised and synthetic datasets (compatible with CTDC), never files that identify a person."
+    ),
+    Role.AUTHORITY: _(
+        "As an authority you will see in Amparo the route maps, hotspots and referrals that "
+        "organisations share with you, never the files of the people they help."
+    ),
+    Role.PREVENTION_OFFICER: _(
+        "As a prevention and advocacy officer you will record in Amparo campaigns, trainings, "
+        "workshops, public talks and marches, and follow bills, laws, councils, forums and working groups."
+    ),
+}
+
+
 def permissions_of(user: User | Any) -> frozenset[str]:
     """Return the permissions the user holds now, or none.
 

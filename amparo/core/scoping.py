@@ -1,7 +1,9 @@
 """The one scoping mechanism: `Model.objects.visible_to(user)`.
 
 Every model that holds people's data, or an organisation's private records, inherits
-`OrgScoped`. Views, API, exports and tasks read such rows only through
+`OrgScoped`, or, when it belongs to such a row (a case's note, a signal's message), uses
+`ScopedThroughQuerySet`: it is visible exactly when its parent is, by the parent's own
+`visible_to` (so a rule added to `Case.objects.visible_to` applies to its notes too). Views, API, exports and tasks read such rows only through
 `visible_to(user)` (a test greps the code for bypasses). Detail views resolve objects
 with `get_visible_or_404`, which answers the same 404 for "missing" and "not yours".
 """
@@ -38,6 +40,22 @@ class OrgScopedQuerySet(models.QuerySet[M]):
             return self.none()
         field = getattr(self.model, "scope_field", "organisation_id")
         return self.filter(**{field: user.organisation_id})
+
+
+class ScopedThroughQuerySet(models.QuerySet[M]):
+    """The queryset of a model whose rows belong to one scoped parent row.
+
+    The model names the foreign key to the parent in `scope_through` (e.g. "case",
+    "signal"); its rows are visible to a user exactly when the parent is, decided by the
+    parent model's `visible_to` (one rule per parent, never a copy of it).
+    """
+
+    def visible_to(self, user: Any) -> Self:
+        field_name = getattr(self.model, "scope_through", "")
+        if not field_name:
+            return self.none()  # ends in deny: a model that names no parent shows nothing
+        parent = self.model._meta.get_field(field_name).related_model
+        return self.filter(**{f"{field_name}__in": parent._default_manager.visible_to(user).values("pk")})  # type: ignore[union-attr]
 
 
 class OrgScoped(models.Model):

@@ -9,11 +9,12 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from amparo.core.models import AuditEntry
-from amparo.core.permissions import Perm, can
+from amparo.core.permissions import ROLES_NOT_BUILT_YET, Perm, can
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    role_plan = ROLES_NOT_BUILT_YET.get(getattr(request.user, "role", ""))
+    return render(request, "core/home.html", {"role_plan": role_plan})
 
 
 @login_not_required

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amparo.core.bulk import random_id
 from amparo.core.permissions import Perm
-from amparo.core.scoping import OrgScoped
+from amparo.core.scoping import OrgScoped, ScopedThroughQuerySet
 from amparo.reports.vocabularies import Channel, ExploitationType, MessageAuthor, MessageKind, SignalStatus, Urgency
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -162,6 +162,9 @@ class Message(models.Model):
     sent_on = models.DateField()
     read_by_org = models.BooleanField(default=False)
 
+    scope_through = "signal"
+    objects = ScopedThroughQuerySet.as_manager()
+
     class Meta:
         ordering = ["seq"]
         constraints = [models.UniqueConstraint(fields=["signal", "seq"], name="reports_message_seq")]
@@ -193,6 +196,9 @@ class Attachment(models.Model):
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     sealed_name = models.BinaryField()
     sealed_content = models.BinaryField()
+
+    scope_through = "signal"
+    objects = ScopedThroughQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

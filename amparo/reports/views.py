@@ -178,7 +178,7 @@ def _answer_labels(answers: dict[str, Any]) -> dict[str, str]:
 
 def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     signal = get_visible_or_404(Signal, request.user, reference=reference)
-    attachment = signal.attachments.filter(pk=pk).first()
+    attachment = signal.attachments.visible_to(request.user).filter(pk=pk).first()
     if attachment is None:
         return render(request, "errors/404.html", status=404)
     try:

@@ -24,4 +24,4 @@ def _require(actor: User, perm: str, case: Case | None = None) -> int:
 
 
 def _is_erased(case: Case) -> bool:
-    return CaseErasure.objects.filter(case_id=case.pk).exists()
+    return CaseErasure.objects.filter(case_id=case.pk).exists()  # scoping: of a case the caller holds; no content

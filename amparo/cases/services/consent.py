@@ -58,6 +58,7 @@ def consent_record(
 
 def _latest_purpose(case: Case, purpose: str) -> ConsentGrant | None:
     return (
+        # scoping: the consent rule for a case the caller holds (a yes or no, no content)
         ConsentGrant.objects.filter(consent__case=case, purpose=purpose)
         .order_by("-consent__recorded_at", "-consent_id")
         .first()
@@ -75,6 +76,7 @@ def consent_allows(case: Case, purpose: str) -> bool:
     latest = _latest_purpose(case, purpose)
     if latest is not None and latest.effective and latest.withdrawn_at is None:
         return True
+    # scoping: the consent rule for a case the caller holds (a yes or no, no content)
     return case.consent_overrides.filter(purpose=purpose, expires_at__gt=timezone.now()).exists()
 
 

@@ -74,7 +74,7 @@ def _reindex_names(case: Case) -> None:
     keys: set[str] = set()
     for name in (case.person_name, case.given_name, case.family_name, case.other_names):
         keys.update(name_keys(name or ""))
-    case.name_keys.all().delete()
+    case.name_keys.all().delete()  # scoping: replaces the keys of the case being saved
     NameKey.objects.bulk_create(
         [NameKey(case=case, key_index=index_for(NameKey, "key", key)) for key in sorted(search_keys(keys))]
     )
@@ -144,6 +144,7 @@ def _by_name(cases: QuerySet[Case], name: str) -> QuerySet[Case]:
         return cases.none()
     wanted = search_keys(keys) - set(keys) if len(keys) > 1 else set(keys)
     indexes = [index_for(NameKey, "key", key) for key in sorted(wanted)]
+    # scoping: case ids only, kept only among `cases` (the caller's visible cases)
     matching = NameKey.objects.filter(key_index__in=indexes).values("case_id")
     return cases.filter(pk__in=matching).order_by("-created_at", "-id")
 
@@ -214,6 +215,7 @@ def _raise_duplicate_alerts(actor: User, case: Case) -> None:
     for other, reasons in found:
         if other.pk == case.pk or other.organisation_id != case.organisation_id:
             continue
+        # scoping: whether the two cases being compared already have an alert
         pair = DuplicateAlert.objects.filter(Q(case=case, other=other) | Q(case=other, other=case))
         if not pair.exists():
             DuplicateAlert.objects.create(case=case, other=other, reasons=reasons)

@@ -112,6 +112,7 @@ def case_export_subject(*, actor: User, case: Case, language: str, fmt: str) -> 
                         {
                             "field": "purposes",
                             "label": _("Purposes"),
+                            # scoping: the purposes of a consent of the exported case
                             "value": [_export_row(grant) for grant in child.purposes.all()],
                         }
                     )
@@ -164,7 +165,7 @@ def case_erase(*, actor: User, case: Case, reason: str, confirm_reference: str) 
     with transaction.atomic():
         # scoping: re-fetch under lock of a case the caller holds
         case = Case.objects.select_for_update().get(pk=case.pk)
-        if CaseErasure.objects.filter(case=case).exists():
+        if CaseErasure.objects.filter(case=case).exists():  # scoping: of the case held under lock
             raise ValidationError(_("This case was erased already."), code="erased")
         erasure = CaseErasure(case=case, reason=reason, erased_by=actor)
         erasure.full_clean()
@@ -174,6 +175,7 @@ def case_erase(*, actor: User, case: Case, reason: str, confirm_reference: str) 
             model = relation.related_model
             if model is CaseErasure or isinstance(model, str):
                 continue
+            # scoping: every row of the case being erased, whatever its model
             rows = model._default_manager.filter(**{relation.field.name: case})
             if relation.on_delete is models.CASCADE:
                 rows.delete()

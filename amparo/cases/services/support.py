@@ -64,7 +64,8 @@ def overdue_services(*, user: User) -> QuerySet[SupportService]:
     """Open services past their due date on the visible cases the user created or is assigned to."""
     mine = Case.objects.visible_to(user).filter(Q(assigned_to=user) | Q(assigned_to__isnull=True, created_by=user))
     return (
-        SupportService.objects.filter(case__in=mine, status__in=OPEN_SERVICE_STATUSES, due_on__lt=timezone.localdate())
+        SupportService.objects.visible_to(user)
+        .filter(case__in=mine, status__in=OPEN_SERVICE_STATUSES, due_on__lt=timezone.localdate())
         .select_related("case")
         .order_by("due_on", "id")
     )

@@ -115,6 +115,7 @@ def closure_request(*, actor: User, case: Case, reason: str, note: str = "") -> 
     with transaction.atomic():
         # scoping: re-fetch under lock of a case the caller holds
         case = Case.objects.select_for_update().get(pk=case.pk)
+        # scoping: whether a closure already waits for the case being changed
         if not case.is_open or case.closures.filter(decision=ClosureDecision.PENDING).exists():
             raise ValidationError(_("This case is closed or already waiting for closure approval."))
         closure = CaseClosure(
@@ -188,6 +189,7 @@ def transfer_request(*, actor: User, case: Case, to_organisation: Organisation) 
     with transaction.atomic():
         # scoping: re-fetch under lock of a case the caller holds
         case = Case.objects.select_for_update().get(pk=case.pk)
+        # scoping: whether a transfer already waits for the case being changed
         if not case.is_open or case.transfers.filter(decision=TransferDecision.PENDING).exists():
             raise ValidationError(_("This case is closed or already waiting for a transfer decision."))
         transfer = CaseTransfer.objects.create(
@@ -230,10 +232,10 @@ def transfer_decide(*, actor: User, transfer: CaseTransfer, accept: bool) -> Cas
             case.save(
                 update_fields=["organisation", "assigned_to", "updated_at", *(f.name for f in encrypted_fields(Case))]
             )
-            case.consents.update(organisation_id=transfer.organisation_id)
-            case.closures.filter(decision=ClosureDecision.PENDING).delete()
+            case.consents.update(organisation_id=transfer.organisation_id)  # scoping: moves with the case
+            case.closures.filter(decision=ClosureDecision.PENDING).delete()  # scoping: moves with the case
             # Duplicate alerts pair cases of one organisation; the pair is now split.
-            DuplicateAlert.objects.filter(Q(case=case) | Q(other=case)).delete()
+            DuplicateAlert.objects.filter(Q(case=case) | Q(other=case)).delete()  # scoping: moves with the case
         action = "case.transfer_" + transfer.decision
         audit.record(actor=actor, action=action, obj=case, organisation_id=transfer.organisation_id)
         audit.record(

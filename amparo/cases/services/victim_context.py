@@ -61,6 +61,7 @@ def decision_record(
         )
         decision.full_clean()
         decision.save()
+        # scoping: the latest decision of the case being changed becomes its status
         case.trafficking_status = case.decisions.order_by("-decided_on", "-recorded_at", "-id")[0].status
         case.save(update_fields=["trafficking_status", "updated_at"])
         audit.record(actor=actor, action="case.decision_record", obj=case, reason=f"status:{status}")

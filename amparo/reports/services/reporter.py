@@ -232,6 +232,7 @@ def followup_thread(*, opened: Opened) -> list[dict[str, Any]]:
     then by place in each organisation's conversation."""
     thread = []
     seen: set[str] = set()
+    # scoping: the reporter's own conversation, proven by the receipt
     messages = Message.objects.filter(signal__receipt=opened.receipt).select_related("signal__organisation")
     for message in messages.order_by("sent_on", "seq", "signal_id"):
         data = _open_for_reporter(opened, message.sealed_for_reporter)
@@ -302,6 +303,7 @@ def receipt_change(*, opened: Opened, new_secret: str | None = None) -> str:
         if bytes(receipt.verifier) != bytes(opened.receipt.verifier):
             raise ReceiptRefused
         new_public = PublicKey(bytes(keys.private_key.public_key))
+        # scoping: the reporter's own conversation, proven by the receipt (re-sealed to the new key)
         for message in Message.objects.filter(signal__receipt=receipt).exclude(sealed_for_reporter=None):
             try:
                 sealed = cast("bytes | memoryview", message.sealed_for_reporter)  # None excluded above

@@ -44,7 +44,7 @@ def signal_open(*, request: HttpRequest, actor: Any, signal: Signal) -> OpenedSi
     org_id = signal.organisation_id
     answers = json.loads(sealing.unseal(request, org_id, bytes(signal.sealed)))
     messages = []
-    for message in signal.messages.select_related("staff_member"):
+    for message in signal.messages.visible_to(actor).select_related("staff_member"):
         data = json.loads(sealing.unseal(request, org_id, bytes(message.sealed_for_org)))
         messages.append(
             {
@@ -56,12 +56,14 @@ def signal_open(*, request: HttpRequest, actor: Any, signal: Signal) -> OpenedSi
             }
         )
     attachments = []
-    for attachment in signal.attachments.all():
+    for attachment in signal.attachments.visible_to(actor):
         meta = json.loads(sealing.unseal(request, org_id, bytes(attachment.sealed_name)))
         attachments.append({"pk": attachment.pk, "name": meta.get("name", "")})
     with transaction.atomic():
         audit.record(actor=actor, action="report.view", obj=signal)
-        signal.messages.filter(author=MessageAuthor.REPORTER, read_by_org=False).update(read_by_org=True)
+        signal.messages.visible_to(actor).filter(author=MessageAuthor.REPORTER, read_by_org=False).update(
+            read_by_org=True
+        )
     return OpenedSignal(answers=answers, messages=messages, attachments=attachments)
 
 

@@ -1,0 +1,44 @@
+"""A role whose part of Amparo is not built yet is told what it will do, in its language."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from amparo.core.permissions import ROLE_PERMISSIONS, ROLES_NOT_BUILT_YET, Perm, Role
+from tests.conftest import verified_client
+
+# A phrase of each role's own description, in English and in Spanish.
+ROLE_WORDS = {
+    Role.SHELTER_MANAGER: ("beds, admissions, discharges and occupancy", "camas, ingresos, egresos y ocupación"),
+    Role.ANALYST: ("anonymised and synthetic datasets", "conjuntos de datos anonimizados y sintéticos"),
+    Role.AUTHORITY: (
+        "route maps, hotspots and referrals",
+        "los mapas de rutas, las zonas de riesgo y las derivaciones",
+    ),
+    Role.PREVENTION_OFFICER: ("campaigns, trainings", "campañas, capacitaciones"),
+}
+NOT_BUILT = ("This part of Amparo is not built yet.", "Esta parte de Amparo todavía no está construida.")
+
+
+def test_every_role_with_nothing_but_the_organisation_profile_has_a_plan():
+    bare = {role for role, perms in ROLE_PERMISSIONS.items() if perms <= {Perm.ORG_VIEW}}
+    assert bare == set(ROLES_NOT_BUILT_YET) == set(ROLE_WORDS)
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_WORDS))
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_empty_role_home_says_what_the_role_will_do_and_that_it_is_not_built(staff_a, role, language):
+    client = verified_client(staff_a[role])
+    page = client.get(reverse("core:home"), headers={"accept-language": language})
+    html = page.content.decode()
+    index = 0 if language == "en" else 1
+    assert page.status_code == 200
+    assert ROLE_WORDS[role][index] in html
+    assert NOT_BUILT[index] in html
+    assert 'class="cards"' not in html  # no lone "Organisation" card
+
+
+def test_roles_with_work_to_do_keep_their_sections(staff_a):
+    html = verified_client(staff_a[Role.CASE_WORKER]).get(reverse("core:home")).content.decode()
+    assert 'class="cards"' in html and NOT_BUILT[0] not in html
