@@ -37,6 +37,12 @@ class SealedValue:
     def __repr__(self) -> str:
         return "<SealedValue>"
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SealedValue) and other.token == self.token
+
+    def __hash__(self) -> int:
+        return hash(self.token)
+
     def __str__(self) -> str:
         raise TypeError("An encrypted value can only be read through a model instance.")
 
