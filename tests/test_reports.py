@@ -50,13 +50,15 @@ def solved_form(client: Client, lang: str = "en", **extra) -> dict:
     page = client.get(reverse("report:report_create"), {"lang": lang})
     challenge = re.search(rb'name="pow_challenge" value="([^"]+)"', page.content).group(1).decode()
     key = re.search(rb'name="submission_key" value="([^"]+)"', page.content).group(1).decode()
-    return recipients_kept({
-        **answers(**extra),
-        "pow_challenge": challenge,
-        "pow_nonce": abuse.solve(challenge),
-        "submission_key": key,
-        "lang": lang,
-    })
+    return recipients_kept(
+        {
+            **answers(**extra),
+            "pow_challenge": challenge,
+            "pow_nonce": abuse.solve(challenge),
+            "submission_key": key,
+            "lang": lang,
+        }
+    )
 
 
 def recipients_kept(data: dict) -> dict:
