@@ -55,7 +55,7 @@ def recipient_names(signals: list[Signal]) -> list[str]:
 #: What the reporter is told of each organisation's work on the report. Coarser than the
 #: triage status on purpose: whoever holds the receipt (possibly not the reporter) must not
 #: learn that the police were told or that a case was opened for someone (decision 0011).
-REPORTER_STATUS = {
+REPORTER_STATUS: dict[str, Any] = {
     SignalStatus.NEW: _("Received, not read yet"),
     SignalStatus.IN_REVIEW: _("Being followed up"),
     SignalStatus.REFERRED: _("Being followed up"),
