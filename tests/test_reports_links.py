@@ -122,6 +122,9 @@ def test_linking_to_an_existing_case_goes_through_visible_to_and_unlinking_retur
     signal.refresh_from_db()
     assert signal.case == own and signal.status == "linked"
     assert TraffickingEvent.objects.filter(case=own, country="MEX").exists()
+    advocate = unlocked_client(staff_a[Role.HOTLINE_ADVOCATE])  # triages, but may not edit cases
+    assert advocate.post(url, {"action": "unlink_case"}).status_code == 403
+    assert Signal.objects.get().status == "linked"
     assert client.post(url, {"action": "unlink_case"}).status_code == 302
     signal.refresh_from_db()
     assert signal.case is None and signal.status == "in_review"

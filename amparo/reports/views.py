@@ -111,18 +111,20 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
         if not may_triage:
             raise PermissionDenied
         action = request.POST.get("action")
+        if action in ("link_case", "unlink_case") and not may_link:
+            raise PermissionDenied
         if action == "reply":
             reply_form = ReplyForm(request.POST)
             if reply_form.is_valid():
                 services.signal_reply(actor=request.user, signal=signal, text=reply_form.cleaned_data["text"])
                 messages.success(request, _("Your message was sent to the reporter."))
                 return redirect("reports:signal_detail", reference=signal.reference)
-        elif action == "link_case" and may_link:
+        elif action == "link_case":
             link_form = LinkCaseForm(request.POST)
             linked_to = _link_case(request, signal, link_form)
             if isinstance(linked_to, HttpResponse):
                 return linked_to
-        elif action == "unlink_case" and may_link and signal.case_id:
+        elif action == "unlink_case" and signal.case_id:
             services.signal_unlink_case(actor=request.user, signal=signal)
             messages.success(request, _("Signal %(ref)s is no longer linked to a case.") % {"ref": signal.reference})
             return redirect("reports:signal_detail", reference=signal.reference)

@@ -1,8 +1,8 @@
 """Issue 8, items 7, 8, 10 and 11 in Chromium: the reporter sees who receives the report,
-must keep at least one of the two organisations, keeps both and agrees to passing it on to services; a case worker sees the
-co-recipient, opens a case from the signal (the place and the facts carried over) and the
-case file lists the signal; the reporter's follow-up page shows the report, who holds it and
-each status."""
+must keep at least one of the two organisations, keeps both and agrees to passing it on
+to services; a case worker sees the co-recipient, opens a case from the signal (the place
+and the facts carried over) and the case file lists the signal; the reporter's follow-up
+page shows the report, who holds it and each status."""
 
 from __future__ import annotations
 
