@@ -16,6 +16,7 @@ EXPECTATIONS = {
     "report:report_followup": ("GET", PUBLIC, None),
     "report:receipt_claim": ("POST", PUBLIC, None),
     "api:report_challenge": ("POST", PUBLIC, None),
+    "api:report_recipients": ("POST", PUBLIC, None),
     "api:report_submit": ("POST", PUBLIC, None),
     "api:report_followup": ("POST", PUBLIC, None),
     "api:report_followup_reply": ("POST", PUBLIC, None),

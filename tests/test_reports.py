@@ -50,13 +50,32 @@ def solved_form(client: Client, lang: str = "en", **extra) -> dict:
     page = client.get(reverse("report:report_create"), {"lang": lang})
     challenge = re.search(rb'name="pow_challenge" value="([^"]+)"', page.content).group(1).decode()
     key = re.search(rb'name="submission_key" value="([^"]+)"', page.content).group(1).decode()
-    return {
-        **answers(**extra),
-        "pow_challenge": challenge,
-        "pow_nonce": abuse.solve(challenge),
-        "submission_key": key,
-        "lang": lang,
+    return recipients_kept(
+        {
+            **answers(**extra),
+            "pow_challenge": challenge,
+            "pow_nonce": abuse.solve(challenge),
+            "submission_key": key,
+            "lang": lang,
+        }
+    )
+
+
+def recipients_kept(data: dict) -> dict:
+    """`data` with the recipients step answered as a reporter who keeps every organisation
+    shown (what the page ticks), so one post sends the report."""
+    from amparo.reports.forms import match_region, routing_key
+
+    where = {
+        "country": data.get("country", ""),
+        "region": match_region(data.get("country", ""), data.get("region_text", "")),
+        "exploitation_type": data.get("exploitation_type") or "not_sure",
     }
+    try:
+        found = services.report_recipients(**where)
+    except services.ReportingUnavailable:
+        return data
+    return {**data, "recipients_for": routing_key(where), "recipients": [recipient.id for recipient in found]}
 
 
 def submit(client: Client | None = None, **extra) -> str:

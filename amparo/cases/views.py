@@ -7,8 +7,10 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -55,6 +57,7 @@ from amparo.cases.vocabularies import (
 from amparo.core.countries import country_name
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
+from amparo.reports import services as reports_services
 
 CONTEXT_LISTS = {
     "means_of_control": MeansOfControl,
@@ -152,7 +155,12 @@ def case_create(request: HttpRequest) -> HttpResponse:
             text_language=form.cleaned_data["text_language"],
             purposes=form.purposes(),
         )
-        return redirect("cases:case_register", registration=consent.registration)
+        target = reverse("cases:case_register", kwargs={"registration": consent.registration})
+        source = _from_signal(request)
+        return redirect(f"{target}?signal={source[0].reference}" if isinstance(source, tuple) else target)
+    source = _from_signal(request)
+    if isinstance(source, HttpResponse):
+        return source
     text = texts.consent_text()
     return render(
         request,
@@ -165,8 +173,32 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 (label, form[f"agreed_{purpose}"], form[f"basis_{purpose}"])
                 for purpose, label in ConsentPurpose.choices
             ],
+            "from_signal": source[0] if source else None,
         },
     )
+
+
+def _from_signal(request: HttpRequest) -> tuple[Any, dict[str, Any]] | HttpResponse | None:
+    """The signal (?signal=S-...) a case is being opened from, opened in this session, or None.
+
+    Needs report.triage besides case.edit; a signal of another organisation or already
+    linked answers 404; a session without the organisation's unlocked key gets the
+    signal's locked page (the facts to carry over are sealed)."""
+    from amparo.core import sealing
+    from amparo.reports import services as reports
+    from amparo.reports.models import Signal
+
+    reference = request.GET.get("signal", "")
+    if not reference:
+        return None
+    if not can(request.user, Perm.REPORT_TRIAGE):
+        raise PermissionDenied
+    signal = get_visible_or_404(Signal, request.user, reference=reference, case__isnull=True)
+    try:
+        opened = reports.signal_open(request=request, actor=request.user, signal=signal)
+    except sealing.Locked:
+        return render(request, "reports/signal_locked.html", {"signal": signal})
+    return signal, opened.answers
 
 
 def case_register(request: HttpRequest, registration: str) -> HttpResponse:
@@ -174,7 +206,11 @@ def case_register(request: HttpRequest, registration: str) -> HttpResponse:
     if not can(request.user, Perm.CASE_EDIT):
         raise PermissionDenied
     consent = get_visible_or_404(Consent, request.user, registration=registration, case__isnull=True)
-    form = PersonForm(request.POST or None)
+    source = _from_signal(request)
+    if isinstance(source, HttpResponse):
+        return source
+    initial = {"summary": reports_services.case_summary_from(*source)} if source else {}
+    form = PersonForm(request.POST or None, initial=initial)
     duplicates: list[tuple[Case, list[str]]] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -186,22 +222,28 @@ def case_register(request: HttpRequest, registration: str) -> HttpResponse:
             birth_date=data["birth_date"],
         )
         if not duplicates or request.POST.get("confirm_new") == "1":
-            case = _run(
-                form,
-                lambda: services.case_create(
-                    actor=request.user,  # type: ignore[arg-type]
-                    consent=consent,
-                    duplicates_reviewed=True,
-                    **data,
-                ),
-            )
+
+            def create() -> Case:
+                with transaction.atomic():  # the case exists only with its link to the signal
+                    case = services.case_create(
+                        actor=request.user,  # type: ignore[arg-type]
+                        consent=consent,
+                        duplicates_reviewed=True,
+                        **data,
+                    )
+                    if source:
+                        signal, answers = source
+                        reports_services.signal_link_case(actor=request.user, signal=signal, case=case, answers=answers)
+                return case
+
+            case = _run(form, create)
             if case is not None:
                 messages.success(request, _("Case %(ref)s opened.") % {"ref": case.reference})
                 return redirect("cases:case_detail", reference=case.reference)
     return render(
         request,
         "cases/case_register.html",
-        {"form": form, "consent": consent, "duplicates": duplicates},
+        {"form": form, "consent": consent, "duplicates": duplicates, "from_signal": source[0] if source else None},
         status=400 if request.method == "POST" and not duplicates else 200,
     )
 
@@ -258,6 +300,7 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
                     .select_related("case"),
                 )
             ],
+            "signals": reports_services.case_signals(actor=user, case=case) if can(user, Perm.REPORT_VIEW) else [],
             "can_edit": can(user, Perm.CASE_EDIT),
             "can_note": can(user, Perm.CASE_NOTE),
             "can_override": can(user, Perm.CASE_CONSENT_OVERRIDE),

@@ -164,6 +164,15 @@ class ReportForm(forms.Form):
         required=False,
         help_text=_("This is encrypted. You can also leave it empty and add it later with your receipt."),
     )
+    consent_services = forms.BooleanField(
+        label=_("I agree that the organisations that receive this report may pass it on to support services."),
+        required=False,
+    )
+    consent_police = forms.BooleanField(
+        label=_("I agree that the organisations that receive this report may pass it on to the police."),
+        required=False,
+        help_text=_("Without your agreement they keep it to themselves. You can also agree later in the messages."),
+    )
     attachments = AttachmentsField(
         label=_("Photos (optional)"), help_text=_("Photos are cleaned of location and camera data.")
     )
@@ -201,7 +210,33 @@ def questionnaire_answers(data: dict[str, Any]) -> dict[str, Any]:
         "indicators": list(data.get("indicators") or []),
         "danger": data.get("danger") or Danger.UNSURE,
         "contact": data.get("contact", ""),
+        "consent_police": bool(data.get("consent_police")),
+        "consent_services": bool(data.get("consent_services")),
     }
+
+
+class RecipientsForm(forms.Form):
+    """Which of the organisations that can receive the report get it (at least one).
+
+    `recipients_for` names the routing answers the list was shown for: when the answers
+    change, the list is shown again before anything is sent."""
+
+    recipients = forms.TypedMultipleChoiceField(
+        label=_("Who receives your report"),
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one organisation to receive your report.")},
+    )
+    recipients_for = forms.CharField(widget=forms.HiddenInput, max_length=200)
+
+    def __init__(self, *args: Any, choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedMultipleChoiceField, self.fields["recipients"]).choices = choices
+
+
+def routing_key(answers: dict[str, Any]) -> str:
+    """The routing answers a list of recipients was shown for."""
+    return "|".join((answers.get("country", ""), answers.get("region", ""), answers.get("exploitation_type", "")))
 
 
 class ReceiptForm(forms.Form):
@@ -312,9 +347,31 @@ class TriageForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, assignees: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, assignees: Any, linked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         cast("forms.ModelChoiceField[Any]", self.fields["assignee"]).queryset = assignees
+        # "Linked to a case" is set and left by linking and unlinking a case, not here.
+        status = cast(forms.ChoiceField, self.fields["status"])
+        status.choices = [
+            (code, label) for code, label in SignalStatus.choices if (code == SignalStatus.LINKED) == linked
+        ]
+
+
+class LinkCaseForm(forms.Form):
+    case_reference = forms.CharField(
+        label=_("Reference of a case of your organisation"), max_length=16, help_text=_("For example C-7K2M9QXA.")
+    )
+
+
+class SignalConsentForm(forms.Form):
+    """Consent the reporter gave or refused later, in the conversation."""
+
+    CHOICES = [("", _("Unchanged")), ("yes", _("Agreed")), ("no", _("Refused"))]
+    consent_services = forms.ChoiceField(label=_("Passing it on to support services"), choices=CHOICES, required=False)
+    consent_police = forms.ChoiceField(label=_("Passing it on to the police"), choices=CHOICES, required=False)
+
+    def value(self, name: str) -> bool | None:
+        return {"yes": True, "no": False}.get(self.cleaned_data.get(name) or "")
 
 
 class InboxFilterForm(forms.Form):

@@ -46,6 +46,9 @@ class Receipt(models.Model):
     #: Set when someone else (a hotline advocate) saw the secret: the reporter must change it.
     must_change = models.BooleanField(default=False)
     issued_on = models.DateField(_("issued on"))
+    #: The reporter's own copy of what they reported, sealed to the reporter key (never to an
+    #: organisation): the follow-up page shows it to whoever holds the receipt, and nobody else.
+    sealed_report = models.BinaryField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("receipt")
@@ -133,6 +136,13 @@ class Signal(OrgScoped):
         verbose_name = _("signal")
         verbose_name_plural = _("signals")
         indexes = [models.Index(fields=["organisation", "status", "arrived_on"], name="reports_signal_inbox")]
+        constraints = [
+            # "Linked to a case" names a case: the retention purge keeps exactly the linked ones.
+            models.CheckConstraint(
+                condition=~models.Q(status=SignalStatus.LINKED) | models.Q(case__isnull=False),
+                name="reports_signal_linked_has_case",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.reference

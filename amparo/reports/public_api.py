@@ -27,7 +27,7 @@ from rest_framework.views import APIView
 from amparo.reports import abuse, receipts, services
 from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment
 from amparo.reports.emergency import emergency_number
-from amparo.reports.forms import ReportForm, _countries, questionnaire_answers
+from amparo.reports.forms import ReportForm, _countries, match_region, questionnaire_answers
 from amparo.reports.vocabularies import AgeGroup, Channel, Danger, ExploitationType, Gender, Indicator
 
 
@@ -136,6 +136,22 @@ class ReportInput(serializers.Serializer):
     indicators = serializers.ListField(child=serializers.ChoiceField(Indicator.values), required=False, max_length=20)
     danger = serializers.ChoiceField(Danger.values, default=Danger.UNSURE)
     contact = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    consent_services = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The reporter agrees that the report may be passed on to support services.",
+    )
+    consent_police = serializers.BooleanField(
+        required=False, default=False, help_text="The reporter agrees that the report may be passed on to the police."
+    )
+    recipients = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        min_length=1,
+        max_length=50,
+        help_text="Optional: the ids (from POST /api/v1/report/recipients/) of the organisations the reporter "
+        "chose among those that can receive the report; at least one. Without it, every one of them receives it.",
+    )
     attachments = AttachmentInput(many=True, required=False, max_length=MAX_FILES)
     pow_challenge = serializers.CharField(max_length=80, required=False, allow_blank=True)
     pow_nonce = serializers.CharField(max_length=32, required=False, allow_blank=True)
@@ -153,7 +169,7 @@ class ReportInput(serializers.Serializer):
         form_data = {
             k: v
             for k, v in data.items()
-            if k not in {"attachments", "receipt_secret", "receipt_keys"} and v is not None
+            if k not in {"attachments", "receipt_secret", "receipt_keys", "recipients"} and v is not None
         }
         form = ReportForm(form_data)
         if not form.is_valid():
@@ -168,6 +184,7 @@ class ReportInput(serializers.Serializer):
             "pow_nonce": data.get("pow_nonce", ""),
             "secret": receipts.parse_secret(secret) if secret else None,
             "device_keys": data.get("receipt_keys"),
+            "recipients": data.get("recipients"),
         }
 
 
@@ -180,6 +197,7 @@ _LISTS = {
 }
 _KNOWN = frozenset(
     {"what_happened", "country", "exploitation_type", "danger", "attachments", "receipt_secret", "receipt_keys"}
+    | {"consent_police", "consent_services"}
     | set(_TEXT_LIMITS)
     | set(_INT_RANGES)
     | set(_LISTS)
@@ -276,6 +294,11 @@ def report_input_fast(data: Any) -> dict[str, Any] | None:
         if type(value) is not str or value not in choices:
             return None
         form[name] = value
+    for name in ("consent_police", "consent_services"):
+        value = data.get(name, False)
+        if type(value) is not bool:
+            return None
+        form[name] = value
     if data.get("attachments", []) != []:
         return None
     secret = _text(data.get("receipt_secret", ""), 40)
@@ -293,7 +316,55 @@ def report_input_fast(data: Any) -> dict[str, Any] | None:
         "pow_nonce": form["pow_nonce"],
         "secret": receipts.parse_secret(secret) if secret else None,
         "device_keys": device_keys,
+        "recipients": None,
     }
+
+
+class RecipientsInput(serializers.Serializer):
+    country = serializers.CharField(max_length=3)
+    region_text = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    exploitation_type = serializers.ChoiceField(ExploitationType.values, default=ExploitationType.NOT_SURE)
+
+    def validate_country(self, value: str) -> str:
+        if value not in _country_codes(translation.get_language() or "en"):
+            raise serializers.ValidationError(_("Choose a country from the list."))
+        return value
+
+
+class RecipientOutput(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What to send back in `recipients` when submitting.")
+    name = serializers.CharField(help_text="The organisation's public name.")
+
+
+class RecipientsOutput(serializers.Serializer):
+    recipients = RecipientOutput(many=True)
+
+
+class RecipientsApi(PublicApi):
+    @extend_schema(
+        request=RecipientsInput,
+        responses={200: RecipientsOutput, 400: OpenApiResponse(description="Invalid answers"), 503: ErrorOutput},
+        summary="Who would receive a report",
+        description="The organisations that receive a report with these answers (their routing rules), by public "
+        "name. Show them to the reporter before sending; where there are several, let the reporter choose "
+        "(at least one) and send the ids chosen as `recipients` with the report. Each organisation that receives "
+        "it sees the names of the others.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = RecipientsInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            found = _recipients_for(data["country"], data.get("region_text", ""), data["exploitation_type"])
+        except services.ReportingUnavailable:
+            return Response({"detail": _("Reporting is not set up on this server yet.")}, status=503)
+        return Response(RecipientsOutput({"recipients": found}).data)
+
+
+def _recipients_for(country: str, region_text: str, exploitation_type: str) -> list[services.Recipient]:
+    return services.report_recipients(
+        country=country, region=match_region(country, region_text), exploitation_type=exploitation_type
+    )
 
 
 class ReportOutput(serializers.Serializer):
@@ -307,6 +378,10 @@ class ReportOutput(serializers.Serializer):
         help_text="True when this Idempotency-Key was already used: nothing new was stored."
     )
     emergency_number = serializers.CharField(allow_blank=True)
+    recipients = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Public names of the organisations that received it (empty on a replay).",
+    )
 
 
 class ReportSubmitApi(PublicApi):
@@ -336,6 +411,19 @@ class ReportSubmitApi(PublicApi):
             data = serializer.validated_data
         # Checked here; used up (single use) in the same cache round trip as the caps are read.
         challenge = abuse.pow_solved(data["pow_challenge"], data["pow_nonce"])
+        chosen = data.get("recipients")
+        if chosen is not None:
+            answers = data["answers"]
+            try:
+                found = services.report_recipients(
+                    country=answers["country"], region=answers["region"], exploitation_type=answers["exploitation_type"]
+                )
+            except services.ReportingUnavailable:
+                return Response({"detail": _("Reporting is not set up on this server yet.")}, status=503)
+            chosen = [recipient.id for recipient in found if recipient.id in chosen]
+            if not chosen:
+                message = _("Choose at least one of the organisations that can receive this report.")
+                return Response({"recipients": [message]}, status=400)
         try:
             submitted = services.report_submit(
                 answers=data["answers"],
@@ -348,6 +436,7 @@ class ReportSubmitApi(PublicApi):
                 secret=data["secret"],
                 device_keys=data["device_keys"],
                 idempotency_key=str(request.headers.get("Idempotency-Key", ""))[:200],
+                recipients=chosen,
             )
         except services.CapReached:
             return Response(
@@ -362,6 +451,7 @@ class ReportSubmitApi(PublicApi):
             "held": submitted.held,
             "replayed": submitted.replayed,
             "emergency_number": emergency_number(answers["country"]) if answers["danger"] == Danger.YES else "",
+            "recipients": services.recipient_names(submitted.signals),
         }
         # Already the shape ReportOutput documents (no serializer pass: this is the hot path).
         return Response(output, status=200 if submitted.replayed else 201)
@@ -407,8 +497,19 @@ class MessageOutput(serializers.Serializer):
     sent_on = serializers.DateField()
 
 
+class HoldingOutput(serializers.Serializer):
+    organisation = serializers.CharField(help_text="The organisation's public name.")
+    status = serializers.CharField(help_text="Where it is with the report, in the reporter's words and language.")
+
+
 class ThreadOutput(serializers.Serializer):
     messages = MessageOutput(many=True)
+    holders = HoldingOutput(many=True, help_text="Every organisation holding the report, with its status.")
+    report = serializers.DictField(
+        allow_null=True,
+        help_text="The report as the reporter sent it (sealed to the receipt, readable only with it); "
+        "null for a hotline contact.",
+    )
     must_change = serializers.BooleanField(
         help_text="False: the receipt is the reporter's own. A receipt that must change answers 409 instead."
     )
@@ -431,7 +532,11 @@ class FollowUpReadApi(PublicApi):
         if opened.receipt.must_change:
             return _must_change()
         thread = services.followup_thread(opened=opened)
-        return Response(ThreadOutput({"messages": thread, "must_change": False}).data)
+        holders = services.followup_holders(opened=opened)
+        report = services.followup_report(opened=opened)
+        return Response(
+            ThreadOutput({"messages": thread, "holders": holders, "report": report, "must_change": False}).data
+        )
 
 
 class ReplyInput(serializers.Serializer):

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from amparo.core.countries import country_name
 from amparo.reports import abuse, receipts, services
 from amparo.reports.cleaning import MAX_BYTES, MAX_FILES
 from amparo.reports.emergency import emergency_number, numbers
@@ -32,10 +33,12 @@ from amparo.reports.forms import (
     PassphraseForm,
     ReceiptClaimForm,
     ReceiptForm,
+    RecipientsForm,
     ReportForm,
     questionnaire_answers,
+    routing_key,
 )
-from amparo.reports.vocabularies import Channel, Danger
+from amparo.reports.vocabularies import AgeGroup, Channel, Danger, ExploitationType, Gender, Indicator
 
 LANGUAGES = {"es", "en"}
 
@@ -78,6 +81,23 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return login_not_required(csrf_exempt(require_http_methods(["GET", "POST"])(wrapper)))
 
 
+def report_labels(answers: dict[str, Any]) -> dict[str, str]:
+    """The reporter's coded answers in words, in the page's language."""
+
+    def words(vocabulary: Any, codes: Any) -> str:
+        codes = codes if isinstance(codes, list) else [codes] if codes else []
+        return ", ".join(str(dict(vocabulary.choices).get(code, code)) for code in codes)
+
+    return {
+        "country": country_name(answers.get("country", "")) if answers.get("country") else "",
+        "exploitation_type": words(ExploitationType, answers.get("exploitation_type")),
+        "age_groups": words(AgeGroup, answers.get("age_groups")),
+        "genders": words(Gender, answers.get("genders")),
+        "indicators": words(Indicator, answers.get("indicators")),
+        "danger": words(Danger, answers.get("danger")),
+    }
+
+
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return {"lang": translation.get_language() or "en", "emergency_numbers": numbers(), **extra}
 
@@ -105,6 +125,9 @@ def report_create(request: HttpRequest) -> HttpResponse:
     # Checked here; used up (single use) in the same cache round trip as the caps are read.
     challenge = abuse.pow_solved(data["pow_challenge"], data["pow_nonce"])
     answers = questionnaire_answers(data)
+    chosen = _recipients_chosen(request, form, answers, challenge)
+    if isinstance(chosen, HttpResponse):
+        return chosen
     try:
         submitted = services.report_submit(
             answers=answers,
@@ -115,6 +138,7 @@ def report_create(request: HttpRequest) -> HttpResponse:
             challenge=challenge,
             trusted=getattr(request, "amparo_trusted_network", False),
             idempotency_key=data.get("submission_key", ""),
+            recipients=chosen,
         )
     except services.CapReached:
         form.add_error(None, _("Too many reports are arriving right now. Please try again in an hour."))
@@ -127,6 +151,51 @@ def report_create(request: HttpRequest) -> HttpResponse:
         request,
         "reports/report_receipt.html",
         _context(request, submitted=submitted, danger=answers["danger"] == Danger.YES, danger_number=danger_number),
+    )
+
+
+def _recipients_chosen(
+    request: HttpRequest, form: ReportForm, answers: dict[str, Any], challenge: str
+) -> list[int] | HttpResponse:
+    """The organisations the reporter kept, once they have seen who receives the report for
+    these answers; else the form again with the list (every organisation ticked), sending nothing.
+
+    The list is shown again whenever the routing answers changed since it was shown. A solved
+    puzzle is kept for the second click; photos cannot travel back in a page and must be
+    chosen again (the page says so)."""
+    unavailable = _("Reporting is not set up on this server yet. Please contact the organisation directly.")
+    try:
+        available = services.report_recipients(
+            country=answers["country"], region=answers["region"], exploitation_type=answers["exploitation_type"]
+        )
+    except services.ReportingUnavailable:
+        form.add_error(None, unavailable)
+        return render(request, "reports/report_create.html", _context(request, form=form), status=503)
+    choices = [(recipient.id, recipient.name) for recipient in available]
+    key = routing_key(answers)
+    recipients_form = RecipientsForm(request.POST, choices=choices)
+    if request.POST.get("recipients_for") == key and recipients_form.is_valid():
+        return list(recipients_form.cleaned_data["recipients"])
+    status = 400
+    if request.POST.get("recipients_for") != key:
+        status = 200
+        recipients_form = RecipientsForm(
+            initial={"recipients": [org_id for org_id, _name in choices], "recipients_for": key}, choices=choices
+        )
+    resent = cast(QueryDict, form.data).copy()
+    if not challenge:
+        resent["pow_challenge"], resent["pow_nonce"] = abuse.challenge_issue()[0], ""
+    form.data = resent
+    return render(
+        request,
+        "reports/report_create.html",
+        _context(
+            request,
+            form=form,
+            recipients_form=recipients_form,
+            photos_dropped=bool(form.cleaned_data.get("attachments")),
+        ),
+        status=status,
     )
 
 
@@ -189,10 +258,19 @@ def _passphrase_form(opened: services.Opened, receipt_text: str, data: Any = Non
 def _thread_page(request: HttpRequest, opened: services.Opened, receipt_text: str, **extra: Any) -> HttpResponse:
     status = extra.pop("status", 200)
     extra.setdefault("reply_form", FollowUpReplyForm(initial={"receipt": receipt_text}))
+    report = services.followup_report(opened=opened)
     return render(
         request,
         "reports/report_thread.html",
-        _context(request, thread=services.followup_thread(opened=opened), receipt=receipt_text, **extra),
+        _context(
+            request,
+            thread=services.followup_thread(opened=opened),
+            receipt=receipt_text,
+            holders=services.followup_holders(opened=opened),
+            report=report,
+            report_labels=report_labels(report) if report else {},
+            **extra,
+        ),
         status=status,
     )
 

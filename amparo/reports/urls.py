@@ -28,6 +28,7 @@ urlpatterns = [
 #: Mounted under /api/v1/ in the "api" namespace; every path starts with report/ (anonymous).
 api_urlpatterns = [
     path("report/challenge/", public_api.ChallengeApi.as_view(), name="report_challenge"),
+    path("report/recipients/", public_api.RecipientsApi.as_view(), name="report_recipients"),
     path("report/", public_api.ReportSubmitApi.as_view(), name="report_submit"),
     path("report/follow-up/", public_api.FollowUpReadApi.as_view(), name="report_followup"),
     path("report/follow-up/reply/", public_api.FollowUpReplyApi.as_view(), name="report_followup_reply"),

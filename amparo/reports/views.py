@@ -20,7 +20,15 @@ from amparo.core import sealing
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
 from amparo.reports import services
-from amparo.reports.forms import HotlineForm, InboxFilterForm, ReplyForm, RoutingRuleForm, TriageForm
+from amparo.reports.forms import (
+    HotlineForm,
+    InboxFilterForm,
+    LinkCaseForm,
+    ReplyForm,
+    RoutingRuleForm,
+    SignalConsentForm,
+    TriageForm,
+)
 from amparo.reports.models import RoutingRule, Signal
 from amparo.reports.vocabularies import (
     URGENCY_ORDER,
@@ -91,22 +99,48 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
     may_triage = can(request.user, Perm.REPORT_TRIAGE)
     assignees = services.assignable_staff(actor=request.user)
     reply_form = ReplyForm()
+    linked = signal.status == SignalStatus.LINKED
     triage_form = TriageForm(
         initial={"status": signal.status, "urgency": signal.urgency, "assignee": signal.assignee_id},
         assignees=assignees,
+        linked=linked,
     )
+    may_link = may_triage and can(request.user, Perm.CASE_EDIT)
+    link_form, consent_form = LinkCaseForm(), SignalConsentForm()
     if request.method == "POST":
         if not may_triage:
             raise PermissionDenied
         action = request.POST.get("action")
+        if action in ("link_case", "unlink_case") and not may_link:
+            raise PermissionDenied
         if action == "reply":
             reply_form = ReplyForm(request.POST)
             if reply_form.is_valid():
                 services.signal_reply(actor=request.user, signal=signal, text=reply_form.cleaned_data["text"])
                 messages.success(request, _("Your message was sent to the reporter."))
                 return redirect("reports:signal_detail", reference=signal.reference)
+        elif action == "link_case":
+            link_form = LinkCaseForm(request.POST)
+            linked_to = _link_case(request, signal, link_form)
+            if isinstance(linked_to, HttpResponse):
+                return linked_to
+        elif action == "unlink_case" and signal.case_id:
+            services.signal_unlink_case(actor=request.user, signal=signal)
+            messages.success(request, _("Signal %(ref)s is no longer linked to a case.") % {"ref": signal.reference})
+            return redirect("reports:signal_detail", reference=signal.reference)
+        elif action == "consent":
+            consent_form = SignalConsentForm(request.POST)
+            if consent_form.is_valid():
+                services.signal_consent_record(
+                    actor=request.user,
+                    signal=signal,
+                    police=consent_form.value("consent_police"),
+                    services=consent_form.value("consent_services"),
+                )
+                messages.success(request, _("The reporter's consent was recorded."))
+                return redirect("reports:signal_detail", reference=signal.reference)
         elif action == "triage":
-            triage_form = TriageForm(request.POST, assignees=assignees)
+            triage_form = TriageForm(request.POST, assignees=assignees, linked=linked)
             if triage_form.is_valid():
                 data = triage_form.cleaned_data
                 try:
@@ -119,6 +153,8 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
                         release=data["release"],
                         referred_to=data["referred_to"],
                     )
+                except services.StatusNeedsCase:
+                    triage_form.add_error("status", _("Link the signal to a case, or unlink it, below."))
                 except services.ConsentMissing:
                     triage_form.add_error(
                         "referred_to",
@@ -155,9 +191,52 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "reply_form": reply_form,
             "triage_form": triage_form,
             "similar": similar,
+            "may_link": may_link,
+            "link_form": link_form,
+            "consent_form": consent_form,
+            "linked_case": _linked_case(request, signal),
+            "co_recipients": services.signal_co_recipients(signal=signal),
         },
-        status=400 if (reply_form.errors or triage_form.errors) else 200,
+        status=400 if (reply_form.errors or triage_form.errors or link_form.errors or consent_form.errors) else 200,
     )
+
+
+def _linked_case(request: HttpRequest, signal: Signal) -> Any:
+    """The signal's case if the reader may see it (a reference to follow), else None."""
+    from amparo.cases.models import Case
+
+    if signal.case_id is None:
+        return None
+    return Case.objects.visible_to(request.user).filter(pk=signal.case_id).first()
+
+
+def _link_case(request: HttpRequest, signal: Signal, form: LinkCaseForm) -> HttpResponse | None:
+    """Link to an existing case of the organisation (found through visible_to), carrying the
+    place and type over from the signal opened in this session; None when the form shows an error."""
+    from django.core.exceptions import ValidationError
+
+    from amparo.cases.models import Case
+
+    if not form.is_valid():
+        return None
+    reference = form.cleaned_data["case_reference"].strip().upper()
+    case = Case.objects.visible_to(request.user).filter(reference=reference).first()
+    if case is None:
+        form.add_error("case_reference", _("No case of your organisation has this reference."))
+        return None
+    try:
+        opened = services.signal_open(request=request, actor=request.user, signal=signal)
+    except sealing.Locked:
+        return _locked(request, signal)
+    try:
+        services.signal_link_case(actor=request.user, signal=signal, case=case, answers=opened.answers)
+    except ValidationError as exc:
+        form.add_error("case_reference", exc.messages[0])
+        return None
+    messages.success(
+        request, _("Signal %(ref)s is linked to case %(case)s.") % {"ref": signal.reference, "case": case.reference}
+    )
+    return redirect("reports:signal_detail", reference=signal.reference)
 
 
 def _answer_labels(answers: dict[str, Any]) -> dict[str, str]:

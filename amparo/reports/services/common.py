@@ -149,7 +149,14 @@ def routing_targets(*, country: str, region: str, exploitation_type: str) -> lis
 
 
 def routing_with_room(
-    *, country: str, region: str, exploitation_type: str, held: bool, trusted: bool, redeem: str = ""
+    *,
+    country: str,
+    region: str,
+    exploitation_type: str,
+    held: bool,
+    trusted: bool,
+    redeem: str = "",
+    chosen: list[int] | None = None,
 ) -> tuple[RoutingTable, list[int], abuse.Room]:
     """The routing table, the organisations that receive this submission and have room, and
     the cache's answer (`room.redeemed`: whether the proof-of-work challenge `redeem` was
@@ -162,16 +169,21 @@ def routing_with_room(
     are the rows read again (and the counting redone, if the targets changed). A stale
     challenge makes the submission held. Raises CapReached (instance or held cap, or no
     receiving organisation with room) and ReportingUnavailable, in that order, with the
-    count given back. A trusted network skips the caps but is counted.
+    count given back. A trusted network skips the caps but is counted. `chosen` (the
+    recipients the reporter kept, report_recipients) narrows the targets to those among them.
     """
     where = {"country": country, "region": region, "exploitation_type": exploitation_type}
+
+    def pick(targets: list[int]) -> list[int]:
+        return targets if chosen is None else [org_id for org_id in targets if org_id in chosen]
+
     table = _routing
-    guess = table.targets(**where) if table is not None else []
+    guess = pick(table.targets(**where)) if table is not None else []
     room = abuse.room(held=held, organisation_ids=guess, also=ROUTING_VERSION_KEY, redeem=redeem, count_it=True)
     targets, version = guess, room.also
     if table is None or version is None or table.version != version:
         table = routing_table(version)
-        targets = table.targets(**where)
+        targets = pick(table.targets(**where))
         if targets != guess:
             abuse.uncount(room.counted)
             held = held or (bool(redeem) and not room.redeemed)

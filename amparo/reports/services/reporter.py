@@ -69,6 +69,7 @@ def report_submit(
     device_keys: DeviceKeys | None = None,
     idempotency_key: str = "",
     challenge: str = "",
+    recipients: list[int] | None = None,
 ) -> Submitted:
     """Store an anonymous report for every organisation that receives it; return the receipt.
 
@@ -79,8 +80,10 @@ def report_submit(
     formats it); otherwise the server draws the secret. A repeated
     `idempotency_key` stores nothing and answers as the first submission did.
     `challenge` is a proof-of-work challenge whose nonce `abuse.pow_solved` accepted: it is
-    used up here, and a submission whose challenge was not fresh is held.
-    Raises CapReached, ReportingUnavailable.
+    used up here, and a submission whose challenge was not fresh is held. `recipients`
+    (organisation ids the reporter kept among report_recipients) narrows where it goes.
+    The answers are also sealed to the reporter key (Receipt.sealed_report), for the
+    follow-up page. Raises CapReached, ReportingUnavailable.
     """
     country, region = answers.get("country", ""), answers.get("region", "")
     exploitation_type = answers.get("exploitation_type") or ExploitationType.NOT_SURE
@@ -95,6 +98,7 @@ def report_submit(
             held=held,
             trusted=trusted,
             redeem=challenge,
+            chosen=recipients,
         )
     except CapReached:
         if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
@@ -118,6 +122,9 @@ def report_submit(
         for item in files
     ]
     receipt_fields = _receipt_fields(secret or "", device_keys)
+    receipt_fields["sealed_report"] = SealedBox(PublicKey(receipt_fields["reporter_public_key"])).encrypt(
+        sealing.pad(content)
+    )
     for attempt in range(5):
         # Every row in one statement (amparo.core.bulk): ids, receipt public id and signal
         # references are drawn afresh on each attempt, so a collision of a random value
@@ -312,11 +319,25 @@ def receipt_change(*, opened: Opened, new_secret: str | None = None) -> str:
                 continue
             message.sealed_for_reporter = SealedBox(new_public).encrypt(sealing.pad(sealing.unpad(plain)))
             message.save(update_fields=["sealed_for_reporter"])
+        if receipt.sealed_report:
+            try:
+                plain = SealedBox(opened.keys.private_key).decrypt(bytes(receipt.sealed_report))
+                receipt.sealed_report = SealedBox(new_public).encrypt(sealing.pad(sealing.unpad(plain)))
+            except Exception:  # noqa: BLE001 (already unreadable: drop the copy)
+                receipt.sealed_report = None
         receipt.salt, receipt.verifier = salt, keys.verifier
         receipt.reporter_public_key, receipt.must_change = bytes(keys.private_key.public_key), False
         receipt.kdf_opslimit, receipt.kdf_memlimit = opslimit, memlimit
         receipt.save(
-            update_fields=["salt", "verifier", "reporter_public_key", "must_change", "kdf_opslimit", "kdf_memlimit"]
+            update_fields=[
+                "salt",
+                "verifier",
+                "reporter_public_key",
+                "must_change",
+                "kdf_opslimit",
+                "kdf_memlimit",
+                "sealed_report",
+            ]
         )
     opened.receipt, opened.keys = receipt, keys
     return receipts.format_receipt(receipt.public_id, secret)

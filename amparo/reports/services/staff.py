@@ -102,6 +102,10 @@ class ConsentMissing(Exception):
     """A referral to police or services without the reporter's recorded consent."""
 
 
+class StatusNeedsCase(Exception):
+    """ "Linked to a case" is set and left only by linking and unlinking a case (services.links)."""
+
+
 def signal_update(
     *,
     actor: Any,
@@ -114,6 +118,7 @@ def signal_update(
 ) -> Signal:
     """Change status, assignee, urgency, or release from the held queue; one audit entry per change.
 
+    "Linked to a case" is neither set nor left here (StatusNeedsCase): see services.links.
     Setting the status to "referred" needs `referred_to` ("police" or "services") and the
     matching consent recorded on the signal; otherwise ConsentMissing and nothing changes.
     """
@@ -121,6 +126,8 @@ def signal_update(
         raise PermissionDenied
     if assignee is not None and assignee.organisation_id != actor.organisation_id:
         raise PermissionDenied
+    if status and status != signal.status and SignalStatus.LINKED in (status, signal.status):
+        raise StatusNeedsCase
     if status == SignalStatus.REFERRED and status != signal.status:
         consent = {"police": signal.consent_police, "services": signal.consent_services}.get(referred_to)
         if consent is not True:
@@ -147,19 +154,28 @@ def signal_update(
     return signal
 
 
-def signal_link_case(*, actor: Any, signal: Signal, case: Any) -> Signal:
-    """The hook the case-management issue fills: link a signal to a case of the same organisation.
-
-    A linked signal is kept past the retention period. Refuses cases of another organisation.
-    """
-    if not can(actor, Perm.REPORT_TRIAGE) or not can(actor, Perm.CASE_EDIT):
+def signal_consent_record(
+    *, actor: Any, signal: Signal, police: bool | None = None, services: bool | None = None
+) -> Signal:
+    """Record the reporter's consent to share with the police or support services, given or
+    refused later in the conversation (None: unchanged). Audited without content."""
+    if not can(actor, Perm.REPORT_TRIAGE) or signal.organisation_id != actor.organisation_id:
         raise PermissionDenied
-    if signal.organisation_id != actor.organisation_id or case.organisation_id != actor.organisation_id:
-        raise PermissionDenied
+    changes = {}
+    if police is not None and police != signal.consent_police:
+        changes["consent_police"] = police
+    if services is not None and services != signal.consent_services:
+        changes["consent_services"] = services
+    if not changes:
+        return signal
     with transaction.atomic():
-        signal.case, signal.status = case, SignalStatus.LINKED
-        signal.save(update_fields=["case", "status"])
-        audit.record(actor=actor, action="report.link_case", obj=signal, reason=f"case {case.pk}")
+        for name, value in changes.items():
+            setattr(signal, name, value)
+        signal.save(update_fields=list(changes))
+        reason = " ".join(
+            f"{name.removeprefix('consent_')}:{'yes' if value else 'no'}" for name, value in changes.items()
+        )
+        audit.record(actor=actor, action="report.consent", obj=signal, reason=reason)
     return signal
 
 
