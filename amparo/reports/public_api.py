@@ -451,7 +451,7 @@ class ReportSubmitApi(PublicApi):
             "held": submitted.held,
             "replayed": submitted.replayed,
             "emergency_number": emergency_number(answers["country"]) if answers["danger"] == Danger.YES else "",
-            "recipients": services.recipient_names(submitted.signals),
+            "recipients": services.recipient_names(submitted.signals),  # scoping: the rows this submission just wrote
         }
         # Already the shape ReportOutput documents (no serializer pass: this is the hot path).
         return Response(output, status=200 if submitted.replayed else 201)

@@ -231,7 +231,7 @@ def _link_case(request: HttpRequest, signal: Signal, form: LinkCaseForm) -> Http
     try:
         services.signal_link_case(actor=request.user, signal=signal, case=case, answers=opened.answers)
     except ValidationError as exc:
-        form.add_error("case_reference", exc.messages[0])
+        form.add_error("case_reference", exc.messages[0])  # scoping: a ValidationError's text, not a Message row
         return None
     messages.success(
         request, _("Signal %(ref)s is linked to case %(case)s.") % {"ref": signal.reference, "case": case.reference}
