@@ -152,13 +152,18 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 
 # Lock-out after repeated failures (django-axes), keyed by account, never by address.
+# What axes stores is cut to what that needs (amparo.accounts.lockout): a keyed hash of the
+# e-mail, a count and the minute of the last failure; no address, user agent or form data.
 AXES_FAILURE_LIMIT = int(os.environ.get("AMPARO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AMPARO_LOCKOUT_MINUTES", "60")))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "username"  # the login form field (holding the e-mail)
-AXES_USERNAME_CALLABLE = "amparo.accounts.backends.axes_username"
+AXES_USERNAME_CALLABLE = "amparo.accounts.lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "amparo.accounts.lockout.no_address"
+AXES_HANDLER = "amparo.accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
