@@ -24,8 +24,15 @@ from amparo.reports import abuse
 from amparo.reports.models import Signal
 from tests.conftest import PASSWORD, verified_client
 from tests.sealing_helpers import unlocked_client
-from tests.test_reports import _cheap_crypto_and_puzzles, _redis_or_skip, _worker, receiving_fixture  # noqa: F401
-from tests.test_reports import followup, solved_form, submit
+from tests.test_reports import (  # noqa: F401
+    _cheap_crypto_and_puzzles,
+    _redis_or_skip,
+    _worker,
+    followup,
+    receiving_fixture,
+    solved_form,
+    submit,
+)
 
 # --- Redis counters ----------------------------------------------------------------------------
 
@@ -35,7 +42,11 @@ def redis_cache(settings):
     _redis_or_skip()
     prefix = f"amparo-test-{secrets.token_hex(6)}"
     settings.CACHES = {
-        "default": {"BACKEND": "amparo.core.cache.RedisCache", "LOCATION": "redis://127.0.0.1:6379/12", "KEY_PREFIX": prefix}
+        "default": {
+            "BACKEND": "amparo.core.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/12",
+            "KEY_PREFIX": prefix,
+        }
     }
     client = abuse._redis_client()
     yield client
@@ -278,7 +289,7 @@ def test_the_raw_scan_sees_text_inside_binary_columns():
     Receipt.objects.create(
         public_id="CANARY22",
         salt=b"\x00" * 16,
-        verifier="Bytea canary Zq7".encode(),
+        verifier=b"Bytea canary Zq7",
         reporter_public_key=b"\x01" * 32,
         issued_on=datetime.date(2026, 1, 1),
     )

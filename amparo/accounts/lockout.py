@@ -76,7 +76,7 @@ class LockoutHandler(AxesDatabaseHandler):
         username = get_client_username(request, credentials)
         if username is None:  # no account named: nothing to count (lock-out is per account only)
             return
-        if not settings.AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT and request.axes_locked_out:
+        if not getattr(settings, "AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT", True) and request.axes_locked_out:
             request.axes_credentials = credentials
             user_locked_out.send("axes", request=request, username=username, ip_address=None)
             return
@@ -103,7 +103,7 @@ class LockoutHandler(AxesDatabaseHandler):
                 )
         failures = self.get_failures(request, credentials)
         request.axes_failures_since_start = failures
-        if settings.AXES_LOCK_OUT_AT_FAILURE and failures >= get_failure_limit(request, credentials):
+        if getattr(settings, "AXES_LOCK_OUT_AT_FAILURE", True) and failures >= get_failure_limit(request, credentials):
             request.axes_locked_out = True
             request.axes_credentials = credentials
             user_locked_out.send("axes", request=request, username=username, ip_address=None)

@@ -78,7 +78,7 @@ def clean_attachment(name: str, data: bytes) -> CleanFile:
     return CleanFile(name=f"{_safe_stem(name)}.{extension}", content_type=content_type, content=out.getvalue())
 
 
-_EXTENSIONS = {content_type: extension for content_type, extension in ACCEPTED_FORMATS.values()}
+_EXTENSIONS = dict(ACCEPTED_FORMATS.values())  # content type -> extension
 
 
 def neutral_names(files: list[CleanFile], *, keep: bool) -> list[CleanFile]:
