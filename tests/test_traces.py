@@ -117,6 +117,12 @@ def test_public_pages_load_their_assets_with_no_store_and_from_under_report(rece
     assert css["Content-Type"].startswith("text/css") and b"body" in css.content
 
 
+def test_a_missing_public_page_loads_no_staff_static_file(receiving):
+    page = Client().get("/report/nothing-here/", {"lang": "es"})
+    assert page.status_code == 404 and page["Cache-Control"] == "no-store, max-age=0"
+    assert _assets(page.content) and all(url.startswith(b"/report/") for url in _assets(page.content))
+
+
 def test_only_named_public_assets_are_served_under_report(receiving):
     client = Client()
     for name in ("../settings.py", "amparo/../../settings.py", "django_htmx/htmx-2.min.js", "nothing.css"):

@@ -128,7 +128,8 @@ class HSTSForStaffOnlyMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            del response["Strict-Transport-Security"]
+        if "Strict-Transport-Security" in response:
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                del response["Strict-Transport-Security"]
         return response
