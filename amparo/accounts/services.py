@@ -37,8 +37,9 @@ def invitation_create(*, actor: User, email: str, role: str, base_url: str) -> I
     if role not in Role.values:
         raise ValidationError(_("Choose a role from the list."))
     organisation_id = cast(int, actor.organisation_id)  # _require passed: can() refuses users without one
-    # scoping: e-mail addresses are unique across organisations; which organisation holds one
-    # decides only the message below and which e-mail is sent, never what the actor sees
+    # Which organisation holds the address decides only whether the actor is told (their own
+    # staff) and which e-mail goes out, never what the actor sees about another organisation.
+    # scoping: e-mail addresses are unique across organisations; the holder's organisation id only
     holders = list(User.objects.filter(email=email).values_list("organisation_id", flat=True)[:1])
     has_account = bool(holders)
     if has_account and holders[0] == organisation_id:
