@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "amparo.reports.middleware.AnonymousReportingMiddleware",  # first: reporters stay unidentified
+    "amparo.core.middleware.HSTSForStaffOnlyMiddleware",  # no HSTS record on a reporter's device
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -152,13 +153,18 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 
 # Lock-out after repeated failures (django-axes), keyed by account, never by address.
+# What axes stores is cut to what that needs (amparo.accounts.lockout): a keyed hash of the
+# e-mail, a count and the minute of the last failure; no address, user agent or form data.
 AXES_FAILURE_LIMIT = int(os.environ.get("AMPARO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AMPARO_LOCKOUT_MINUTES", "60")))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_USERNAME_FORM_FIELD = "username"  # the login form field (holding the e-mail)
-AXES_USERNAME_CALLABLE = "amparo.accounts.backends.axes_username"
+AXES_USERNAME_CALLABLE = "amparo.accounts.lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "amparo.accounts.lockout.no_address"
+AXES_HANDLER = "amparo.accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = False
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
@@ -262,9 +268,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# HSTS goes to signed-in staff only (amparo.core.middleware.HSTSForStaffOnlyMiddleware):
+# browsers keep the host and the time they first saw the header. Preloading is the
+# operator's choice for the whole domain, off unless asked for (decision 0010).
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000" if PRODUCTION else "0"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
-SECURE_HSTS_PRELOAD = PRODUCTION
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 if env_bool("AMPARO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -288,7 +297,8 @@ AMPARO_DEMO_PASSWORD = "amparo-demo-2026"  # noqa: S105 (demo accounts sign in o
 # Lock-out is per account, not per address (see AXES_LOCKOUT_PARAMETERS above): an address
 # lock-out would block a whole shelter or training room behind one NAT, and the account
 # lock-out already stops guessing against any one account. Decision 0003 records this.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Preloading HSTS is left to the operator (decision 0010), so Django's reminder is silenced.
+SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 
 # Reporting (amparo.reports). Reports expire unless linked to a case; the purge runs nightly.
 AMPARO_REPORT_RETENTION_DAYS = int(os.environ.get("AMPARO_REPORT_RETENTION_DAYS", "365"))

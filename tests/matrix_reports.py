@@ -15,6 +15,7 @@ EXPECTATIONS = {
     "report:report_create": ("GET", PUBLIC, None),
     "report:report_followup": ("GET", PUBLIC, None),
     "report:receipt_claim": ("POST", PUBLIC, None),
+    "report:asset": ("GET", PUBLIC, "public_asset"),
     "api:report_challenge": ("POST", PUBLIC, None),
     "api:report_recipients": ("POST", PUBLIC, None),
     "api:report_submit": ("POST", PUBLIC, None),
@@ -41,6 +42,7 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         "signal": {"reference": signal.reference},
         "attachment": {"reference": signal.reference, "pk": attachment.pk},
         "routing_rule": {"pk": rule.pk},
+        "public_asset": {"name": "amparo/amparo.css"},
     }
 
 

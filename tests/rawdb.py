@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -10,7 +12,8 @@ from django.db import connection
 
 
 def raw_database_bytes() -> bytes:
-    """Every byte of the test database as stored: the SQLite file (+WAL), or a pg_dump."""
+    """Every byte of the test database as stored: the SQLite file (+WAL), or a pg_dump
+    followed by the decoded bytes of its bytea (binary) columns."""
     connection.ensure_connection()
     if connection.vendor == "sqlite":
         name = Path(connection.settings_dict["NAME"])
@@ -33,8 +36,19 @@ def raw_database_bytes() -> bytes:
             cmd += ["-p", str(params["port"])]
         if params.get("user"):
             cmd += ["-U", str(params["user"])]
-        return subprocess.run(cmd, check=True, capture_output=True, env=env).stdout
+        dump = subprocess.run(cmd, check=True, capture_output=True, env=env).stdout
+        return dump + b"\n" + b"\n".join(_bytea_values(dump))
     raise AssertionError(f"No raw scan for {connection.vendor}.")
+
+
+#: A bytea value in pg_dump's COPY text: hex output, its backslash doubled by COPY escaping.
+_BYTEA_HEX = re.compile(rb"\\\\x((?:[0-9a-f]{2})+)")
+
+
+def _bytea_values(dump: bytes) -> list[bytes]:
+    """The bytes of every bytea value in a pg_dump: PostgreSQL writes them as hex text
+    (`\\x4d61...`), where a plaintext needle would go unseen."""
+    return [binascii.unhexlify(match.group(1)) for match in _BYTEA_HEX.finditer(dump)]
 
 
 def plaintext_hits(*needles: str) -> list[str]:

@@ -144,3 +144,27 @@ def test_after_a_transfer_the_receiver_does_not_see_the_senders_emergency_openin
     assert page.status_code == 200 and b"Marisol" in page.content
     assert b"Alpha night shift" not in page.content
     assert staff_a[Role.HOTLINE_ADVOCATE].email.encode() not in page.content
+
+
+def test_after_a_transfer_the_receivers_export_holds_none_of_the_senders_emergency_openings(staff_a, staff_b, org_b):
+    case = _case(staff_a)
+    services.break_glass_open(
+        actor=as_verified(staff_a[Role.HOTLINE_ADVOCATE]),
+        reference=case.reference,
+        reason="safety",
+        explanation="Alpha night shift: caller at the bus terminal",
+    )
+    export = reverse("cases:case_export_json", kwargs={"reference": case.reference})
+    before = verified_client(staff_a[Role.CASE_WORKER]).get(export, {"language": "en"})
+    assert "Alpha night shift" in before.content.decode()  # the sender's own export still has it
+    _offer(staff_a, case, org_b)
+    transfer = CaseTransfer.objects.get(case=case)
+    verified_client(staff_b[Role.ORG_ADMIN]).post(
+        reverse("cases:transfer_decide", kwargs={"pk": transfer.pk}), {"decision": "accept"}
+    )
+    for name in ("case_export_json", "case_export"):
+        response = verified_client(staff_b[Role.CASE_WORKER]).get(
+            reverse(f"cases:{name}", kwargs={"reference": case.reference}), {"language": "en"}
+        )
+        assert response.status_code == 200 and "Marisol" in response.content.decode()
+        assert "Alpha night shift" not in response.content.decode()

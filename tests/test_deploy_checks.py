@@ -24,3 +24,55 @@ def test_production_with_redis_and_a_broker_passes(settings):
 def test_development_is_not_nagged(settings):
     settings.PRODUCTION = False
     assert shared_cache_and_broker() == []
+
+
+def _deploy_check_ids(settings) -> set[str]:
+    from django.core import checks
+
+    return {message.id for message in checks.run_checks(include_deployment_checks=True) if message.is_serious()}
+
+
+def test_production_without_an_e_mail_server_is_an_error(settings):
+    """Reset and invitation links must not end up in the console log."""
+    settings.PRODUCTION = True
+    for backend in (
+        "django.core.mail.backends.console.EmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend",
+        "django.core.mail.backends.locmem.EmailBackend",
+        "django.core.mail.backends.dummy.EmailBackend",
+    ):
+        settings.EMAIL_BACKEND = backend
+        assert "amparo.E001" in _deploy_check_ids(settings), backend
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert "amparo.E001" not in _deploy_check_ids(settings)
+    settings.PRODUCTION = False
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert "amparo.E001" not in _deploy_check_ids(settings)
+
+
+def test_production_refuses_a_default_console_mail_backend_from_the_environment(tmp_path):
+    """With AMPARO_ENV=production and no EMAIL_BACKEND, `check --deploy` fails."""
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "AMPARO_ENV": "production",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "amparo.test",
+        "REDIS_URL": "redis://127.0.0.1:6379/14",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "AMPARO_CREATE_KEY_FILE": "true",
+        "AMPARO_VAR_DIR": str(tmp_path),
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    env.pop("EMAIL_BACKEND", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "ERROR"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent),
+    )
+    assert result.returncode != 0 and "amparo.E001" in result.stderr + result.stdout

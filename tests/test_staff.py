@@ -148,3 +148,31 @@ def test_an_unknown_country_is_refused_and_nothing_is_created(db):
             "create_organisation", "--name", "X", "--type", "ngo", "--country", "XXX", "--admin-email", "a@b.test"
         )
     assert not Organisation.objects.exists()
+
+
+def test_inviting_someone_with_an_account_elsewhere_looks_like_any_invitation(
+    staff_a, staff_b, django_capture_on_commit_callbacks
+):
+    """An administrator learns nothing about accounts in other organisations: the answer is
+    the one a fresh address gets; the address's owner is told by e-mail, with no link."""
+    admin = verified_client(staff_b[Role.ORG_ADMIN])
+    elsewhere = staff_a[Role.CASE_WORKER].email
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh = admin.post(reverse("accounts:staff_invite"), {"email": "nobody.yet@x.test", "role": Role.ANALYST})
+        taken = admin.post(reverse("accounts:staff_invite"), {"email": elsewhere, "role": Role.ANALYST})
+    assert (taken.status_code, taken["Location"]) == (fresh.status_code, fresh["Location"]) == (302, "/accounts/staff/")
+    listing = admin.get(reverse("accounts:staff_list")).content.decode()
+    assert f"Invitation sent to {elsewhere}." in listing
+    assert "already has an account" not in listing
+    notice = next(message for message in mail.outbox if message.to == [elsewhere])
+    assert "/accounts/invitation/" not in notice.body and "already has an Amparo account" in notice.body
+    assert User.objects.filter(email=elsewhere).get().organisation == staff_a[Role.CASE_WORKER].organisation
+
+
+def test_inviting_a_colleague_who_already_has_an_account_here_says_so(staff_a):
+    admin = verified_client(staff_a[Role.ORG_ADMIN])
+    response = admin.post(
+        reverse("accounts:staff_invite"), {"email": staff_a[Role.CASE_WORKER].email, "role": Role.ANALYST}
+    )
+    assert response.status_code == 400 and b"already has an account in your organisation" in response.content
+    assert not Invitation.objects.exists()

@@ -25,10 +25,3 @@ class StaffBackend(ModelBackend):
         if getattr(user, "is_demo", False) and not settings.DEBUG:
             return False
         return super().user_can_authenticate(user)
-
-
-def axes_username(request: Any, credentials: dict[str, Any] | None = None) -> str | None:
-    """The account a sign-in attempt is for, normalised so case tricks do not dodge lock-out."""
-    source = credentials if credentials else getattr(request, "POST", {})
-    value = source.get("username") if source else None
-    return value.strip().lower() if isinstance(value, str) else None

@@ -26,18 +26,25 @@ def _require(actor: User, perm: str) -> None:
 def invitation_create(*, actor: User, email: str, role: str, base_url: str) -> Invitation:
     """Invite `email` to the actor's organisation with `role` and e-mail them a link.
 
-    Refuses actors without staff.manage, unknown roles, and addresses that already
-    have an account.
+    Refuses actors without staff.manage, unknown roles, and addresses that already have an
+    account in the actor's organisation. An address with an account in another organisation
+    is answered exactly like a new one (the administrator learns nothing about other
+    organisations' staff); its owner gets a notice without a link instead of the invitation,
+    and the invitation stays pending until it expires.
     """
     _require(actor, Perm.STAFF_MANAGE)
     email = email.strip().lower()
     if role not in Role.values:
         raise ValidationError(_("Choose a role from the list."))
-    # scoping: e-mail addresses are unique across organisations; a yes/no only
-    if User.objects.filter(email=email).exists():
-        raise ValidationError(_("This e-mail address already has an account."))
-    token = Invitation.new_token()
     organisation_id = cast(int, actor.organisation_id)  # _require passed: can() refuses users without one
+    # Which organisation holds the address decides only whether the actor is told (their own
+    # staff) and which e-mail goes out, never what the actor sees about another organisation.
+    # scoping: e-mail addresses are unique across organisations; the holder's organisation id only
+    holders = list(User.objects.filter(email=email).values_list("organisation_id", flat=True)[:1])
+    has_account = bool(holders)
+    if has_account and holders[0] == organisation_id:
+        raise ValidationError(_("This person already has an account in your organisation."))
+    token = Invitation.new_token()
     with transaction.atomic():
         # scoping: the actor's own organisation
         Invitation.objects.filter(organisation_id=organisation_id, email=email, accepted_at__isnull=True).update(
@@ -56,11 +63,12 @@ def invitation_create(*, actor: User, email: str, role: str, base_url: str) -> I
         organisation = actor.organisation
         language = actor.language or translation.get_language() or settings.LANGUAGE_CODE
 
+        template = "accounts/email/invitation_existing_account.txt" if has_account else "accounts/email/invitation.txt"
+
         def send() -> None:
             with translation.override(language):
                 body = render_to_string(
-                    "accounts/email/invitation.txt",
-                    {"organisation": organisation, "link": link, "role": Role(role).label, "inviter": actor},
+                    template, {"organisation": organisation, "link": link, "role": Role(role).label, "inviter": actor}
                 )
                 send_mail(_("Your invitation to Amparo"), body, None, [email])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.caches, deploy=True)
@@ -38,3 +38,25 @@ def shared_cache_and_broker(app_configs: Any = None, **kwargs: Any) -> list[Warn
             )
         )
     return problems
+
+
+#: E-mail backends that deliver nothing: console, file, memory and dummy.
+_UNDELIVERED_MAIL = ("console.EmailBackend", "filebased.EmailBackend", "locmem.EmailBackend", "dummy.EmailBackend")
+
+
+@register(Tags.security, deploy=True)
+def mail_is_delivered(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """Production must deliver e-mail: password-reset and invitation links sent through the
+    console backend (the default without EMAIL_BACKEND) land in the process log, where anyone
+    who reads the log can take over an account or join an organisation."""
+    if not getattr(settings, "PRODUCTION", False):
+        return []
+    if not settings.EMAIL_BACKEND.endswith(_UNDELIVERED_MAIL):
+        return []
+    return [
+        Error(
+            "E-mail is not delivered: sign-in reset and invitation links would be written to the log.",
+            hint="Set EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend and EMAIL_HOST (see the README).",
+            id="amparo.E001",
+        )
+    ]

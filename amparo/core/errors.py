@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -11,6 +12,10 @@ def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from amparo.reports.middleware import is_public_reporting_path
+
+    if is_public_reporting_path(request.path_info):  # the reporter's look, and no cached staff files
+        return render(request, "errors/404_public.html", {"lang": translation.get_language() or "en"}, status=404)
     return render(request, "errors/404.html", status=404)
 
 

@@ -110,3 +110,26 @@ class RejectNulBytesMiddleware:
         if settings.SESSION_COOKIE_NAME in spoilt:  # SessionMiddleware already took the key: start afresh
             request.session = import_module(settings.SESSION_ENGINE).SessionStore(None)
         return self.get_response(request)
+
+
+class HSTSForStaffOnlyMiddleware:
+    """Strict-Transport-Security only on responses to signed-in staff (docs/decisions/0010).
+
+    A browser keeps each host that sent the header, with the time it first saw it, for the
+    header's max-age (a year): on a reporter's phone that record says the phone visited this
+    site, and when. So no response to someone who is not signed in carries it: not the
+    reporting pages (whose cookies are dropped, so even a signed-in colleague is a reporter
+    there), not the sign-in page, not `/`. Sits just outside Django's SecurityMiddleware,
+    which adds the header to every HTTPS response.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if "Strict-Transport-Security" in response:
+            user = getattr(request, "user", None)
+            if user is None or not user.is_authenticated:
+                del response["Strict-Transport-Security"]
+        return response

@@ -217,3 +217,15 @@ def blind_index(value: str, *, context: str) -> str:
 def audit_mac(data: bytes) -> str:
     """HMAC-SHA256 of `data` under the audit key: the audit chain's link."""
     return hmac.new(keyring().audit_key, data, hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=32)
+def _purpose_key(index_key: bytes, purpose: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"derived:{purpose}".encode()).derive(index_key)
+
+
+def derived_key(purpose: str) -> bytes:
+    """A 32-byte key for one `purpose` (e.g. the names of rate-limit counters), derived (HKDF)
+    from the index key: as stable as the key file, never written anywhere, and unrelated to
+    the blind-index keys (another HKDF label)."""
+    return _purpose_key(keyring().index_key, purpose)

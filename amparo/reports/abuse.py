@@ -1,10 +1,13 @@
 """Anti-abuse that never identifies anyone: proof of work, caps, throttles.
 
 Everything here lives in Django's cache (Redis in production) with a time to live, never
-in the database. Counter keys are HMACs under a secret that is itself a cache entry and
-expires with its period (`_period_secret`), so yesterday's keys cannot be linked to
-anything once their secret is gone. Nothing is keyed by address or browser: the public
-paths never see them (amparo.reports.middleware).
+in the database. Counter names are HMACs of (window, period, what is counted) under a key
+derived from the vault's key file (`vault.derived_key`), never kept in the cache: a copy
+of Redis alone cannot tell which receipt or organisation a counter counts, and each period
+has names of its own. Every counter of one period expires at the same whole second, one
+period after its own ends (`_bucket`), so its time to live dates nothing finer than the
+period; Redis is run without persistence (docs/deployment.md). Nothing is keyed by address
+or browser: the public paths never see them (amparo.reports.middleware).
 
 - Proof of work (hashcash): the server issues a random single-use challenge with a
   difficulty; the browser or app finds a nonce such that SHA-256(challenge + nonce)
@@ -27,6 +30,8 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.redis import RedisCache
 
+from amparo.core import vault
+
 HOUR = 60 * 60
 
 
@@ -34,48 +39,39 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-_current_secrets: dict[str, bytes] = {}
-
-
-def _period_secret(period: str, ttl: int) -> bytes:
-    """A random secret for one period, kept only in the cache, gone when the period ends.
-
-    Each process remembers the secrets of the current periods only (a fresh dict replaces
-    the old one when a period changes), saving two cache round trips per counter.
-    """
-    known = _current_secrets.get(period)
-    if known is not None:
-        return known
-    key = f"amparo:rl-secret:{period}"
-    fresh = secrets.token_hex(32)
-    cache.add(key, fresh, ttl)
-    secret = bytes.fromhex(cache.get(key) or fresh)
-    window = period.split(":", 1)[0]
-    for stale in [name for name in _current_secrets if name.split(":", 1)[0] == window]:
-        del _current_secrets[stale]
-    _current_secrets[period] = secret
-    return secret
-
-
 def _bucket(name: str, value: str, window: int) -> tuple[str, int]:
+    """The cache key counting (name, value) in the current window, and when it expires: the
+    end of the next window, in whole seconds since the epoch (the same for every counter of
+    the window, whenever its first event came)."""
     slot = int(time.time()) // window
-    secret = _period_secret(f"{window}:{slot}", window * 2)
-    digest = hmac.new(secret, f"{name}|{value}".encode(), hashlib.sha256).hexdigest()[:32]
-    return f"amparo:rl:{digest}", window * 2
+    secret = vault.derived_key("rate-limit-counter-names")
+    digest = hmac.new(secret, f"{window}:{slot}|{name}|{value}".encode(), hashlib.sha256).hexdigest()[:32]
+    return f"amparo:rl:{digest}", (slot + 2) * window
+
+
+def _seconds_until(expires_at: int) -> int:
+    return max(1, expires_at - int(time.time()))
 
 
 def hit(name: str, value: str = "", *, window: int = HOUR) -> int:
     """Count one event under (name, value) in the current window; return the new count."""
-    return _hit_key(*_bucket(name, value, window))
+    bucket = _bucket(name, value, window)
+    client = _redis_client()
+    if client is None:
+        return _hit_key(*bucket)
+    pipe = client.pipeline(transaction=True)
+    _count_in(pipe, [bucket])
+    return int(pipe.execute()[-1])
 
 
-def _hit_key(key: str, ttl: int) -> int:
-    if cache.add(key, 1, ttl):
+def _hit_key(key: str, expires_at: int) -> int:
+    """Count one in `key` through Django's cache API (not Redis: see `_count_in`)."""
+    if cache.add(key, 1, _seconds_until(expires_at)):
         return 1
     try:
         return int(cache.incr(key))
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, ttl)
+        cache.add(key, 1, _seconds_until(expires_at))
         return 1
 
 
@@ -210,8 +206,8 @@ def _read_redeem_count(
     if client is None:
         found = cache.get_many(keys)
         redeemed = bool(cache.delete(challenge_key)) if challenge_key else False
-        for key, ttl in buckets:
-            _hit_key(key, ttl)
+        for key, expires_at in buckets:
+            _hit_key(key, expires_at)
         return found, redeemed
     backend = caches["default"]
     pipe = client.pipeline(transaction=True)
@@ -237,7 +233,7 @@ def uncount(buckets: list[tuple[str, int]]) -> None:
     """Give back what `room(count_it=True)` counted, for a submission that was not stored."""
     client = _redis_client()
     if client is None:
-        for key, _ttl in buckets:
+        for key, _expires_at in buckets:
             try:
                 cache.decr(key)
             except ValueError:  # expired meanwhile: nothing to give back
@@ -245,9 +241,9 @@ def uncount(buckets: list[tuple[str, int]]) -> None:
         return
     backend = caches["default"]
     pipe = client.pipeline(transaction=True)
-    for key, _ttl in buckets:
+    for key, expires_at in buckets:
         full_key = backend.make_and_validate_key(key)
-        pipe.set(full_key, 1, ex=_ttl, nx=True)  # never leave a counter without its TTL
+        pipe.set(full_key, 1, exat=expires_at, nx=True)  # never leave a counter without its TTL
         pipe.decr(full_key)
     pipe.execute()
 
@@ -263,14 +259,14 @@ def _redis_client() -> Any:
 def _hit_buckets(buckets: list[tuple[str, int]]) -> None:
     """Count one event in each bucket: in one round trip on Redis, one by one otherwise.
 
-    On Redis each counter is created (with its time to live) if missing and incremented in
-    one MULTI/EXEC, as `hit()` does with add() and incr(); the value is stored as a plain
-    integer, as Django's Redis backend stores integers, so `count()` reads it.
+    On Redis each counter is created (expiring at its window's whole second) if missing and
+    incremented in one MULTI/EXEC; the value is stored as a plain integer, as Django's Redis
+    backend stores integers, so `count()` reads it.
     """
     client = _redis_client()
     if client is None:
-        for key, ttl in buckets:
-            _hit_key(key, ttl)
+        for key, expires_at in buckets:
+            _hit_key(key, expires_at)
         return
     pipe = client.pipeline(transaction=True)
     _count_in(pipe, buckets)
@@ -279,9 +275,9 @@ def _hit_buckets(buckets: list[tuple[str, int]]) -> None:
 
 def _count_in(pipe: Any, buckets: list[tuple[str, int]]) -> None:
     backend = caches["default"]
-    for key, ttl in buckets:
+    for key, expires_at in buckets:
         full_key = backend.make_and_validate_key(key)
-        pipe.set(full_key, 0, ex=ttl, nx=True)
+        pipe.set(full_key, 0, exat=expires_at, nx=True)  # EXPIREAT: no sub-second trace of the first event
         pipe.incr(full_key)
 
 

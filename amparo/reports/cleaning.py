@@ -1,5 +1,8 @@
 """Attachments lose their metadata before they are sealed; what cannot be cleaned is refused.
 
+Their names go too unless the reporter keeps them (`neutral_names`): a phone's file name
+often carries the moment the photo was taken (IMG_20260314_231502.jpg).
+
 Images (JPEG, PNG, GIF, WebP) are decoded and re-encoded from their pixels alone with
 Pillow, so EXIF (GPS position, camera serial, time), XMP, ICC profiles and comments are
 gone; the visible orientation is applied first. PDFs, office documents, video and audio
@@ -11,7 +14,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -73,3 +76,17 @@ def clean_attachment(name: str, data: bytes) -> CleanFile:
     else:
         bare.save(out, format="PNG", optimize=True)
     return CleanFile(name=f"{_safe_stem(name)}.{extension}", content_type=content_type, content=out.getvalue())
+
+
+_EXTENSIONS = dict(ACCEPTED_FORMATS.values())  # content type -> extension
+
+
+def neutral_names(files: list[CleanFile], *, keep: bool) -> list[CleanFile]:
+    """The files renamed attachment-1.jpg, attachment-2.png… in their order, unless the
+    reporter chose to keep their own names (`keep`)."""
+    if keep:
+        return list(files)
+    return [
+        replace(file, name=f"attachment-{number}.{_EXTENSIONS.get(file.content_type, 'bin')}")
+        for number, file in enumerate(files, start=1)
+    ]

@@ -16,7 +16,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core.countries import country_choices
-from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment
+from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment, neutral_names
 from amparo.reports.receipts import PASSPHRASE_MIN, RECEIPT_TEXT_MAX, WeakPassphrase, fold, passphrase_clean
 from amparo.reports.vocabularies import (
     AgeGroup,
@@ -76,6 +76,15 @@ def match_region(country: str, text: str) -> str:
     if not wanted:
         return ""
     return _first_level_regions(country or "").get(wanted, "")
+
+
+def keep_file_names_field() -> forms.BooleanField:
+    """Unticked by default: attachments are then named attachment-1.jpg, attachment-2.png…"""
+    return forms.BooleanField(
+        label=_("Keep the original file names"),
+        help_text=_("Leave this unticked unless the names matter: a file name often shows when a photo was taken."),
+        required=False,
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -176,6 +185,7 @@ class ReportForm(forms.Form):
     attachments = AttachmentsField(
         label=_("Photos (optional)"), help_text=_("Photos are cleaned of location and camera data.")
     )
+    keep_file_names = keep_file_names_field()
     # Filled by report.js after solving the puzzle; empty when JavaScript is off.
     pow_challenge = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
     pow_nonce = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
@@ -185,6 +195,8 @@ class ReportForm(forms.Form):
         data = cast(dict[str, Any], super().clean())  # Form.clean() returns cleaned_data
         if data.get("when_month") and not data.get("when_year"):
             self.add_error("when_year", _("Give the year too, or leave the month empty."))
+        if data.get("attachments"):
+            data["attachments"] = neutral_names(data["attachments"], keep=bool(data.get("keep_file_names")))
         return data
 
 
@@ -320,11 +332,14 @@ class FollowUpReplyForm(forms.Form):
         required=False,
     )
     attachments = AttachmentsField(label=_("Photos (optional)"))
+    keep_file_names = keep_file_names_field()
 
     def clean(self) -> dict[str, Any]:
         data = cast(dict[str, Any], super().clean())  # Form.clean() returns cleaned_data
         if not (data.get("text") or data.get("contact") or data.get("attachments")):
             raise ValidationError(_("Write an answer, give contact details or attach a photo."))
+        if data.get("attachments"):
+            data["attachments"] = neutral_names(data["attachments"], keep=bool(data.get("keep_file_names")))
         return data
 
 

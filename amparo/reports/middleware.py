@@ -75,4 +75,5 @@ class AnonymousReportingMiddleware:
         response.cookies.clear()  # the reporter's device keeps no trace of the visit
         response["Referrer-Policy"] = "no-referrer"
         response["Cache-Control"] = "no-store, max-age=0"
+        del response["Strict-Transport-Security"]  # a dated record of the visit (decision 0010)
         return response

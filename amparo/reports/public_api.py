@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from amparo.reports import abuse, receipts, services
-from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment
+from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment, neutral_names
 from amparo.reports.emergency import emergency_number
 from amparo.reports.forms import ReportForm, _countries, match_region, questionnaire_answers
 from amparo.reports.vocabularies import AgeGroup, Channel, Danger, ExploitationType, Gender, Indicator
@@ -52,7 +52,14 @@ class AttachmentInput(serializers.Serializer):
     content_base64 = serializers.CharField(max_length=12 * 1024 * 1024)
 
 
-def _clean_files(items: list[dict[str, str]]) -> list:
+KEEP_FILE_NAMES_HELP = (
+    "Keep the attachments' own names. By default they are renamed attachment-1.jpg, attachment-2.png… "
+    "(a phone's file name often carries the time the photo was taken)."
+)
+
+
+def _clean_files(items: list[dict[str, str]], *, keep_names: bool = False) -> list:
+    """The attachments cleaned of metadata, renamed unless `keep_names`."""
     cleaned = []
     for item in items:
         try:
@@ -63,7 +70,7 @@ def _clean_files(items: list[dict[str, str]]) -> list:
             cleaned.append(clean_attachment(item["name"], data))
         except Refused as exc:
             raise serializers.ValidationError(str(exc.args[0])) from exc
-    return cleaned
+    return neutral_names(cleaned, keep=keep_names)
 
 
 class ChallengeOutput(serializers.Serializer):
@@ -153,6 +160,7 @@ class ReportInput(serializers.Serializer):
         "chose among those that can receive the report; at least one. Without it, every one of them receives it.",
     )
     attachments = AttachmentInput(many=True, required=False, max_length=MAX_FILES)
+    keep_file_names = serializers.BooleanField(default=False, help_text=KEEP_FILE_NAMES_HELP)
     pow_challenge = serializers.CharField(max_length=80, required=False, allow_blank=True)
     pow_nonce = serializers.CharField(max_length=32, required=False, allow_blank=True)
     receipt_secret = serializers.CharField(
@@ -169,7 +177,7 @@ class ReportInput(serializers.Serializer):
         form_data = {
             k: v
             for k, v in data.items()
-            if k not in {"attachments", "receipt_secret", "receipt_keys", "recipients"} and v is not None
+            if k not in {"attachments", "keep_file_names", "receipt_secret", "receipt_keys", "recipients"} and v is not None
         }
         form = ReportForm(form_data)
         if not form.is_valid():
@@ -179,7 +187,7 @@ class ReportInput(serializers.Serializer):
             raise serializers.ValidationError({"receipt_secret": [_("The secret must be 16 base32 characters.")]})
         return {
             "answers": questionnaire_answers(form.cleaned_data),
-            "files": _clean_files(data.get("attachments", [])),
+            "files": _clean_files(data.get("attachments", []), keep_names=data.get("keep_file_names", False)),
             "pow_challenge": data.get("pow_challenge", ""),
             "pow_nonce": data.get("pow_nonce", ""),
             "secret": receipts.parse_secret(secret) if secret else None,
@@ -544,9 +552,10 @@ class ReplyInput(serializers.Serializer):
     text = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     contact = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     attachments = AttachmentInput(many=True, required=False, max_length=MAX_FILES)
+    keep_file_names = serializers.BooleanField(default=False, help_text=KEEP_FILE_NAMES_HELP)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        data["files"] = _clean_files(data.pop("attachments", []))
+        data["files"] = _clean_files(data.pop("attachments", []), keep_names=data.pop("keep_file_names", False))
         if not (data.get("text") or data.get("contact") or data["files"]):
             raise serializers.ValidationError(_("Write an answer, give contact details or attach a photo."))
         return data

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from amparo.reports import public_api, public_views, views
+from amparo.reports import public_api, public_assets, public_views, views
 
 app_name = "reports"
 
@@ -12,6 +12,7 @@ public_urlpatterns = (
         path("", public_views.report_create, name="report_create"),
         path("follow-up/", public_views.report_followup, name="report_followup"),
         path("follow-up/secret/", public_views.report_receipt_claim, name="receipt_claim"),
+        path("assets/<path:name>", public_assets.asset, name="asset"),
     ],
     "report",
 )

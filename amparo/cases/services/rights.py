@@ -45,6 +45,10 @@ EXPORT_SECTIONS = [
     ("emergency_accesses", gettext_lazy("Emergency access")),
     ("transfers", gettext_lazy("Transfers")),
 ]
+#: Sections holding what one organisation did with the case (emergency openings by its staff,
+#: with their explanations): after a transfer, only the current holder's rows are exported,
+#: as the case page shows only theirs.
+HOLDER_ONLY_SECTIONS = {"emergency_accesses"}
 CODE_LISTS = {
     "means_of_control": MeansOfControl,
     "exploitation_types": ExploitationType,
@@ -105,7 +109,10 @@ def case_export_subject(*, actor: User, case: Case, language: str, fmt: str) -> 
         }
         for accessor, title in EXPORT_SECTIONS:
             rows = []
-            for child in getattr(case, accessor).all():
+            children = getattr(case, accessor).all()
+            if accessor in HOLDER_ONLY_SECTIONS:
+                children = children.filter(organisation_id=case.organisation_id)
+            for child in children:
                 row = _export_row(child)
                 if accessor == "consents":
                     row.append(
