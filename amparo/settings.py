@@ -169,6 +169,8 @@ OTP_TOTP_ISSUER = os.environ.get("AMPARO_OTP_ISSUER", "Amparo")
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "amparo" / "locale"]
+# Dates as "3 Dec 2026" / "3 dic 2026" in pages and e-mails: never a day/month order a reader may swap.
+FORMAT_MODULE_PATH = ["amparo.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
