@@ -159,7 +159,7 @@ AXES_USERNAME_FORM_FIELD = "username"  # the login form field (holding the e-mai
 AXES_USERNAME_CALLABLE = "amparo.accounts.backends.axes_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "amparo.accounts.views.locked_out"  # says how long the lock lasts
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -9,11 +11,28 @@ from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from amparo.core.models import AuditEntry
-from amparo.core.permissions import Perm, can
+from amparo.core.permissions import Perm, can, roles_with
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    return render(request, "core/home.html", _admin_notices(request))
+
+
+def _admin_notices(request: HttpRequest) -> dict[str, Any]:
+    """For staff administrators: colleagues waiting for the key to open reports (or keys
+    not created yet) and colleagues whose sign-in is locked."""
+    if not can(request.user, Perm.STAFF_MANAGE):
+        return {}
+    from amparo.accounts import services as accounts
+    from amparo.accounts.models import User
+    from amparo.core import sealing
+
+    org_id = cast(int, request.user.organisation_id)  # type: ignore[union-attr]  # can() requires one
+    return {
+        "keys_missing": not sealing.has_keys(org_id),
+        "waiting_for_key": sealing.users_waiting_for_access(org_id, roles_with(Perm.REPORT_VIEW)),
+        "locked_out": len(accounts.lockouts(User.objects.visible_to(request.user).filter(is_active=True))),
+    }
 
 
 @login_not_required
