@@ -10,7 +10,8 @@ from django.shortcuts import render
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from amparo.core.models import AuditEntry
+from amparo.core import selectors
+from amparo.core.forms import AuditFilterForm
 from amparo.core.permissions import Perm, can, roles_with
 
 
@@ -54,11 +55,33 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 
 def audit_list(request: HttpRequest) -> HttpResponse:
+    """The organisation's audit log in words: who (by name), what (translated), which record
+    (C-…, S-…, a colleague), why; filtered by person, record, period and action."""
     if not can(request.user, Perm.AUDIT_VIEW):
         raise PermissionDenied
-    entries = AuditEntry.objects.visible_to(request.user).select_related("actor")
-    action = request.GET.get("action", "").strip()[:64]
-    if action:
-        entries = entries.filter(action__startswith=action)
+    from amparo.accounts.models import User
+
+    form = AuditFilterForm(request.GET or None, people=User.objects.visible_to(request.user).order_by("full_name"))
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = selectors.audit_entries(
+        user=request.user,
+        person=filters.get("person"),
+        reference=filters.get("reference") or "",
+        start=filters.get("start"),
+        end=filters.get("end"),
+        action=filters.get("action") or "",
+    )
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_list.html", {"page": page, "action": action})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "core/audit_list.html",
+        {
+            "page": page,
+            "rows": selectors.describe(list(page), viewer=request.user),
+            "form": form,
+            "query": query.urlencode(),
+        },
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
