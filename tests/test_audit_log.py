@@ -84,6 +84,8 @@ def test_every_recorded_action_has_a_label():
         if "audit.record" not in text and "changes.append" not in text:
             continue
         found |= set(literal.findall(text)) | set(dynamic.findall(text))
-    found |= {f"case.close_{d}" for d in ("approved", "rejected")} | {f"case.transfer_{d}" for d in ("accepted", "rejected")}
+    found |= {f"case.close_{d}" for d in ("approved", "rejected")} | {
+        f"case.transfer_{d}" for d in ("accepted", "rejected")
+    }
     missing = sorted(code for code in found if code not in ACTION_LABELS and not code.endswith("_"))
     assert not missing, f"Audit actions without a label in amparo/core/audit_labels.py: {missing}"

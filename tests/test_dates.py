@@ -23,10 +23,16 @@ def test_formats_put_the_month_in_words_in_both_languages():
     with translation.override("en"):
         assert formats.date_format(day, "SHORT_DATE_FORMAT") == "12 Feb 2026"
         assert formats.date_format(day, "DATE_FORMAT") == "12 Feb 2026"
-        assert formats.date_format(datetime.datetime(2026, 2, 12, 9, 5), "DATETIME_FORMAT") == "12 Feb 2026, 09:05"
+        assert (
+            formats.date_format(datetime.datetime(2026, 2, 12, 9, 5, tzinfo=datetime.UTC), "DATETIME_FORMAT")
+            == "12 Feb 2026, 09:05"
+        )
     with translation.override("es"):
         assert formats.date_format(day, "SHORT_DATE_FORMAT") == "12 feb 2026"
-        assert formats.date_format(datetime.datetime(2026, 12, 3, 9, 5), "SHORT_DATETIME_FORMAT") == "3 dic 2026, 09:05"
+        assert (
+            formats.date_format(datetime.datetime(2026, 12, 3, 9, 5, tzinfo=datetime.UTC), "SHORT_DATETIME_FORMAT")
+            == "3 dic 2026, 09:05"
+        )
 
 
 def test_pages_show_dates_with_the_month_in_words(staff_a):

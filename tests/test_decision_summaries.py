@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 
 from amparo.cases import services
 from amparo.cases.models import CaseTransfer
@@ -18,7 +19,7 @@ from tests.conftest import as_verified, registered_case, verified_client
 
 
 def _plan(worker, case, *, overdue: bool = False) -> None:
-    today = datetime.date.today()
+    today = timezone.localdate()
     services.service_plan(
         actor=as_verified(worker),
         case=case,

@@ -774,7 +774,8 @@ def transfer_request(request: HttpRequest, reference: str) -> HttpResponse:
         lambda: services.transfer_request(actor=request.user, case=case, **form.cleaned_data),  # type: ignore[arg-type]
         _("The transfer was offered. The case stays yours until the other organisation accepts it."),
         intro=_(
-            "Only with the person's consent to referral. The other organisation sees the reference until it accepts."
+            "Only with the person's consent to referral. Until it accepts, the other organisation sees the "
+            "reference and a summary without the person's data (status, support plan, consent to referral)."
         ),
     )
 

@@ -13,7 +13,9 @@ class DateInput(forms.DateInput):
 
 
 class AuditFilterForm(forms.Form):
-    person = forms.ModelChoiceField(label=_("Person"), queryset=None, required=False, empty_label=_("Anyone"))
+    person: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Person"), queryset=None, required=False, empty_label=_("Anyone")
+    )
     reference = forms.CharField(
         label=_("Record"), max_length=16, required=False, help_text=_("A case or signal reference: C-… or S-…")
     )

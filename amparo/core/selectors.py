@@ -52,7 +52,9 @@ def audit_entries(
     if start:
         entries = entries.filter(at__gte=datetime.datetime.combine(start, datetime.time.min, zone))
     if end:
-        entries = entries.filter(at__lt=datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, zone))
+        entries = entries.filter(
+            at__lt=datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, zone)
+        )
     if action:
         entries = entries.filter(action__startswith=action)
     return entries
@@ -101,23 +103,22 @@ def describe(entries: list[AuditEntry], *, viewer: Any) -> list[AuditRow]:
     staff = User.objects.filter(organisation_id=viewer.organisation_id, pk__in=ints(user_ids))
     user_names = {str(pk): name for pk, name in staff.values_list("pk", "full_name")}
     # scoping: organisation names are public within Amparo (transfer destinations list them)
-    org_names = {str(pk): name for pk, name in Organisation.objects.filter(pk__in=ints(org_ids)).values_list("pk", "name")}
+    org_names = {
+        str(pk): name for pk, name in Organisation.objects.filter(pk__in=ints(org_ids)).values_list("pk", "name")
+    }
     # scoping: references only, of records named by entries the viewer may read
     cases = dict(Case.objects.filter(pk__in=ints(wanted.get("cases.Case", set()))).values_list("pk", "reference"))
     # scoping: references only, of records named by entries the viewer may read
-    signals = dict(Signal.objects.filter(pk__in=ints(wanted.get("reports.Signal", set()))).values_list("pk", "reference"))
+    signals = dict(
+        Signal.objects.filter(pk__in=ints(wanted.get("reports.Signal", set()))).values_list("pk", "reference")
+    )
+    transfer_ids = ints(wanted.get("cases.CaseTransfer", set()))
     # scoping: the case reference of transfers named by entries the viewer may read
-    transfers = dict(
-        CaseTransfer.objects.filter(pk__in=ints(wanted.get("cases.CaseTransfer", set()))).values_list(
-            "pk", "case__reference"
-        )
-    )
+    transfers = dict(CaseTransfer.objects.filter(pk__in=transfer_ids).values_list("pk", "case__reference"))
+    invitation_ids = ints(wanted.get("accounts.Invitation", set()))
     # scoping: invitation addresses of the viewer's own organisation
-    invitations = dict(
-        Invitation.objects.filter(
-            organisation_id=viewer.organisation_id, pk__in=ints(wanted.get("accounts.Invitation", set()))
-        ).values_list("pk", "email")
-    )
+    invited = Invitation.objects.filter(organisation_id=viewer.organisation_id, pk__in=invitation_ids)
+    invitations = dict(invited.values_list("pk", "email"))
     reasons = {**dict(ClosureReason.choices), **dict(ErasureReason.choices)}
 
     def record(entry: AuditEntry) -> str:
@@ -153,7 +154,11 @@ def describe(entries: list[AuditEntry], *, viewer: Any) -> list[AuditRow]:
         who = entry.actor.full_name if colleague and entry.actor is not None else entry.actor_label
         if entry.actor_id is None and entry.actor_label == "system":
             who = str(_("Amparo (automatic task)"))
-        rows.append(AuditRow(entry=entry, who=who, action=action_label(entry.action), record=record(entry), why=why(entry.reason)))
+        rows.append(
+            AuditRow(
+                entry=entry, who=who, action=action_label(entry.action), record=record(entry), why=why(entry.reason)
+            )
+        )
     return rows
 
 

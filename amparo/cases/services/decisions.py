@@ -113,9 +113,7 @@ def notify_decision(*, recipient: User | None, reference: str, decision: str, de
     if recipient is None or not recipient.is_active or not recipient.email or recipient.pk == decided_by.pk:
         return
     when = timezone.localtime(timezone.now())
-    send = partial(
-        _send_notice, recipient.email, recipient.language, reference, decision, decided_by.full_name, when
-    )
+    send = partial(_send_notice, recipient.email, recipient.language, reference, decision, decided_by.full_name, when)
     transaction.on_commit(send)
 
 

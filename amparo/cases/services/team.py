@@ -147,7 +147,10 @@ def closure_decide(*, actor: User, closure: CaseClosure, approve: bool) -> CaseC
             case.save(update_fields=["status", "closure_reason", "updated_at"])
         audit.record(actor=actor, action="case.close_" + closure.decision, obj=case, reason=f"reason:{closure.reason}")
         notify_decision(
-            recipient=closure.requested_by, reference=case.reference, decision=f"closure_{closure.decision}", decided_by=actor
+            recipient=closure.requested_by,
+            reference=case.reference,
+            decision=f"closure_{closure.decision}",
+            decided_by=actor,
         )
     return closure
 
