@@ -69,7 +69,7 @@ ACTION_LABELS = {
     "staff.update": _("Changed a staff member's role or access"),
     "staff.unlock": _("Lifted a sign-in lock"),
     "staff.password_change": _("Changed their password"),
-    "staff.two_factor_setup": _("Set up two-factor sign-in"),
+    "staff.two_factor_setup": _("Set up their two-factor sign-in"),
     "organisation.create": _("Created the organisation"),
     "organisation.update": _("Changed the organisation's profile"),
     # Keys

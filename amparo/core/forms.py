@@ -19,7 +19,7 @@ class AuditFilterForm(forms.Form):
     reference = forms.CharField(
         label=_("Record"), max_length=16, required=False, help_text=_("A case or signal reference: C-… or S-…")
     )
-    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    start = forms.DateField(label=_("Since"), required=False, widget=DateInput())
     end = forms.DateField(label=_("Until"), required=False, widget=DateInput())
     action = forms.ChoiceField(label=_("Action"), required=False)
 
