@@ -4,6 +4,7 @@ decision (issue 8, item 12): closure approval, erasure, transfer acceptance."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -62,6 +63,7 @@ def test_closure_decision_shows_the_plan_without_the_person_and_tells_the_worker
     assert message.to == [worker.email]
     assert case.reference in message.subject and case.reference in message.body
     assert "aprobó el cierre" in message.body  # in the worker's language
+    assert not re.search(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", message.body)  # "3 dic 2026", never 03/12/2026
     assert "Yolanda" not in message.body
 
 
