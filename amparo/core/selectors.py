@@ -103,15 +103,13 @@ def describe(entries: list[AuditEntry], *, viewer: Any) -> list[AuditRow]:
     staff = User.objects.filter(organisation_id=viewer.organisation_id, pk__in=ints(user_ids))
     user_names = {str(pk): name for pk, name in staff.values_list("pk", "full_name")}
     # scoping: organisation names are public within Amparo (transfer destinations list them)
-    org_names = {
-        str(pk): name for pk, name in Organisation.objects.filter(pk__in=ints(org_ids)).values_list("pk", "name")
-    }
+    organisations = Organisation.objects.filter(pk__in=ints(org_ids))
+    org_names = {str(pk): name for pk, name in organisations.values_list("pk", "name")}
     # scoping: references only, of records named by entries the viewer may read
     cases = dict(Case.objects.filter(pk__in=ints(wanted.get("cases.Case", set()))).values_list("pk", "reference"))
+    signal_ids = ints(wanted.get("reports.Signal", set()))
     # scoping: references only, of records named by entries the viewer may read
-    signals = dict(
-        Signal.objects.filter(pk__in=ints(wanted.get("reports.Signal", set()))).values_list("pk", "reference")
-    )
+    signals = dict(Signal.objects.filter(pk__in=signal_ids).values_list("pk", "reference"))
     transfer_ids = ints(wanted.get("cases.CaseTransfer", set()))
     # scoping: the case reference of transfers named by entries the viewer may read
     transfers = dict(CaseTransfer.objects.filter(pk__in=transfer_ids).values_list("pk", "case__reference"))

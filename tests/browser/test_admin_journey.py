@@ -23,7 +23,9 @@ from tests.conftest import PASSWORD, as_verified, registered_case
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_locked_out_colleague_is_unlocked_by_the_administrator(page: Page, staff_a: dict[str, User], settings) -> None:
+def test_a_locked_out_colleague_is_unlocked_by_the_administrator(
+    page: Page, staff_a: dict[str, User], settings
+) -> None:
     worker, admin = staff_a[Role.CASE_WORKER], staff_a[Role.ORG_ADMIN]
     for _ in range(settings.AXES_FAILURE_LIMIT):
         sign_in(page, worker.email, "not-my-password")
