@@ -169,7 +169,9 @@ def case_erase(*, actor: User, case: Case, reason: str, confirm_reference: str) 
             raise ValidationError(_("This case was erased already."), code="erased")
         erasure = CaseErasure(case=case, reason=reason, erased_by=actor)
         erasure.full_clean()
-        worker = case.assigned_to  # before the erasure blanks it: they hear of the decision
+        # The case worker (or, if none is assigned, whoever opened it) hears of the decision;
+        # read before the erasure blanks both.
+        worker = case.assigned_to or case.created_by
         # Every row that hangs off the case goes (a child model added later included); a
         # row that only points at it (a signal that became this case) loses the link.
         for relation in Case._meta.related_objects:
