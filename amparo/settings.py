@@ -165,7 +165,7 @@ AXES_HANDLER = "amparo.accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = False
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "amparo.accounts.views.locked_out"  # says how long the lock lasts
 AXES_VERBOSE = False
 AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
@@ -175,6 +175,8 @@ OTP_TOTP_ISSUER = os.environ.get("AMPARO_OTP_ISSUER", "Amparo")
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
 LOCALE_PATHS = [BASE_DIR / "amparo" / "locale"]
+# Dates as "3 Dec 2026" / "3 dic 2026" in pages and e-mails: never a day/month order a reader may swap.
+FORMAT_MODULE_PATH = ["amparo.formats"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -70,7 +70,7 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(staff_a
         sign_in(client, worker.email, "wrong-password")
     locked = sign_in(Client(), worker.email)
     assert locked.status_code == 429
-    assert b"Account locked" in locked.content
+    assert b"Sign-in paused" in locked.content
     assert "_auth_user_id" not in client.session
 
 

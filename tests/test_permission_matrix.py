@@ -45,6 +45,7 @@ EXPECTATIONS: dict[str, tuple[str, str, str | None]] = {
     "accounts:staff_list": ("GET", Perm.STAFF_VIEW, None),
     "accounts:staff_invite": ("GET", Perm.STAFF_MANAGE, None),
     "accounts:staff_edit": ("GET", Perm.STAFF_MANAGE, "member"),
+    "accounts:staff_unlock": ("POST", Perm.STAFF_MANAGE, "member"),
     "accounts:invitation_revoke": ("POST", Perm.STAFF_MANAGE, "invitation"),
     "accounts:organisation_detail": ("GET", Perm.ORG_VIEW, None),
     "accounts:organisation_edit": ("GET", Perm.ORG_EDIT, None),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amparo.accounts.models import Organisation, OrganisationType
 from amparo.core.countries import country_choices
-from amparo.core.permissions import Role
+from amparo.core.permissions import Role, least_privileged_role
 
 
 class LoginForm(AuthenticationForm):
@@ -42,7 +42,8 @@ class TokenForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=254)
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    # Until the administrator chooses, the role that may do least (never administrator).
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=least_privileged_role)
 
 
 class StaffEditForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Iterable
 from typing import cast
 
 from django.conf import settings
@@ -159,6 +161,67 @@ def staff_update(*, actor: User, member: User, role: str, is_active: bool, reset
         if changes:
             audit.record(actor=actor, action="staff.update", obj=member, reason="; ".join(changes))
     return member
+
+
+# --- Lock-out after failed sign-ins (django-axes, decision 0003) ---------------------------
+
+
+def _lockout_key(email: str) -> str | None:
+    """The value axes stores for sign-in attempts at `email`: whatever the configured
+    AXES_USERNAME_CALLABLE makes of it (normalised today, perhaps hashed later), so the
+    lookup and the unlock below follow any change to how attempts are keyed."""
+    from axes.helpers import get_client_username
+
+    return get_client_username(None, {"username": email})  # type: ignore[arg-type]
+
+
+def lockouts(users: Iterable[User]) -> dict[int, datetime.datetime]:
+    """The accounts among `users` that sign-in failures lock now, with the time each lock
+    ends. The one place that asks axes whether an account is locked (one query)."""
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+
+    cool_off = get_cool_off()
+    keys = {key: user.pk for user in users if (key := _lockout_key(user.email))}
+    if not keys or cool_off is None:
+        return {}
+    now = timezone.now()
+    locked: dict[int, datetime.datetime] = {}
+    # scoping: axes' counters for the given accounts only, keyed as axes keys them
+    attempts = AccessAttempt.objects.filter(
+        username__in=list(keys),
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gt=now - cool_off,
+    ).values_list("username", "attempt_time")
+    for key, attempt_time in attempts:
+        until = attempt_time + cool_off
+        pk = keys[key]
+        locked[pk] = max(until, locked.get(pk, until))
+    return locked
+
+
+def locked_until(user: User) -> datetime.datetime | None:
+    """When the sign-in lock on `user` ends, or None if the account is not locked."""
+    return lockouts([user]).get(user.pk)
+
+
+def staff_unlock(*, actor: User, member: User) -> bool:
+    """Lift the sign-in lock on a colleague of the actor's organisation (their failed
+    attempts are forgotten). Refuses without staff.manage and for another organisation's
+    staff. Audited when there was a lock to lift; returns whether there was one."""
+    _require(actor, Perm.STAFF_MANAGE)
+    if member.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+    from axes.utils import reset
+
+    was_locked = locked_until(member) is not None
+    key = _lockout_key(member.email)
+    with transaction.atomic():
+        if key:
+            reset(username=key)
+        if was_locked:
+            audit.record(actor=actor, action="staff.unlock", obj=member)
+    return was_locked
 
 
 def organisation_update(*, actor: User, organisation: Organisation, fields: dict[str, object]) -> Organisation:

@@ -98,8 +98,12 @@ def _safe_next(request: HttpRequest) -> bool:
 def staff_list(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Perm.STAFF_VIEW):
         raise PermissionDenied
-    staff = User.objects.visible_to(request.user).order_by("full_name")
+    staff = list(User.objects.visible_to(request.user).order_by("full_name"))
     invitations = Invitation.objects.visible_to(request.user).pending()
+    can_manage = can(request.user, Perm.STAFF_MANAGE)
+    locks = services.lockouts(staff) if can_manage else {}
+    for member in staff:
+        member.locked_until = locks.get(member.pk)  # type: ignore[attr-defined]
     return render(
         request,
         "accounts/staff_list.html",
@@ -107,7 +111,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
             "staff": staff,
             "invitations": invitations,
             "form": InviteForm(),
-            "can_manage": can(request.user, Perm.STAFF_MANAGE),
+            "can_manage": can_manage,
         },
     )
 
@@ -128,6 +132,15 @@ def staff_invite(request: HttpRequest) -> HttpResponse:
             form.add_error("email", error)
         else:
             messages.success(request, _("Invitation sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            if form.cleaned_data["role"] in roles_with(Perm.REPORT_VIEW):
+                messages.info(
+                    request,
+                    _(
+                        "Once %(email)s has joined, they cannot open reports until you give them access "
+                        "to the organisation's key on the keys page."
+                    )
+                    % {"email": form.cleaned_data["email"]},
+                )
             return redirect("accounts:staff_list")
     return render(
         request, "accounts/staff_invite.html", {"form": form}, status=400 if request.method == "POST" else 200
@@ -174,6 +187,31 @@ def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(reverse("accounts:organisation_keys") + "#rotate")
             return redirect("accounts:staff_list")
     return render(request, "accounts/staff_edit.html", {"form": form, "member": member})
+
+
+@require_POST
+def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift the sign-in lock on a colleague locked out by failed attempts."""
+    if not can(request.user, Perm.STAFF_MANAGE):
+        raise PermissionDenied
+    member = get_visible_or_404(User, request.user, pk=pk)
+    if services.staff_unlock(actor=request.user, member=member):  # type: ignore[arg-type]
+        messages.success(request, _("%(name)s can sign in again.") % {"name": member.full_name})
+    else:
+        messages.info(request, _("%(name)s was not locked out.") % {"name": member.full_name})
+    return redirect("accounts:staff_list")
+
+
+def locked_out(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """The page axes shows when sign-in is refused for too many failures (AXES_LOCKOUT_CALLABLE).
+
+    The same page, with the same duration, for every e-mail address, whether or not it has
+    an account: axes counts failures per address typed, so unknown addresses lock alike."""
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    minutes = int(cool_off.total_seconds() // 60) if cool_off else 0
+    return render(request, "accounts/locked_out.html", {"minutes": minutes}, status=429)
 
 
 @login_not_required

@@ -633,10 +633,11 @@ def closure_decide(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The case was closed.") if approve else _("The closure was not approved."))
             return redirect("cases:closure_list")
+    summary = services.decision_summary(actor=request.user, case=closure.case, purpose="closure")  # type: ignore[arg-type]
     return render(
         request,
         "cases/closure_decide.html",
-        {"closure": closure, "form": form},
+        {"closure": closure, "form": form, "summary": summary},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -787,7 +788,8 @@ def case_erase_start(request: HttpRequest) -> HttpResponse:
 
 def case_erase(request: HttpRequest, reference: str) -> HttpResponse:
     """An organisation administrator erases a case at the person's request. The page shows
-    only the reference: administrators cannot read case files."""
+    the reference and a need-to-know summary (status, support plan, what will be erased):
+    administrators cannot read case files."""
     if not can(request.user, Perm.CASE_ERASE):
         raise PermissionDenied
     case = services.case_for_erasure(actor=request.user, reference=reference)  # type: ignore[arg-type]
@@ -802,10 +804,12 @@ def case_erase(request: HttpRequest, reference: str) -> HttpResponse:
         if erasure is not None:
             messages.success(request, _("Case %(ref)s was erased.") % {"ref": case.reference})
             return redirect("core:home")
+    erased = getattr(case, "erasure", None)
+    summary = None if erased else services.decision_summary(actor=request.user, case=case, purpose="erasure")  # type: ignore[arg-type]
     return render(
         request,
         "cases/case_erase.html",
-        {"case": case, "form": form, "erased": getattr(case, "erasure", None)},
+        {"case": case, "form": form, "erased": erased, "summary": summary},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -824,7 +828,8 @@ def transfer_request(request: HttpRequest, reference: str) -> HttpResponse:
         lambda: services.transfer_request(actor=request.user, case=case, **form.cleaned_data),  # type: ignore[arg-type]
         _("The transfer was offered. The case stays yours until the other organisation accepts it."),
         intro=_(
-            "Only with the person's consent to referral. The other organisation sees the reference until it accepts."
+            "Only with the person's consent to referral. Until it accepts, the other organisation sees the "
+            "reference and a summary without the person's data (status, support plan, consent to referral)."
         ),
     )
 
@@ -857,9 +862,10 @@ def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 request, _("The case is now your organisation's.") if accept else _("The transfer was rejected.")
             )
             return redirect("cases:transfer_list")
+    summary = services.decision_summary(actor=request.user, case=transfer.case, purpose="transfer")  # type: ignore[arg-type]
     return render(
         request,
         "cases/transfer_decide.html",
-        {"transfer": transfer, "reference": transfer.case.reference, "form": form},
+        {"transfer": transfer, "reference": transfer.case.reference, "form": form, "summary": summary},
         status=400 if request.method == "POST" else 200,
     )

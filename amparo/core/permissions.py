@@ -123,6 +123,12 @@ def can(user: User | Any, perm: str) -> bool:
     return perm in permissions_of(user)
 
 
+def least_privileged_role() -> str:
+    """The role granting the fewest permissions (the first such role in `Role`'s order):
+    what a form offers until someone chooses a role on purpose."""
+    return min(Role.values, key=lambda role: len(ROLE_PERMISSIONS.get(role, frozenset())))
+
+
 def roles_with(perm: str) -> set[str]:
     """The roles whose permissions include `perm`."""
     return {role for role, perms in ROLE_PERMISSIONS.items() if perm in perms}

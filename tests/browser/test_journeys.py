@@ -75,8 +75,8 @@ def test_org_admin_invites_staff_and_edits_organisation(page: Page, staff_a: dic
 
     nav_link(page, "Audit log").click()
     expect(page).to_have_url(re.compile(r"/audit/$"))
-    invite_row = page.locator("tbody tr", has_text="staff.invite")
-    expect(invite_row.first).to_contain_text(admin.email)
+    invite_row = page.locator("tbody tr", has_text="Invited a staff member")
+    expect(invite_row.first).to_contain_text(admin.full_name)
     expect(invite_row.first).to_contain_text("new.person@orga.test")
     axe_check(page)
 
@@ -228,8 +228,8 @@ def test_repeated_wrong_passwords_lock_the_account(page: Page, staff_a: dict[str
     axe_check(page)
 
     sign_in(page, user.email, PASSWORD)
-    expect(page.locator("h1")).to_have_text("Account locked")
-    expect(page).to_have_title(re.compile("Account locked"))
+    expect(page.locator("h1")).to_have_text("Sign-in paused")
+    expect(page).to_have_title(re.compile("Sign-in paused"))
     axe_check(page)
     # The lock is real: the locked page is all there is, no two-factor step.
     page.goto("/")

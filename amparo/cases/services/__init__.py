@@ -4,7 +4,8 @@ its transaction. Audit reasons carry codes only, never what identifies a person.
 By area: `registration` (opening, search, duplicates), `consent`, `victim_context`
 (context, decisions, route, screening), `support` (the support plan), `legal`, `team`
 (notes, attachments, assignment, closure, reopening, transfers), `access` (reading a case,
-break the glass), `rights` (the survivor's export and erasure); `common` holds the
+break the glass), `rights` (the survivor's export and erasure), `decisions` (what an administrator sees
+before deciding, and the case worker's notice of the decision); `common` holds the
 permission check they share.
 """
 
@@ -19,6 +20,10 @@ from amparo.cases.services.consent import (
     consent_override,
     consent_record,
     consent_withdraw,
+)
+from amparo.cases.services.decisions import (
+    decision_summary,
+    notify_decision,
 )
 from amparo.cases.services.legal import (
     PROCEEDING_FIELDS,
@@ -102,12 +107,14 @@ __all__ = [
     "consent_record",
     "consent_withdraw",
     "decision_record",
+    "decision_summary",
     "duplicate_dismiss",
     "emergency_notices",
     "event_add",
     "legal_assistance_add",
     "likely_duplicates",
     "note_add",
+    "notify_decision",
     "overdue_services",
     "proceeding_add",
     "proceeding_update",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from amparo.accounts.models import User
 from amparo.cases.models import Case, CaseErasure, CaseStatus
 from amparo.cases.services.common import _require
+from amparo.cases.services.decisions import notify_decision
 from amparo.cases.vocabularies import (
     ExploitationType,
     IsicSection,
@@ -176,6 +177,9 @@ def case_erase(*, actor: User, case: Case, reason: str, confirm_reference: str) 
             raise ValidationError(_("This case was erased already."), code="erased")
         erasure = CaseErasure(case=case, reason=reason, erased_by=actor)
         erasure.full_clean()
+        # The case worker (or, if none is assigned, whoever opened it) hears of the decision;
+        # read before the erasure blanks both.
+        worker = case.assigned_to or case.created_by
         # Every row that hangs off the case goes (a child model added later included); a
         # row that only points at it (a signal that became this case) loses the link.
         for relation in Case._meta.related_objects:
@@ -196,6 +200,7 @@ def case_erase(*, actor: User, case: Case, reason: str, confirm_reference: str) 
         case.save()
         erasure.save()
         audit.record(actor=actor, action="case.erase", obj=case, reason=f"reason:{reason}")
+        notify_decision(recipient=worker, reference=case.reference, decision="erased", decided_by=actor)
         if connection.vendor == "sqlite":
             transaction.on_commit(_vacuum_sqlite)
     return erasure

@@ -27,6 +27,7 @@ from amparo.cases.models import (
 )
 from amparo.cases.services.common import _is_erased, _require
 from amparo.cases.services.consent import consent_allows
+from amparo.cases.services.decisions import notify_decision
 from amparo.cases.vocabularies import ClosureReason
 from amparo.core import audit
 from amparo.core.fields import encrypted_fields
@@ -147,6 +148,12 @@ def closure_decide(*, actor: User, closure: CaseClosure, approve: bool) -> CaseC
             case.closure_reason = closure.reason
             case.save(update_fields=["status", "closure_reason", "updated_at"])
         audit.record(actor=actor, action="case.close_" + closure.decision, obj=case, reason=f"reason:{closure.reason}")
+        notify_decision(
+            recipient=closure.requested_by,
+            reference=case.reference,
+            decision=f"closure_{closure.decision}",
+            decided_by=actor,
+        )
     return closure
 
 
@@ -240,5 +247,11 @@ def transfer_decide(*, actor: User, transfer: CaseTransfer, accept: bool) -> Cas
         audit.record(actor=actor, action=action, obj=case, organisation_id=transfer.organisation_id)
         audit.record(
             actor=actor, action=action, obj=case, organisation_id=sender, reason=f"to_org:{actor.organisation_id}"
+        )
+        notify_decision(
+            recipient=transfer.requested_by,
+            reference=case.reference,
+            decision=f"transfer_{transfer.decision}",
+            decided_by=actor,
         )
     return transfer
