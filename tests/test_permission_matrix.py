@@ -65,6 +65,7 @@ READ_ONLY: set[str] = set()
 #: url name -> body that succeeds for organisation A's own staff (see matrix_cases.py).
 POST_BODIES: dict[str, Any] = {
     "accounts:staff_edit": lambda ctx: {"role": Role.CASE_WORKER, "is_active": "on"},
+    "accounts:staff_unlock": lambda ctx: {},
     "accounts:invitation_revoke": lambda ctx: {},
 }
 
@@ -76,6 +77,17 @@ BODY_NAMES_OBJECT: dict[str, Any] = {}
 
 #: url name -> what must be true before the POST can succeed (a closed case to reopen...).
 PREPARE: dict[str, Any] = {}
+
+
+def _lock_the_member(ctx: dict[str, Any]) -> None:
+    """Lock organisation A's analyst (the matrix's `member`) out, so an unlock has something to do."""
+    from django.conf import settings
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(reverse("accounts:login"), {"username": ctx["staff_a"][Role.ANALYST].email, "password": "wrong"})
+
+
+PREPARE["accounts:staff_unlock"] = _lock_the_member
 
 MATRIX_MODULES = [matrix_cases, matrix_reports]
 for _module in MATRIX_MODULES:

@@ -71,7 +71,9 @@ class EncryptedTextField(models.TextField):
         if not cls._meta.abstract:
             # One receiver per model (dispatch_uid), opening every encrypted field of the row.
             signals.post_init.connect(_open_sealed_fields, sender=cls, dispatch_uid=f"vault-open:{cls._meta.label}")
-            signals.pre_save.connect(_refuse_partial_rebinding, sender=cls, dispatch_uid=f"vault-bind:{cls._meta.label}")
+            signals.pre_save.connect(
+                _refuse_partial_rebinding, sender=cls, dispatch_uid=f"vault-bind:{cls._meta.label}"
+            )
 
     def binding(self, instance: models.Model) -> str:
         """The associated data for this field of `instance`: field, primary key and scope."""

@@ -177,7 +177,8 @@ class ReportInput(serializers.Serializer):
         form_data = {
             k: v
             for k, v in data.items()
-            if k not in {"attachments", "keep_file_names", "receipt_secret", "receipt_keys", "recipients"} and v is not None
+            if k not in {"attachments", "keep_file_names", "receipt_secret", "receipt_keys", "recipients"}
+            and v is not None
         }
         form = ReportForm(form_data)
         if not form.is_valid():

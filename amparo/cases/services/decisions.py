@@ -82,6 +82,7 @@ def decision_summary(*, actor: User, case: Case, purpose: str) -> DecisionSummar
     elif case.organisation_id != actor.organisation_id:
         raise PermissionDenied
     today = timezone.localdate()
+    # scoping: counts only, of the case this decision is about (the permission is checked above)
     services = list(case.services.values_list("status", "due_on"))
     summary = DecisionSummary(
         reference=case.reference,
