@@ -339,10 +339,17 @@ class AttachmentForm(forms.Form):
 
 class AssignForm(forms.Form):
     assignee: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Case worker"), queryset=None)  # type: ignore[arg-type]
+    legal_adviser: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Legal adviser"),
+        queryset=None,  # type: ignore[arg-type]
+        required=False,
+        empty_label=_("No legal adviser"),
+    )
 
-    def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: Any, legal_advisers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["legal_adviser"].queryset = legal_advisers  # type: ignore[attr-defined]
 
 
 class ClosureRequestForm(forms.Form):

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
@@ -137,6 +138,26 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "can_create": can(request.user, Perm.CASE_EDIT),
         },
     )
+
+
+def my_cases(request: HttpRequest) -> HttpResponse:
+    """The cases assigned to the user (as case worker or legal adviser): open ones first,
+    the most recently changed first; then, for those who edit cases, the open cases of the
+    organisation without an active case worker, to take on."""
+    if not can(request.user, Perm.CASE_VIEW):
+        raise PermissionDenied
+    fields = ("reference", "person_name", "status", "updated_at", "organisation_id", "assigned_to_id")
+    visible = Case.objects.visible_to(request.user)
+    mine = sorted(
+        visible.assigned_to_user(request.user).only(*fields).order_by("-updated_at")[:200],
+        key=lambda case: not case.is_open,
+    )
+    unassigned = (
+        visible.open().filter(Q(assigned_to__isnull=True) | Q(assigned_to__is_active=False)).only(*fields)[:50]
+        if can(request.user, Perm.CASE_EDIT)
+        else []
+    )
+    return render(request, "cases/my_cases.html", {"mine": mine, "unassigned": unassigned})
 
 
 def case_create(request: HttpRequest) -> HttpResponse:
@@ -517,7 +538,12 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpRe
 
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case(request, reference, Perm.CASE_EDIT)
-    form = AssignForm(request.POST or None, staff=services.assignable_staff(request.user))  # type: ignore[arg-type]
+    form = AssignForm(
+        request.POST or None,
+        initial={"assignee": case.assigned_to_id, "legal_adviser": case.legal_adviser_id},
+        staff=services.assignable_staff(request.user),  # type: ignore[arg-type]
+        legal_advisers=services.assignable_legal_advisers(request.user),  # type: ignore[arg-type]
+    )
     return _action_page(
         request,
         case,

@@ -50,6 +50,7 @@ from amparo.cases.services.support import (
     service_update,
 )
 from amparo.cases.services.team import (
+    assignable_legal_advisers,
     assignable_staff,
     attachment_add,
     attachment_read,
@@ -81,6 +82,7 @@ __all__ = [
     "FOLLOW_UP_SERVICES",
     "PERSON_FIELDS",
     "PROCEEDING_FIELDS",
+    "assignable_legal_advisers",
     "assignable_staff",
     "attachment_add",
     "attachment_read",

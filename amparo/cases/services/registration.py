@@ -103,7 +103,8 @@ def case_create(
             if consent.organisation_id != organisation_id or consent.case_id is not None:
                 raise PermissionDenied
         case = Case(organisation_id=organisation_id, person_name=person_name, phone=phone, summary=summary)
-        case.created_by = actor
+        # The person who opens the case is its case worker until someone reassigns it.
+        case.created_by = case.assigned_to = actor
         _apply_person(case, person)
         if not case.person_name:
             raise ValidationError({"given_name": _("Enter the person's name.")})

@@ -29,7 +29,7 @@ from amparo.cases.services.common import _is_erased, _require
 from amparo.cases.services.consent import consent_allows
 from amparo.cases.vocabularies import ClosureReason
 from amparo.core import audit
-from amparo.core.permissions import ROLE_PERMISSIONS, Perm
+from amparo.core.permissions import ROLE_PERMISSIONS, Perm, Role
 from amparo.reports import cleaning
 
 # --- Team work: notes, assignment, closure, reopening ---------------------------------------
@@ -90,21 +90,33 @@ def attachment_read(*, actor: User, attachment: CaseAttachment) -> bytes:
 
 
 def assignable_staff(actor: User) -> QuerySet[User]:
-    """Active staff of the actor's organisation whose role may edit cases."""
+    """Active staff of the actor's organisation whose role may edit cases (case workers)."""
     roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.CASE_EDIT in perms]
     # scoping: the actor's own organisation
     return User.objects.filter(organisation_id=actor.organisation_id, role__in=roles, is_active=True)
 
 
-def case_assign(*, actor: User, case: Case, assignee: User) -> Case:
-    """Give the case to a case worker of the same organisation."""
+def assignable_legal_advisers(actor: User) -> QuerySet[User]:
+    """Active legal advisers of the actor's organisation (they read cases and record legal
+    work, but do not edit the case file, so they are assigned alongside its case worker)."""
+    # scoping: the actor's own organisation
+    return User.objects.filter(organisation_id=actor.organisation_id, role=Role.LEGAL_ADVISER, is_active=True)
+
+
+def case_assign(*, actor: User, case: Case, assignee: User, legal_adviser: User | None = None) -> Case:
+    """Give the case to a case worker of the same organisation and, optionally, a legal
+    adviser of it (None removes the legal adviser). Where the organisation reads cases by
+    assignment, whoever is no longer assigned loses access to the case."""
     _require(actor, Perm.CASE_EDIT, case)
     if not assignable_staff(actor).filter(pk=assignee.pk).exists():
         raise PermissionDenied
+    if legal_adviser is not None and not assignable_legal_advisers(actor).filter(pk=legal_adviser.pk).exists():
+        raise PermissionDenied
     with transaction.atomic():
-        case.assigned_to = assignee
-        case.save(update_fields=["assigned_to", "updated_at"])
-        audit.record(actor=actor, action="case.assign", obj=case, reason=f"to_user:{assignee.pk}")
+        case.assigned_to, case.legal_adviser = assignee, legal_adviser
+        case.save(update_fields=["assigned_to", "legal_adviser", "updated_at"])
+        adviser = f" legal_adviser:{legal_adviser.pk}" if legal_adviser is not None else ""
+        audit.record(actor=actor, action="case.assign", obj=case, reason=f"to_user:{assignee.pk}{adviser}")
     return case
 
 
@@ -224,8 +236,8 @@ def transfer_decide(*, actor: User, transfer: CaseTransfer, accept: bool) -> Cas
         transfer.save(update_fields=["decision", "decided_by", "decided_at"])
         sender = transfer.from_organisation_id
         if accept:
-            case.organisation_id, case.assigned_to = transfer.organisation_id, None
-            case.save(update_fields=["organisation", "assigned_to", "updated_at"])
+            case.organisation_id, case.assigned_to, case.legal_adviser = transfer.organisation_id, None, None
+            case.save(update_fields=["organisation", "assigned_to", "legal_adviser", "updated_at"])
             case.consents.update(organisation_id=transfer.organisation_id)
             case.closures.filter(decision=ClosureDecision.PENDING).delete()
             # Duplicate alerts pair cases of one organisation; the pair is now split.
