@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from amparo.cases import screening, services, texts
+from amparo.cases.screening import missing_elements
 from amparo.cases.forms import (
     AssignForm,
     AttachmentForm,
@@ -371,6 +372,8 @@ def _indicator_groups(data: dict[str, Any], marked: set[str]) -> list[dict[str, 
     """The list's indicators grouped by dimension (one group for lists without dimensions),
     in the active language, each saying whether it is marked."""
     dimensions = data.get("dimensions") or [{"id": "", "indicators": data["indicators"]}]
+    if "act" in data:
+        dimensions = [data["act"], *dimensions]
     return [
         {
             "id": dimension["id"],
@@ -388,6 +391,14 @@ def _indicator_groups(data: dict[str, Any], marked: set[str]) -> list[dict[str, 
         }
         for dimension in dimensions
     ]
+
+
+def _either(names: Any) -> str:
+    """ "A", "A or B", "A, B or C" in the active language."""
+    names = [str(name) for name in names]
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(some)s or %(last)s") % {"some": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def screening_create(request: HttpRequest, reference: str) -> HttpResponse:
@@ -444,6 +455,12 @@ def screening_detail(request: HttpRequest, reference: str, pk: int) -> HttpRespo
     }
     groups = _indicator_groups(data, marked)
     present = record.result.get("dimensions", {})
+    names = {group["id"]: group["name"] for group in groups}
+    missing = (
+        [_either(names.get(name, name) for name in group) for group in missing_elements(data["rule"], present)]
+        if record.result and "rule" in data
+        else []
+    )
     for group in groups:
         group["present"] = present.get(group["id"], False)
         group["marked"] = [item for item in group["indicators"] if item["marked"]]
@@ -458,6 +475,7 @@ def screening_detail(request: HttpRequest, reference: str, pk: int) -> HttpRespo
             "unchecked": not data.get("checked_against_source", True),
             "groups": groups,
             "result": record.result,
+            "missing": missing,
             "recruitment": ", ".join(str(RECRUITMENT_LABELS.get(k, k)) for k in record.result.get("recruitment", [])),
             "can_edit": can(request.user, Perm.CASE_EDIT),
         },
