@@ -15,7 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
 from amparo.cases import screening, services, texts
-from amparo.cases.screening import missing_elements
 from amparo.cases.forms import (
     AssignForm,
     AttachmentForm,
@@ -45,6 +44,7 @@ from amparo.cases.forms import (
     WithdrawConsentForm,
 )
 from amparo.cases.models import Case, CaseClosure, CaseTransfer, ClosureDecision, Consent, TransferDecision
+from amparo.cases.screening import missing_elements
 from amparo.cases.vocabularies import (
     ConsentPurpose,
     ExploitationType,
