@@ -332,7 +332,9 @@ class AttachmentForm(forms.Form):
     upload = forms.FileField(
         label=_("File"),
         help_text=_(
-            "A photo or image (JPEG, PNG, GIF, WebP), at most 8 MB. Its metadata (place, camera, time) is removed."
+            "A PDF of at most 20 pages, or a photo or image (JPEG, PNG, GIF, WebP), at most 8 MB. Its metadata "
+            "(place, camera, author, time) is removed; a PDF is redrawn as pictures of its pages, so its text "
+            "can no longer be selected or searched."
         ),
     )
 

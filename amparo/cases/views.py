@@ -547,7 +547,7 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpRe
     attachment = _child_or_404(case.attachments.all(), pk)
     content = services.attachment_read(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
     response = HttpResponse(content, content_type=attachment.content_type)
-    extension = "jpg" if attachment.content_type == "image/jpeg" else "png"
+    extension = {"image/jpeg": "jpg", "application/pdf": "pdf"}.get(attachment.content_type, "png")
     response["Content-Disposition"] = f'attachment; filename="{case.reference}-{attachment.pk}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"

@@ -45,7 +45,8 @@ def note_add(*, actor: User, case: Case, body: str) -> Note:
 
 def attachment_add(*, actor: User, case: Case, upload: Any, note: Note | None = None) -> CaseAttachment:
     """Keep a file with the case after stripping its metadata (amparo.reports.cleaning):
-    images are re-encoded from their pixels; anything cleaning cannot vouch for is refused
+    images are re-encoded from their pixels, PDFs re-drawn as pictures of their pages in a
+    limited process; anything cleaning cannot vouch for is refused
     with its reason as a ValidationError on `upload`, and nothing is stored. Needs case.note
     (as notes do). The audit entry carries the type and size, never the file name."""
     _require(actor, Perm.CASE_NOTE, case)
@@ -56,7 +57,7 @@ def attachment_add(*, actor: User, case: Case, upload: Any, note: Note | None = 
         raise ValidationError({"upload": _("Each file may be at most 8 MB.")}, code="too_large")
     data = upload.read(cleaning.MAX_BYTES + 1)
     try:
-        clean = cleaning.clean_attachment(getattr(upload, "name", "") or "", data)
+        clean = cleaning.clean_case_attachment(getattr(upload, "name", "") or "", data)
     except cleaning.Refused as refused:
         raise ValidationError({"upload": refused.args[0]}, code="refused") from refused
     with transaction.atomic():
