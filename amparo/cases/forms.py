@@ -130,6 +130,11 @@ class ConsentForm(forms.Form):
 # --- Registration, step 2, and editing: the person ------------------------------------------
 
 
+class SearchableCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
+    """A long list of checkboxes (templates/_searchable_choices.html): without JavaScript a
+    scrolling list with the ticked options first; amparo/choices.js adds a filter box."""
+
+
 class PersonForm(forms.Form):
     given_name = forms.CharField(label=_("Given name"), max_length=120)
     family_name = forms.CharField(label=_("Family name"), max_length=120, required=False)
@@ -142,7 +147,7 @@ class PersonForm(forms.Form):
     )
     gender = forms.ChoiceField(label=_("Gender"), choices=BLANK + Gender.choices, required=False)
     citizenship = forms.MultipleChoiceField(
-        label=_("Citizenship"), choices=(), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+        label=_("Citizenship"), choices=(), required=False, widget=SearchableCheckboxSelectMultiple
     )
     primary_language = forms.ChoiceField(label=_("Primary language"), choices=(), required=False)
     marital_status = forms.ChoiceField(label=_("Marital status"), choices=BLANK + MaritalStatus.choices, required=False)
