@@ -37,7 +37,7 @@ ACCEPTED_FORMATS = {
 
 
 PDF_RENDERER = Path(__file__).with_name("pdf_render.py")
-PDF_TIMEOUT_SECONDS = 60
+PDF_TIMEOUT_SECONDS = 20  # under gunicorn's --timeout 30 (docs/deployment.md)
 PDF_MAX_PAGES = 20  # pdf_render.MAX_PAGES
 
 

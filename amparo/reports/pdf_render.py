@@ -23,7 +23,7 @@ MAX_PAGES = 20
 DPI = 150
 MAX_PAGE_PIXELS = 4_000_000  # about A4 at 200 dpi; larger pages are drawn smaller
 MEMORY_BYTES = 1024 * 1024 * 1024
-CPU_SECONDS = 30
+CPU_SECONDS = 15
 JPEG_QUALITY = 80
 
 
