@@ -157,3 +157,35 @@ def test_the_administrator_chooses_the_access_on_the_organisation_page(staff_a, 
     assert response.status_code == 302, response.content.decode()[:2000]
     org_a.refresh_from_db()
     assert org_a.case_access == CaseAccess.ASSIGNED
+
+
+def test_registering_someone_a_colleague_follows_names_the_case_and_its_worker_only(staff_a, colleague, assigned_only):
+    """In assigned-only mode the duplicate check still covers the whole organisation, but a
+    case the registering worker cannot open shows as its reference and case worker only."""
+    existing = registered_case(staff_a[Role.CASE_WORKER])  # Yolanda, +502 5555 0101
+    client = verified_client(colleague)
+    consent = services.consent_record(
+        actor=as_verified(colleague),
+        given_by="person",
+        child_assent=False,
+        text_language="es",
+        purposes={"services": ("consent", True)},
+    )
+    path = reverse("cases:case_register", kwargs={"registration": consent.registration})
+    person = {"given_name": "Yolanda", "family_name": "Velazquez", "phone": "+502 5555 0101"}
+    page = client.post(path, person)
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "A colleague may already follow this person" in content
+    assert f"{existing.reference}, case worker: {staff_a[Role.CASE_WORKER].full_name}" in content
+    assert "Velázquez Peña" not in content  # nothing about the person of the unseen case
+    assert Case.objects.count() == 1
+    confirmed = client.post(path, {**person, "confirm_new": "1"})
+    assert confirmed.status_code == 302
+    assert Case.objects.count() == 2
+
+
+def test_in_team_mode_there_are_no_unseen_duplicates(staff_a, colleague):
+    registered_case(staff_a[Role.CASE_WORKER])
+    assert services.unseen_duplicates(actor=as_verified(colleague), phones=["+502 5555 0101"]) == []
+    assert len(services.likely_duplicates(actor=colleague, phones=["+502 5555 0101"])) == 1

@@ -198,16 +198,18 @@ def case_register(request: HttpRequest, registration: str) -> HttpResponse:
     consent = get_visible_or_404(Consent, request.user, registration=registration, case__isnull=True)
     form = PersonForm(request.POST or None)
     duplicates: list[tuple[Case, list[str]]] = []
+    unseen: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        duplicates = services.likely_duplicates(
-            actor=request.user,  # type: ignore[arg-type]
-            name=" ".join(filter(None, [data["given_name"], data["family_name"], data["other_names"]])),
-            phones=[data["phone"], data["other_phone"]],
-            document_number=data["document_number"],
-            birth_date=data["birth_date"],
-        )
-        if not duplicates or request.POST.get("confirm_new") == "1":
+        person = {
+            "name": " ".join(filter(None, [data["given_name"], data["family_name"], data["other_names"]])),
+            "phones": [data["phone"], data["other_phone"]],
+            "document_number": data["document_number"],
+            "birth_date": data["birth_date"],
+        }
+        duplicates = services.likely_duplicates(actor=request.user, **person)  # type: ignore[arg-type]
+        unseen = services.unseen_duplicates(actor=request.user, **person)  # type: ignore[arg-type]
+        if not (duplicates or unseen) or request.POST.get("confirm_new") == "1":
             case = _run(
                 form,
                 lambda: services.case_create(
@@ -223,8 +225,8 @@ def case_register(request: HttpRequest, registration: str) -> HttpResponse:
     return render(
         request,
         "cases/case_register.html",
-        {"form": form, "consent": consent, "duplicates": duplicates},
-        status=400 if request.method == "POST" and not duplicates else 200,
+        {"form": form, "consent": consent, "duplicates": duplicates, "unseen": unseen},
+        status=400 if request.method == "POST" and not (duplicates or unseen) else 200,
     )
 
 

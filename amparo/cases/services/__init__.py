@@ -33,6 +33,7 @@ from amparo.cases.services.registration import (
     case_update_person,
     duplicate_dismiss,
     likely_duplicates,
+    unseen_duplicates,
 )
 from amparo.cases.services.rights import (
     CODE_LISTS,
@@ -120,4 +121,5 @@ __all__ = [
     "transfer_decide",
     "transfer_destinations",
     "transfer_request",
+    "unseen_duplicates",
 ]
