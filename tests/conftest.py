@@ -9,7 +9,7 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from amparo.accounts.models import Invitation, Organisation, OrganisationType, User
+from amparo.accounts.models import CaseAccess, Invitation, Organisation, OrganisationType, User
 from amparo.core.permissions import Role
 
 PASSWORD = "a-long-test-password-2026"
@@ -30,13 +30,17 @@ def _english_fast_hashes_clean_caches(settings):
 
 @pytest.fixture
 def org_a(db) -> Organisation:
-    return Organisation.objects.create(name="Alpha Refuge", org_type=OrganisationType.NGO, country="MEX")
+    # Team-wide case access, as organisations that existed before the choice keep; tests of
+    # assignment-based access switch it (tests/test_cases_assignment.py).
+    return Organisation.objects.create(
+        name="Alpha Refuge", org_type=OrganisationType.NGO, country="MEX", case_access=CaseAccess.TEAM
+    )
 
 
 @pytest.fixture
 def org_b(db) -> Organisation:
     return Organisation.objects.create(
-        name="Beta Police Unit", org_type=OrganisationType.LAW_ENFORCEMENT, country="COL"
+        name="Beta Police Unit", org_type=OrganisationType.LAW_ENFORCEMENT, country="COL", case_access=CaseAccess.TEAM
     )
 
 

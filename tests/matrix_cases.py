@@ -29,6 +29,7 @@ from amparo.core.permissions import Perm, Role
 
 EXPECTATIONS = {
     "cases:case_list": ("GET", Perm.CASE_VIEW, None),
+    "cases:my_cases": ("GET", Perm.CASE_VIEW, None),
     "cases:case_create": ("GET", Perm.CASE_EDIT, None),
     "cases:case_register": ("GET", Perm.CASE_EDIT, "registration"),
     "cases:case_detail": ("GET", Perm.CASE_VIEW, "case"),

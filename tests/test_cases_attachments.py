@@ -77,19 +77,29 @@ def test_an_uploaded_photo_loses_its_exif_and_gps_and_is_served_as_a_download(st
 
 
 @pytest.mark.parametrize(
-    ("name", "data", "content_type"),
+    ("name", "data", "content_type", "message"),
     [
-        ("denuncia.pdf", b"%PDF-1.4\n1 0 obj << /Author (Yolanda) >> endobj\n%%EOF\n", "application/pdf"),
-        ("setup.exe", b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64, "application/octet-stream"),
+        (
+            "denuncia.pdf",
+            b"%PDF-1.4\n1 0 obj << /Author (Yolanda) >> endobj\n%%EOF\n",
+            "application/pdf",
+            b"This PDF cannot be read (it may be damaged or protected by a password).",
+        ),
+        (
+            "setup.exe",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 64,
+            "application/octet-stream",
+            b"Only PDFs, photos and images (JPEG, PNG, GIF, WebP) can be attached.",
+        ),
     ],
 )
 def test_files_that_cannot_be_cleaned_are_refused_with_a_message_and_nothing_is_stored(
-    staff_a, case, name, data, content_type
+    staff_a, case, name, data, content_type, message
 ):
     client = verified_client(staff_a[Role.CASE_WORKER])
     response = client.post(_upload_url(case), {"upload": SimpleUploadedFile(name, data, content_type=content_type)})
     assert response.status_code == 400
-    assert b"Only photos and images (JPEG, PNG, GIF, WebP) can be attached." in response.content
+    assert message in response.content
     assert not CaseAttachment.objects.exists()
     assert not AuditEntry.objects.filter(action="case.attachment_add").exists()
     with pytest.raises(ValidationError):
@@ -242,3 +252,105 @@ def test_reintegration_is_followed_up_after_closure_and_other_services_stay_bloc
 def test_an_open_case_shows_no_follow_up_section(staff_a, case):
     page = verified_client(staff_a[Role.CASE_WORKER]).get(reverse("cases:case_detail", args=[case.reference]))
     assert b"Follow-up after closure" not in page.content
+
+
+# --- PDFs: re-drawn as pictures of their pages ---------------------------------------------
+
+SECRET_AUTHOR = "Licenciada Rigoberta Menchu Tum"
+
+
+def crafted_pdf(pages: int = 1, text: str = "Denuncia de Yolanda") -> bytes:
+    """A PDF with what a PDF should not bring in: JavaScript run on opening, a form field,
+    an embedded file, an author and XMP-style metadata, and a visible line of text per page."""
+    objects: list[bytes] = []
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(pages))
+    objects.append(
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 3 0 R /AcroForm << /Fields [] >>"
+        b" /Names << /EmbeddedFiles << /Names [(secret.txt) << /Type /Filespec /F (secret.txt) >>] >> >> >>"
+    )
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+    objects.append(b"<< /S /JavaScript /JS (app.alert\\('pwned'\\);) >>")
+    font_number = 4 + 2 * pages
+    for i in range(pages):
+        content = f"BT /F1 24 Tf 72 720 Td ({text} {i + 1}) Tj ET".encode()
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {5 + 2 * i} 0 R"
+            f" /Resources << /Font << /F1 {font_number} 0 R >> >> >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    info_number = len(objects) + 1
+    objects.append(f"<< /Author ({SECRET_AUTHOR}) /Producer (SecretWriter 9) /Title (Pasaporte) >>".encode())
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    for offset in offsets:
+        out.write(b"%010d 00000 n \n" % offset)
+    out.write(
+        b"trailer << /Size %d /Root 1 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
+        % (len(objects) + 1, info_number, xref)
+    )
+    return out.getvalue()
+
+
+def test_a_pdf_is_redrawn_without_scripts_forms_files_or_metadata(staff_a, case):
+    import pypdfium2 as pdfium
+
+    data = crafted_pdf(pages=2)
+    assert b"/JavaScript" in data and SECRET_AUTHOR.encode() in data
+    assert len(pdfium.PdfDocument(data)) == 2
+    client = verified_client(staff_a[Role.CASE_WORKER])
+    upload = SimpleUploadedFile("Yolanda-denuncia.pdf", data, content_type="application/pdf")
+    assert client.post(_upload_url(case), {"upload": upload}).status_code == 302
+    attachment = case.attachments.get()
+    assert attachment.content_type == "application/pdf" and attachment.file_name == "Yolanda-denuncia.pdf"
+    response = client.get(_download_url(case, attachment))
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{case.reference}-{attachment.pk}.pdf"'
+    clean = response.content
+    assert clean.startswith(b"%PDF-")
+    for leftover in (b"JavaScript", b"/JS", b"OpenAction", b"AcroForm", b"EmbeddedFile", b"secret.txt"):
+        assert leftover not in clean
+    for leftover in (SECRET_AUTHOR.encode(), b"SecretWriter", b"Pasaporte", b"Helvetica", b"Denuncia", b"CreationDate"):
+        assert leftover not in clean
+    redrawn = pdfium.PdfDocument(clean)
+    assert len(redrawn) == 2
+    assert redrawn.get_metadata_dict(skip_empty=True) == {}
+    # Only pictures: no text to extract, but the page still shows it (dark pixels where the line was).
+    page = redrawn[0]
+    assert page.get_textpage().get_text_range().strip() == ""
+    picture = page.render(scale=1).to_pil().convert("L")
+    assert picture.crop((72, 40, 400, 90)).getextrema()[0] < 100
+
+
+def test_a_pdf_with_too_many_pages_is_refused(staff_a, case):
+    client = verified_client(staff_a[Role.CASE_WORKER])
+    upload = SimpleUploadedFile("libro.pdf", crafted_pdf(pages=21), content_type="application/pdf")
+    response = client.post(_upload_url(case), {"upload": upload})
+    assert response.status_code == 400
+    assert b"This PDF has more than 20 pages. Split it into smaller files." in response.content
+    assert not CaseAttachment.objects.exists()
+
+
+def test_a_huge_page_is_drawn_within_the_pixel_limit():
+    from amparo.reports import cleaning
+
+    data = crafted_pdf().replace(b"/MediaBox [0 0 612 792]", b"/MediaBox [0 0 14400 14400]")
+    clean = cleaning.clean_pdf("plano.pdf", data)
+    import pypdfium2 as pdfium
+
+    image = pdfium.PdfDocument(clean.content)[0].get_objects().__next__().get_bitmap().to_pil()
+    assert image.width * image.height <= 4_000_000
+
+
+def test_a_pdf_that_takes_too_long_is_refused(monkeypatch):
+    from amparo.reports import cleaning
+
+    monkeypatch.setattr(cleaning, "PDF_TIMEOUT_SECONDS", 0.001)
+    with pytest.raises(cleaning.Refused, match="too long"):
+        cleaning.clean_pdf("lento.pdf", crafted_pdf())

@@ -90,11 +90,29 @@ def test_an_indicator_repeated_across_dimensions_keeps_its_stem_and_wording(tool
 
 
 def test_the_rule_block_differs_only_in_what_children_need():
+    """Children: the act and exploitation, no means (Palermo Protocol, Article 3(c))."""
     adults = texts.indicator_list_for("ilo_ec_adults_labour")["rule"]
-    children = texts.indicator_list_for("ilo_ec_children_sexual")["rule"]
-    assert adults["dimension_present_when_any"] == children["dimension_present_when_any"]
+    for tool in ("ilo_ec_children_labour", "ilo_ec_children_sexual"):
+        children = texts.indicator_list_for(tool)["rule"]
+        assert adults["dimension_present_when_any"] == children["dimension_present_when_any"]
+        assert children["possible_victim_when_all"] == [["act"], ["exploitative_conditions"]]
     assert adults["possible_victim_when_all"] == [RECRUITMENT, ["exploitative_conditions"], DIMENSIONS[4:]]
-    assert children["possible_victim_when_all"] == [RECRUITMENT, ["exploitative_conditions"]]
+
+
+@pytest.mark.parametrize("tool", ["ilo_ec_children_labour", "ilo_ec_children_sexual"])
+def test_the_childrens_lists_record_the_act_as_its_own_input(tool):
+    data = texts.indicator_list_for(tool)
+    assert data["version"] == "2009.1.1"
+    assert [item["id"] for item in data["act"]["indicators"]] == [
+        "act.recruitment",
+        "act.transport",
+        "act.transfer",
+        "act.harbouring",
+        "act.receipt",
+    ]
+    assert ids(tool)[:5] == [item["id"] for item in data["act"]["indicators"]]
+    # The older version stays readable for the screenings that used it.
+    assert texts.indicator_list_version(tool, "2009.1")["rule"]["possible_victim_when_all"][0] == RECRUITMENT
 
 
 def test_a_list_with_an_unknown_grade_or_repeated_id_is_refused():
@@ -161,19 +179,43 @@ def test_an_adult_needs_recruitment_exploitation_and_coercion_or_vulnerability_a
     assert assess(data, recruitment_and_work | vulnerable).possible_victim
 
 
-def test_a_child_needs_no_means_only_recruitment_and_exploitation():
+def test_a_child_needs_no_means_only_the_act_and_exploitation():
     tool = "ilo_ec_children_sexual"
-    marked = marking(
+    data = texts.indicator_list_for(tool)
+    exploitation = marking(
+        tool, "exploitative_conditions:commercial_sexual_exploitation", "exploitative_conditions:no_education"
+    )
+    # Harboured and exploited, with no deception, coercion or abuse of vulnerability marked.
+    result = assess(data, exploitation | {"act.harbouring"})
+    assert result.possible_victim and result.recruitment == () and result.missing == ()
+    assert not any(result.present[d] for d in RECRUITMENT)
+    # Means marked but no act: the act is what is missing, and the result says so.
+    means = marking(
         tool,
         "coercive_recruitment:given_by_family",
         "coercive_recruitment:isolation",
         "coercive_recruitment:withholding_money",
-        "exploitative_conditions:commercial_sexual_exploitation",
-        "exploitative_conditions:no_education",
     )
-    result = assess(texts.indicator_list_for(tool), marked)
+    result = assess(data, exploitation | means)
+    assert not result.possible_victim and result.recruitment == ("coercive",)
+    assert result.missing == (("act",),)
+    result = assess(data, exploitation | means | {"act.recruitment"})
     assert result.possible_victim and result.recruitment == ("coercive",)
     assert not result.present["coercion_at_destination"]
+
+
+def test_the_assessment_names_each_missing_element():
+    data = texts.indicator_list_for("ilo_ec_adults_labour")
+    recruitment_and_work = marking(
+        "ilo_ec_adults_labour",
+        "deceptive_recruitment:nature_of_job",
+        "deceptive_recruitment:wages",
+        "exploitative_conditions:excessive_hours",
+        "exploitative_conditions:low_or_no_pay",
+    )
+    assert assess(data, recruitment_and_work).missing == (tuple(DIMENSIONS[4:]),)
+    assert assess(data, set()).missing == (tuple(RECRUITMENT), ("exploitative_conditions",), tuple(DIMENSIONS[4:]))
+    assert assess(data, recruitment_and_work).as_json()["missing"] == [DIMENSIONS[4:]]
 
 
 def counts_rule(strong: int, medium: int, weak: int) -> bool:
@@ -217,7 +259,8 @@ def test_the_overall_suggestion_follows_the_dimensions(case):
     exploitation = result.present["exploitative_conditions"]
     destination = any(result.present[d] for d in DIMENSIONS[4:])
     if "children" in tool:
-        assert result.possible_victim is (recruitment and exploitation)
+        act = any(item.startswith("act.") for item in marked)
+        assert result.possible_victim is (act and exploitation)
     else:
         assert result.possible_victim is (recruitment and exploitation and destination)
     kinds = {"deceptive_recruitment": "deceptive", "coercive_recruitment": "coercive"}
@@ -324,6 +367,7 @@ def test_saving_an_ilo_ec_screening_shows_the_suggestion_in_spanish_and_decides_
         },
         "recruitment": ["deceptive"],
         "possible_victim": True,
+        "missing": [],
     }
     content = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="es").content.decode()
     assert "Los indicadores apuntan a una posible víctima de trata." in content
@@ -348,6 +392,8 @@ def test_a_screening_that_does_not_reach_the_rule_says_so_without_ruling_anythin
     )
     assert b"By the combination rule, the indicators marked do not point to trafficking." in response.content
     assert b"This is a suggestion, not a finding: the decision is yours." in response.content
+    assert b"The combination rule needs this element, which the indicators marked do not show:" in response.content
+    assert b"<li>Coercion at destination or Abuse of vulnerability at destination</li>" in response.content
     assert case.screenings.get().result["possible_victim"] is False
 
 
@@ -418,3 +464,23 @@ def test_old_ilo_screenings_still_display(staff_a, case):
         client.get(reverse("cases:screening_detail", kwargs={"reference": case.reference, "pk": lost.pk})).status_code
         == 200
     )
+
+
+def test_a_childs_screening_says_the_act_is_missing_in_spanish(staff_a):
+    worker = as_verified(staff_a[Role.CASE_WORKER])
+    child = services.case_create(actor=worker, person_name="Niña Prueba", birth_date=datetime.date(2014, 1, 1))
+    client = verified_client(staff_a[Role.CASE_WORKER])
+    client.cookies["django_language"] = "es"
+    present = ["exploitative_conditions.excessive_hours", "exploitative_conditions.low_or_no_pay"]
+    response = client.post(
+        screen_url(child),
+        {"tool": "ilo_ec_children_labour", "present": present},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="es",
+    )
+    page = response.content.decode()
+    assert "Captado (abordado, ofrecido o prometido algo, reclutado)" not in page  # only marked ones are listed
+    assert "<li>El acto: lo que se hizo con la niña, el niño o adolescente" in page
+    assert child.screenings.get().result["missing"] == [["act"]]
+    form = client.get(screen_url(child) + "?tool=ilo_ec_children_labour", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert 'value="act.transport"' in form

@@ -362,3 +362,41 @@ def test_an_object_of_another_organisation_named_in_a_form_is_the_same_as_a_miss
     done = owner.post(path, BODY_NAMES_OBJECT[name](reference))
     assert done.status_code == 302, (name, owner_role, done.status_code)
     assert _changed(before, _snapshot())
+
+
+#: Object kinds reached through one case: their pages follow the case's visibility.
+CASE_OBJECT_KINDS = {"case", "duplicate_alert", "service", "case_attachment", "screening", "proceeding"}
+
+
+@pytest.mark.parametrize("role", [Role.CASE_WORKER, Role.LEGAL_ADVISER])
+def test_in_assigned_only_mode_staff_not_assigned_get_404_everywhere_and_the_assigned_get_in(
+    role, staff_a, staff_b, org_a, objects
+):
+    """Organisation A reads cases by assignment (decision 0014); A's cases are assigned to its
+    case worker. Another case worker, and a legal adviser not assigned, get 404 on every page
+    about one of those cases, as staff of another organisation do; the assigned worker keeps
+    every page their role allows."""
+    from amparo.accounts.models import CaseAccess
+    from tests.conftest import make_user
+
+    org_a.case_access = CaseAccess.ASSIGNED
+    org_a.save(update_fields=["case_access"])
+    worker = staff_a[Role.CASE_WORKER]
+    Case.objects.filter(organisation=org_a).update(assigned_to=worker)
+    outsider = make_user(org_a, role, email=f"unassigned-{role}@alpharefuge.test") if role == Role.CASE_WORKER else None
+    outsider = outsider or staff_a[Role.LEGAL_ADVISER]
+    failures = []
+    for client, allowed_role in ((verified_client(outsider), None), (verified_client(worker), Role.CASE_WORKER)):
+        for name, (method, rule, obj) in EXPECTATIONS.items():
+            if obj not in CASE_OBJECT_KINDS:
+                continue
+            response = (
+                client.post(reverse(name, kwargs=objects[obj]))
+                if method == "POST"
+                else client.get(reverse(name, kwargs=objects[obj]))
+            )
+            if allowed_role is None and response.status_code != 404 and rule in ROLE_PERMISSIONS[role]:
+                failures.append(f"{name}: an unassigned {role} got {response.status_code}, not 404")
+            if allowed_role and rule in ROLE_PERMISSIONS[allowed_role] and response.status_code in (403, 404):
+                failures.append(f"{name}: the assigned case worker got {response.status_code}")
+    assert not failures, "\n".join(failures)

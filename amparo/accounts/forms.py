@@ -103,7 +103,9 @@ class OrganisationForm(forms.ModelForm):
             "phone",
             "email",
             "website",
+            "case_access",
         ]
+        widgets = {"case_access": forms.RadioSelect}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

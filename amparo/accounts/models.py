@@ -43,6 +43,14 @@ class OrganisationType(models.TextChoices):
     SCHOOL_COLLEGE = "school_college", _("School or college")
 
 
+class CaseAccess(models.TextChoices):
+    """Who among the organisation's case workers and legal advisers reads a case file
+    (docs/decisions/0014-assignment-based-case-access.md)."""
+
+    ASSIGNED = "assigned", _("Only the staff assigned to the case")
+    TEAM = "team", _("Every case worker and legal adviser of the organisation")
+
+
 class Organisation(models.Model):
     """An organisation with the HTCDS 2.0 organisation fields."""
 
@@ -58,6 +66,16 @@ class Organisation(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     website = models.URLField(_("website"), blank=True)
+    case_access = models.CharField(
+        _("who reads case files"),
+        max_length=10,
+        choices=CaseAccess.choices,
+        default=CaseAccess.ASSIGNED,
+        help_text=_(
+            "With assigned staff only, a case worker or legal adviser reads only the cases assigned to them; "
+            "case workers also see cases without an active case worker, so that someone takes them on."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     view_permission = Perm.ORG_VIEW

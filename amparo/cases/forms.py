@@ -130,6 +130,11 @@ class ConsentForm(forms.Form):
 # --- Registration, step 2, and editing: the person ------------------------------------------
 
 
+class SearchableCheckboxSelectMultiple(forms.CheckboxSelectMultiple):
+    """A long list of checkboxes (templates/_searchable_choices.html): without JavaScript a
+    scrolling list with the ticked options first; amparo/choices.js adds a filter box."""
+
+
 class PersonForm(forms.Form):
     given_name = forms.CharField(label=_("Given name"), max_length=120)
     family_name = forms.CharField(label=_("Family name"), max_length=120, required=False)
@@ -142,7 +147,7 @@ class PersonForm(forms.Form):
     )
     gender = forms.ChoiceField(label=_("Gender"), choices=BLANK + Gender.choices, required=False)
     citizenship = forms.MultipleChoiceField(
-        label=_("Citizenship"), choices=(), required=False, widget=forms.SelectMultiple(attrs={"size": 4})
+        label=_("Citizenship"), choices=(), required=False, widget=SearchableCheckboxSelectMultiple
     )
     primary_language = forms.ChoiceField(label=_("Primary language"), choices=(), required=False)
     marital_status = forms.ChoiceField(label=_("Marital status"), choices=BLANK + MaritalStatus.choices, required=False)
@@ -332,17 +337,26 @@ class AttachmentForm(forms.Form):
     upload = forms.FileField(
         label=_("File"),
         help_text=_(
-            "A photo or image (JPEG, PNG, GIF, WebP), at most 8 MB. Its metadata (place, camera, time) is removed."
+            "A PDF of at most 20 pages, or a photo or image (JPEG, PNG, GIF, WebP), at most 8 MB. Its metadata "
+            "(place, camera, author, time) is removed; a PDF is redrawn as pictures of its pages, so its text "
+            "can no longer be selected or searched."
         ),
     )
 
 
 class AssignForm(forms.Form):
     assignee: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Case worker"), queryset=None)  # type: ignore[arg-type]
+    legal_adviser: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Legal adviser"),
+        queryset=None,  # type: ignore[arg-type]
+        required=False,
+        empty_label=_("No legal adviser"),
+    )
 
-    def __init__(self, *args: Any, staff: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, staff: Any, legal_advisers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff  # type: ignore[attr-defined]
+        self.fields["legal_adviser"].queryset = legal_advisers  # type: ignore[attr-defined]
 
 
 class ClosureRequestForm(forms.Form):

@@ -24,7 +24,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from amparo.accounts.models import validate_country
+from amparo.accounts.models import CaseAccess, validate_country
 from amparo.cases.vocabularies import (
     AgeBand,
     ClosureReason,
@@ -86,16 +86,28 @@ OPEN_STATUSES = (CaseStatus.ACTIVE, CaseStatus.FOLLOW_UP)
 
 class CaseQuerySet(OrgScopedQuerySet["Case"]):
     def visible_to(self, user: Any) -> CaseQuerySet:
-        """The organisation's cases for those with case.view; otherwise only the cases the
-        user opened with an unexpired emergency access (break the glass); otherwise none."""
+        """For those with case.view: the organisation's cases when it chose team access;
+        when it chose assigned staff only (Organisation.case_access), the cases assigned to
+        the user (as case worker or legal adviser) and, for those who edit cases, the cases
+        without an active case worker. Otherwise only the cases the user opened with an
+        unexpired emergency access (break the glass); otherwise none."""
         if can(user, Perm.CASE_VIEW):
-            return super().visible_to(user)  # type: ignore[return-value]
+            mine = (
+                Q(organisation__case_access=CaseAccess.TEAM) | Q(assigned_to_id=user.pk) | Q(legal_adviser_id=user.pk)
+            )
+            if can(user, Perm.CASE_EDIT):
+                mine |= Q(assigned_to__isnull=True) | Q(assigned_to__is_active=False)
+            return super().visible_to(user).filter(mine)  # type: ignore[return-value]
         if can(user, Perm.CASE_BREAK_GLASS):
             granted = BreakGlassAccess.objects.filter(
                 case=OuterRef("pk"), user_id=user.pk, expires_at__gt=timezone.now()
             )
             return self.filter(Exists(granted), organisation_id=user.organisation_id)
         return self.none()
+
+    def assigned_to_user(self, user: Any) -> CaseQuerySet:
+        """The cases `user` is assigned to, as case worker or legal adviser (after visible_to)."""
+        return self.filter(Q(assigned_to_id=user.pk) | Q(legal_adviser_id=user.pk))
 
     def open(self) -> CaseQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -174,6 +186,9 @@ class Case(OrgScoped):
     # Team work.
     assigned_to = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("case worker")
+    )
+    legal_adviser = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("legal adviser")
     )
     closure_reason = models.CharField(_("reason for closure"), max_length=24, choices=ClosureReason.choices, blank=True)
     created_by = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="+")

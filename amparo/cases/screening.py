@@ -12,7 +12,13 @@ The rule, as each ILO–EC list states it in its `rule` block:
   medium and one weak);
 - the indicators point to a possible victim of trafficking when every group of
   `possible_victim_when_all` has a present dimension (adults: recruitment, exploitation,
-  coercion or abuse of vulnerability at destination; children: recruitment, exploitation).
+  coercion or abuse of vulnerability at destination; children: the act and exploitation).
+
+For children, Article 3(c) of the Palermo Protocol needs no means: since version 2009.1.1
+the children's lists carry the act itself (recruitment, transport, transfer, harbouring or
+receipt; the `act` block, present when any is marked) and their rule asks for the act, not
+for a means-based recruitment dimension; the recruitment dimensions still record the means.
+When the rule is not met, `missing` names each required group with no present element.
 """
 
 from __future__ import annotations
@@ -37,13 +43,22 @@ class Assessment:
     present: dict[str, bool]  # dimension id -> present, in the list's order
     recruitment: tuple[str, ...]  # kinds of the present recruitment dimensions, in order
     possible_victim: bool
+    missing: tuple[tuple[str, ...], ...] = ()  # the rule's groups with no present element
 
     def as_json(self) -> dict[str, Any]:
         return {
             "dimensions": self.present,
             "recruitment": list(self.recruitment),
             "possible_victim": self.possible_victim,
+            "missing": [list(group) for group in self.missing],
         }
+
+
+def missing_elements(rule: Mapping[str, Any], present: Mapping[str, bool]) -> tuple[tuple[str, ...], ...]:
+    """The groups of `possible_victim_when_all` none of whose elements is present."""
+    return tuple(
+        tuple(group) for group in rule["possible_victim_when_all"] if not any(present.get(name) for name in group)
+    )
 
 
 def dimension_present(marked_grades: Mapping[str, int], thresholds: Sequence[Mapping[str, int]]) -> bool:
@@ -61,13 +76,15 @@ def assess(indicator_list: Mapping[str, Any], marked: Collection[str]) -> Assess
     rule = indicator_list["rule"]
     present: dict[str, bool] = {}
     kinds: list[str] = []
+    if "act" in indicator_list:
+        present["act"] = any(item["id"] in marked for item in indicator_list["act"]["indicators"])
     for dimension in indicator_list["dimensions"]:
         grades = Counter(item["grade"] for item in dimension["indicators"] if item["id"] in marked)
         present[dimension["id"]] = dimension_present(grades, rule["dimension_present_when_any"])
         if present[dimension["id"]] and dimension.get("recruitment"):
             kinds.append(dimension["recruitment"])
-    possible = all(any(present.get(name, False) for name in group) for group in rule["possible_victim_when_all"])
-    return Assessment(present=present, recruitment=tuple(kinds), possible_victim=possible)
+    missing = missing_elements(rule, present)
+    return Assessment(present=present, recruitment=tuple(kinds), possible_victim=not missing, missing=missing)
 
 
 def is_child(case: Case, today: datetime.date) -> bool:

@@ -21,8 +21,9 @@ INDICATOR_LISTS = {
     "ilo_forced_labour": "ilo_forced_labour_2012.json",
     "ilo_ec_adults_labour": "ilo_ec_adults_labour_2009.json",
     "ilo_ec_adults_sexual": "ilo_ec_adults_sexual_2009.json",
-    "ilo_ec_children_labour": "ilo_ec_children_labour_2009.json",
-    "ilo_ec_children_sexual": "ilo_ec_children_sexual_2009.json",
+    # 2009.1.1: the children's rule asks for the act, not for means (Palermo Protocol, Art. 3(c)).
+    "ilo_ec_children_labour": "ilo_ec_children_labour_2009_1_1.json",
+    "ilo_ec_children_sexual": "ilo_ec_children_sexual_2009_1_1.json",
 }
 #: The list the screening page opens with. The ILO–EC lists are not the default until they
 #: are checked against the brochure (docs/decisions/0006-delphi-indicators.md).
@@ -47,8 +48,18 @@ def _checked(filename: str, data: dict[str, Any]) -> dict[str, Any]:
         ]
         if any(indicator["grade"] not in GRADES for indicator in indicators):
             raise ValueError(f"{filename}: a grade is not one of {GRADES}")
+        elements = set(dimension_ids)
+        if "act" in data:
+            # The act (Palermo Protocol, Article 3(a)): ungraded; present when any is marked.
+            act = data["act"]
+            if act["id"] != "act" or any(
+                "grade" in item or not item["id"].startswith("act.") for item in act["indicators"]
+            ):
+                raise ValueError(f"{filename}: the act block has another id, a grade or an id outside act.")
+            indicators = [{**item, "dimension": "act"} for item in act["indicators"]] + indicators
+            elements.add("act")
         named = {name for group in data["rule"]["possible_victim_when_all"] for name in group}
-        if len(set(dimension_ids)) != len(dimension_ids) or not named <= set(dimension_ids):
+        if len(set(dimension_ids)) != len(dimension_ids) or not named <= elements:
             raise ValueError(f"{filename}: dimension ids repeat or the rule names an unknown one")
         data = {**data, "indicators": indicators}
     ids = [item["id"] for item in data["indicators"]]
@@ -61,7 +72,9 @@ def indicator_list(filename: str = INDICATOR_LISTS[DEFAULT_TOOL]) -> dict[str, A
     """The indicator list: tool, version, title, guidance and indicators with en/es text.
 
     Lists in dimensions (the ILO–EC lists) also carry `dimensions` and `rule`; their
-    `indicators` is the flat list, each with its `dimension` and `grade`.
+    `indicators` is the flat list, each with its `dimension` and `grade`. The children's
+    lists also carry `act` (recruitment, transport, transfer, harbouring, receipt): its
+    ungraded items come first in `indicators`, with `dimension` "act".
     """
     return _checked(filename, _load(INDICATORS / filename))
 

@@ -6,6 +6,7 @@ app_name = "cases"
 
 urlpatterns = [
     path("", views.case_list, name="case_list"),
+    path("mine/", views.my_cases, name="my_cases"),
     path("new/", views.case_create, name="case_create"),
     path("new/<uuid:registration>/", views.case_register, name="case_register"),
     path("emergency/", views.case_break_glass, name="case_break_glass"),

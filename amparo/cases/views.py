@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -45,6 +46,7 @@ from amparo.cases.forms import (
     WithdrawConsentForm,
 )
 from amparo.cases.models import Case, CaseClosure, CaseTransfer, ClosureDecision, Consent, TransferDecision
+from amparo.cases.screening import missing_elements
 from amparo.cases.vocabularies import (
     ConsentPurpose,
     ExploitationType,
@@ -142,6 +144,26 @@ def case_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def my_cases(request: HttpRequest) -> HttpResponse:
+    """The cases assigned to the user (as case worker or legal adviser): open ones first,
+    the most recently changed first; then, for those who edit cases, the open cases of the
+    organisation without an active case worker, to take on."""
+    if not can(request.user, Perm.CASE_VIEW):
+        raise PermissionDenied
+    fields = ("reference", "person_name", "status", "updated_at", "organisation_id", "assigned_to_id")
+    visible = Case.objects.visible_to(request.user)
+    mine = sorted(
+        visible.assigned_to_user(request.user).only(*fields).order_by("-updated_at")[:200],
+        key=lambda case: not case.is_open,
+    )
+    unassigned = (
+        visible.open().filter(Q(assigned_to__isnull=True) | Q(assigned_to__is_active=False)).only(*fields)[:50]
+        if can(request.user, Perm.CASE_EDIT)
+        else []
+    )
+    return render(request, "cases/my_cases.html", {"mine": mine, "unassigned": unassigned})
+
+
 def case_create(request: HttpRequest) -> HttpResponse:
     """Registration, step 1: the consent conversation, recorded before the person."""
     if not can(request.user, Perm.CASE_EDIT):
@@ -212,16 +234,18 @@ def case_register(request: HttpRequest, registration: str) -> HttpResponse:
     initial = {"summary": reports_services.case_summary_from(*source)} if source else {}
     form = PersonForm(request.POST or None, initial=initial)
     duplicates: list[tuple[Case, list[str]]] = []
+    unseen: list[tuple[str, str]] = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        duplicates = services.likely_duplicates(
-            actor=request.user,  # type: ignore[arg-type]
-            name=" ".join(filter(None, [data["given_name"], data["family_name"], data["other_names"]])),
-            phones=[data["phone"], data["other_phone"]],
-            document_number=data["document_number"],
-            birth_date=data["birth_date"],
-        )
-        if not duplicates or request.POST.get("confirm_new") == "1":
+        person = {
+            "name": " ".join(filter(None, [data["given_name"], data["family_name"], data["other_names"]])),
+            "phones": [data["phone"], data["other_phone"]],
+            "document_number": data["document_number"],
+            "birth_date": data["birth_date"],
+        }
+        duplicates = services.likely_duplicates(actor=request.user, **person)  # type: ignore[arg-type]
+        unseen = services.unseen_duplicates(actor=request.user, **person)  # type: ignore[arg-type]
+        if not (duplicates or unseen) or request.POST.get("confirm_new") == "1":
 
             def create() -> Case:
                 with transaction.atomic():  # the case exists only with its link to the signal
@@ -243,8 +267,14 @@ def case_register(request: HttpRequest, registration: str) -> HttpResponse:
     return render(
         request,
         "cases/case_register.html",
-        {"form": form, "consent": consent, "duplicates": duplicates, "from_signal": source[0] if source else None},
-        status=400 if request.method == "POST" and not duplicates else 200,
+        {
+            "form": form,
+            "consent": consent,
+            "duplicates": duplicates,
+            "unseen": unseen,
+            "from_signal": source[0] if source else None,
+        },
+        status=400 if request.method == "POST" and not (duplicates or unseen) else 200,
     )
 
 
@@ -402,6 +432,8 @@ def _indicator_groups(data: dict[str, Any], marked: set[str]) -> list[dict[str, 
     """The list's indicators grouped by dimension (one group for lists without dimensions),
     in the active language, each saying whether it is marked."""
     dimensions = data.get("dimensions") or [{"id": "", "indicators": data["indicators"]}]
+    if "act" in data:
+        dimensions = [data["act"], *dimensions]
     return [
         {
             "id": dimension["id"],
@@ -419,6 +451,14 @@ def _indicator_groups(data: dict[str, Any], marked: set[str]) -> list[dict[str, 
         }
         for dimension in dimensions
     ]
+
+
+def _either(names: Any) -> str:
+    """ "A", "A or B", "A, B or C" in the active language."""
+    names = [str(name) for name in names]
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(some)s or %(last)s") % {"some": ", ".join(names[:-1]), "last": names[-1]}
 
 
 def screening_create(request: HttpRequest, reference: str) -> HttpResponse:
@@ -475,6 +515,12 @@ def screening_detail(request: HttpRequest, reference: str, pk: int) -> HttpRespo
     }
     groups = _indicator_groups(data, marked)
     present = record.result.get("dimensions", {})
+    names = {group["id"]: group["name"] for group in groups}
+    missing = (
+        [_either(names.get(name, name) for name in group) for group in missing_elements(data["rule"], present)]
+        if record.result and "rule" in data
+        else []
+    )
     for group in groups:
         group["present"] = present.get(group["id"], False)
         group["marked"] = [item for item in group["indicators"] if item["marked"]]
@@ -489,6 +535,7 @@ def screening_detail(request: HttpRequest, reference: str, pk: int) -> HttpRespo
             "unchecked": not data.get("checked_against_source", True),
             "groups": groups,
             "result": record.result,
+            "missing": missing,
             "recruitment": ", ".join(str(RECRUITMENT_LABELS.get(k, k)) for k in record.result.get("recruitment", [])),
             "can_edit": can(request.user, Perm.CASE_EDIT),
         },
@@ -560,7 +607,7 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpRe
     attachment = _child_or_404(case.attachments.visible_to(request.user), pk)
     content = services.attachment_read(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
     response = HttpResponse(content, content_type=attachment.content_type)
-    extension = "jpg" if attachment.content_type == "image/jpeg" else "png"
+    extension = {"image/jpeg": "jpg", "application/pdf": "pdf"}.get(attachment.content_type, "png")
     response["Content-Disposition"] = f'attachment; filename="{case.reference}-{attachment.pk}.{extension}"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
@@ -569,7 +616,12 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpRe
 
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case(request, reference, Perm.CASE_EDIT)
-    form = AssignForm(request.POST or None, staff=services.assignable_staff(request.user))  # type: ignore[arg-type]
+    form = AssignForm(
+        request.POST or None,
+        initial={"assignee": case.assigned_to_id, "legal_adviser": case.legal_adviser_id},
+        staff=services.assignable_staff(request.user),  # type: ignore[arg-type]
+        legal_advisers=services.assignable_legal_advisers(request.user),  # type: ignore[arg-type]
+    )
     return _action_page(
         request,
         case,

@@ -20,6 +20,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from amparo.core.countries import LANGUAGE_NAMES, sorted_by_name
+
 
 class Gender(models.TextChoices):
     FEMININE = "feminine", _("Feminine")
@@ -273,7 +275,11 @@ def language_name(code: str, language: str | None = None) -> str:
     if found is None:
         return code
     lang = (language or get_language() or "en").split("-")[0]
-    return _language_translator(lang).gettext(found.name)
+    fixed = LANGUAGE_NAMES.get(lang, {}).get(found.alpha_3)
+    if fixed:
+        return fixed
+    name = _language_translator(lang).gettext(found.name)
+    return name[:1].upper() + name[1:]  # the catalogue writes some in lower case ("valón")
 
 
 @lru_cache(maxsize=8)
@@ -285,7 +291,7 @@ def _language_translator(language: str) -> gettext.NullTranslations:
 def _language_choices(language: str) -> list[tuple[str, str]]:
     codes = {lang.alpha_3 for lang in pycountry.languages if hasattr(lang, "alpha_2")}
     codes |= {code for code in REGIONAL_LANGUAGES if pycountry.languages.get(alpha_3=code)}
-    return sorted(((code, language_name(code, language)) for code in codes), key=lambda pair: pair[1].casefold())
+    return sorted_by_name([(code, language_name(code, language)) for code in codes], language)
 
 
 def language_choices() -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from amparo.core.permissions import Perm, can
 
 NAVIGATION = [
     ("core:home", _("Home"), None),
+    ("cases:my_cases", _("My cases"), Perm.CASE_VIEW),
     ("cases:case_list", _("Cases"), Perm.CASE_VIEW),
     ("cases:closure_list", _("Closures to approve"), Perm.CASE_CLOSE_APPROVE),
     ("cases:transfer_list", _("Cases offered"), Perm.CASE_TRANSFER_DECIDE),

@@ -38,6 +38,7 @@ from amparo.cases.services.registration import (
     case_update_person,
     duplicate_dismiss,
     likely_duplicates,
+    unseen_duplicates,
 )
 from amparo.cases.services.rights import (
     CODE_LISTS,
@@ -55,6 +56,7 @@ from amparo.cases.services.support import (
     service_update,
 )
 from amparo.cases.services.team import (
+    assignable_legal_advisers,
     assignable_staff,
     attachment_add,
     attachment_read,
@@ -86,6 +88,7 @@ __all__ = [
     "FOLLOW_UP_SERVICES",
     "PERSON_FIELDS",
     "PROCEEDING_FIELDS",
+    "assignable_legal_advisers",
     "assignable_staff",
     "attachment_add",
     "attachment_read",
@@ -125,4 +128,5 @@ __all__ = [
     "transfer_decide",
     "transfer_destinations",
     "transfer_request",
+    "unseen_duplicates",
 ]

@@ -103,7 +103,8 @@ def case_create(
             if consent.organisation_id != organisation_id or consent.case_id is not None:
                 raise PermissionDenied
         case = Case(organisation_id=organisation_id, person_name=person_name, phone=phone, summary=summary)
-        case.created_by = actor
+        # The person who opens the case is its case worker until someone reassigns it.
+        case.created_by = case.assigned_to = actor
         _apply_person(case, person)
         if not case.person_name:
             raise ValidationError({"given_name": _("Enter the person's name.")})
@@ -182,25 +183,52 @@ def likely_duplicates(
 ) -> list[tuple[Case, list[str]]]:
     """Visible cases that may be the same person, each with what matched
     ("name", "phone", "document", "birth_date"), strongest first."""
-    visible = Case.objects.visible_to(actor)
+    found = _matching(Case.objects.visible_to(actor), name, phones, document_number, birth_date)
+    if found:
+        audit.record(actor=actor, action="case.duplicate_check", reason=f"candidates:{len(found)}")
+    return found
+
+
+def _matching(
+    cases: QuerySet[Case], name: str, phones: Iterable[str], document_number: str, birth_date: datetime.date | None
+) -> list[tuple[Case, list[str]]]:
     found: dict[int, tuple[Case, list[str]]] = {}
 
-    def add(cases: Iterable[Case], why: str) -> None:
-        for case in cases:
+    def add(rows: Iterable[Case], why: str) -> None:
+        for case in rows:
             found.setdefault(case.pk, (case, []))[1].append(why)
 
     if name:
-        add(_by_name(visible, name)[:20], "name")
+        add(_by_name(cases, name)[:20], "name")
     phone_indexes = [index_for(Case, "phone", p) for p in phones if p]
     if phone_indexes:
-        add(visible.filter(Q(phone_index__in=phone_indexes) | Q(other_phone_index__in=phone_indexes))[:20], "phone")
+        add(cases.filter(Q(phone_index__in=phone_indexes) | Q(other_phone_index__in=phone_indexes))[:20], "phone")
     if document_number:
-        add(visible.filter(document_index=index_for(Case, "document_number", document_number))[:20], "document")
+        add(cases.filter(document_index=index_for(Case, "document_number", document_number))[:20], "document")
     if birth_date:
-        add(visible.filter(birth_date_index=index_for(Case, "birth_date", birth_date.isoformat()))[:20], "birth_date")
-    if found:
-        audit.record(actor=actor, action="case.duplicate_check", reason=f"candidates:{len(found)}")
+        add(cases.filter(birth_date_index=index_for(Case, "birth_date", birth_date.isoformat()))[:20], "birth_date")
     return sorted(found.values(), key=lambda pair: -len(pair[1]))
+
+
+def unseen_duplicates(
+    *,
+    actor: User,
+    name: str = "",
+    phones: Iterable[str] = (),
+    document_number: str = "",
+    birth_date: datetime.date | None = None,
+) -> list[tuple[str, str]]:
+    """Where the organisation reads cases by assignment (decision 0014): its cases the actor
+    cannot open that may be the same person, as (reference, case worker's name) only, so the
+    two workers can talk before a second case is opened. Nothing else about those cases."""
+    organisation_id = _require(actor, Perm.CASE_EDIT)
+    visible = Case.objects.visible_to(actor).values("pk")
+    # scoping: reference and case worker's name only, of the actor's own organisation's cases
+    others = Case.objects.filter(organisation_id=organisation_id).exclude(pk__in=visible)
+    found = _matching(others.select_related("assigned_to"), name, phones, document_number, birth_date)
+    if found:
+        audit.record(actor=actor, action="case.duplicate_check_unseen", reason=f"candidates:{len(found)}")
+    return [(case.reference, str(case.assigned_to or "")) for case, _reasons in found]
 
 
 def _raise_duplicate_alerts(actor: User, case: Case) -> None:

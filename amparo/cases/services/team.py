@@ -31,7 +31,7 @@ from amparo.cases.services.decisions import notify_decision
 from amparo.cases.vocabularies import ClosureReason
 from amparo.core import audit
 from amparo.core.fields import encrypted_fields
-from amparo.core.permissions import ROLE_PERMISSIONS, Perm
+from amparo.core.permissions import ROLE_PERMISSIONS, Perm, Role
 from amparo.reports import cleaning
 
 # --- Team work: notes, assignment, closure, reopening ---------------------------------------
@@ -47,7 +47,8 @@ def note_add(*, actor: User, case: Case, body: str) -> Note:
 
 def attachment_add(*, actor: User, case: Case, upload: Any, note: Note | None = None) -> CaseAttachment:
     """Keep a file with the case after stripping its metadata (amparo.reports.cleaning):
-    images are re-encoded from their pixels; anything cleaning cannot vouch for is refused
+    images are re-encoded from their pixels, PDFs re-drawn as pictures of their pages in a
+    limited process; anything cleaning cannot vouch for is refused
     with its reason as a ValidationError on `upload`, and nothing is stored. Needs case.note
     (as notes do). The audit entry carries the type and size, never the file name."""
     _require(actor, Perm.CASE_NOTE, case)
@@ -58,7 +59,7 @@ def attachment_add(*, actor: User, case: Case, upload: Any, note: Note | None = 
         raise ValidationError({"upload": _("Each file may be at most 8 MB.")}, code="too_large")
     data = upload.read(cleaning.MAX_BYTES + 1)
     try:
-        clean = cleaning.clean_attachment(getattr(upload, "name", "") or "", data)
+        clean = cleaning.clean_case_attachment(getattr(upload, "name", "") or "", data)
     except cleaning.Refused as refused:
         raise ValidationError({"upload": refused.args[0]}, code="refused") from refused
     with transaction.atomic():
@@ -92,21 +93,33 @@ def attachment_read(*, actor: User, attachment: CaseAttachment) -> bytes:
 
 
 def assignable_staff(actor: User) -> QuerySet[User]:
-    """Active staff of the actor's organisation whose role may edit cases."""
+    """Active staff of the actor's organisation whose role may edit cases (case workers)."""
     roles = [role for role, perms in ROLE_PERMISSIONS.items() if Perm.CASE_EDIT in perms]
     # scoping: the actor's own organisation
     return User.objects.filter(organisation_id=actor.organisation_id, role__in=roles, is_active=True)
 
 
-def case_assign(*, actor: User, case: Case, assignee: User) -> Case:
-    """Give the case to a case worker of the same organisation."""
+def assignable_legal_advisers(actor: User) -> QuerySet[User]:
+    """Active legal advisers of the actor's organisation (they read cases and record legal
+    work, but do not edit the case file, so they are assigned alongside its case worker)."""
+    # scoping: the actor's own organisation
+    return User.objects.filter(organisation_id=actor.organisation_id, role=Role.LEGAL_ADVISER, is_active=True)
+
+
+def case_assign(*, actor: User, case: Case, assignee: User, legal_adviser: User | None = None) -> Case:
+    """Give the case to a case worker of the same organisation and, optionally, a legal
+    adviser of it (None removes the legal adviser). Where the organisation reads cases by
+    assignment, whoever is no longer assigned loses access to the case."""
     _require(actor, Perm.CASE_EDIT, case)
     if not assignable_staff(actor).filter(pk=assignee.pk).exists():
         raise PermissionDenied
+    if legal_adviser is not None and not assignable_legal_advisers(actor).filter(pk=legal_adviser.pk).exists():
+        raise PermissionDenied
     with transaction.atomic():
-        case.assigned_to = assignee
-        case.save(update_fields=["assigned_to", "updated_at"])
-        audit.record(actor=actor, action="case.assign", obj=case, reason=f"to_user:{assignee.pk}")
+        case.assigned_to, case.legal_adviser = assignee, legal_adviser
+        case.save(update_fields=["assigned_to", "legal_adviser", "updated_at"])
+        adviser = f" legal_adviser:{legal_adviser.pk}" if legal_adviser is not None else ""
+        audit.record(actor=actor, action="case.assign", obj=case, reason=f"to_user:{assignee.pk}{adviser}")
     return case
 
 
@@ -234,10 +247,16 @@ def transfer_decide(*, actor: User, transfer: CaseTransfer, accept: bool) -> Cas
         transfer.save(update_fields=["decision", "decided_by", "decided_at"])
         sender = transfer.from_organisation_id
         if accept:
-            case.organisation_id, case.assigned_to = transfer.organisation_id, None
+            case.organisation_id, case.assigned_to, case.legal_adviser = transfer.organisation_id, None, None
             # The case's encrypted fields are bound to its organisation: re-encrypted in the same write.
             case.save(
-                update_fields=["organisation", "assigned_to", "updated_at", *(f.name for f in encrypted_fields(Case))]
+                update_fields=[
+                    "organisation",
+                    "assigned_to",
+                    "legal_adviser",
+                    "updated_at",
+                    *(f.name for f in encrypted_fields(Case)),
+                ]
             )
             case.consents.update(organisation_id=transfer.organisation_id)  # scoping: moves with the case
             case.closures.filter(decision=ClosureDecision.PENDING).delete()  # scoping: moves with the case
