@@ -13,6 +13,8 @@ from amparo.core.permissions import Perm, can
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """A signed-in colleague's home. An anonymous visitor never gets here: the site's root
+    sends them to the public front page (amparo.core.middleware.LoginRequiredMiddleware)."""
     return render(request, "core/home.html")
 
 

@@ -164,9 +164,7 @@ class ReportForm(forms.Form):
         required=False,
         help_text=_("This is encrypted. You can also leave it empty and add it later with your receipt."),
     )
-    attachments = AttachmentsField(
-        label=_("Photos (optional)"), help_text=_("Photos are cleaned of location and camera data.")
-    )
+    attachments = AttachmentsField(label=_("Photos"), help_text=_("Photos are cleaned of location and camera data."))
     # Filled by report.js after solving the puzzle; empty when JavaScript is off.
     pow_challenge = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
     pow_nonce = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
@@ -274,6 +272,10 @@ class PassphraseForm(forms.Form):
 
 
 class FollowUpReplyForm(forms.Form):
+    """An answer: text, contact details or photos, at least one of them (so none is marked
+    optional on its own; the page says one is needed)."""
+
+    hide_optional = True
     receipt = forms.CharField(widget=forms.HiddenInput, max_length=RECEIPT_TEXT_MAX)
     text = forms.CharField(
         label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, required=False
@@ -284,7 +286,7 @@ class FollowUpReplyForm(forms.Form):
         max_length=1000,
         required=False,
     )
-    attachments = AttachmentsField(label=_("Photos (optional)"))
+    attachments = AttachmentsField(label=_("Photos"))
 
     def clean(self) -> dict[str, Any]:
         data = cast(dict[str, Any], super().clean())  # Form.clean() returns cleaned_data
