@@ -77,7 +77,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "amparo.core.middleware.UserLanguageMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "amparo.core.middleware.LoginRequiredMiddleware",  # Django's; the root sends visitors to /report/
     "amparo.core.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -315,6 +315,8 @@ AMPARO_REPORT_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_CAP_PER_HOUR", "2
 AMPARO_REPORT_HELD_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_HELD_CAP_PER_HOUR", "60"))
 AMPARO_REPORT_ORG_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_ORG_CAP_PER_HOUR", "500"))
 AMPARO_RECEIPT_ATTEMPTS_PER_HOUR = int(os.environ.get("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", "10"))
+#: Where the quick-exit button (and Escape pressed twice) takes a reporter: a neutral site (decision 0012).
+AMPARO_QUICK_EXIT_URL = os.environ.get("AMPARO_QUICK_EXIT_URL", "https://www.google.com/search?q=weather")
 AMPARO_IDEMPOTENCY_DAYS = 2
 CELERY_BEAT_SCHEDULE["purge-expired-reports-nightly"] = {
     "task": "amparo.reports.purge_expired",

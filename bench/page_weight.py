@@ -327,7 +327,8 @@ def measure_all(browser: Browser, base_url: str, env: dict[str, str]) -> tuple[l
     pages: list[Load] = []
     pages.append(measure(browser, base_url, "/accounts/login/", "public: sign in"))
     pages.append(measure(browser, base_url, "/accounts/password-reset/", "public: password reset"))
-    pages.append(measure(browser, base_url, "/report/", "public: report a situation"))
+    pages.append(measure(browser, base_url, "/report/", "public: front page"))
+    pages.append(measure(browser, base_url, "/report/new/", "public: report a situation"))
     pages.append(measure(browser, base_url, "/report/follow-up/", "public: follow up with a receipt"))
 
     # Password only (a session of its own, since verifying would upgrade it), then both steps.

@@ -12,6 +12,7 @@ from amparo.reports.services import today
 PUBLIC = "public"
 
 EXPECTATIONS = {
+    "report:public_home": ("GET", PUBLIC, None),
     "report:report_create": ("GET", PUBLIC, None),
     "report:report_followup": ("GET", PUBLIC, None),
     "report:receipt_claim": ("POST", PUBLIC, None),

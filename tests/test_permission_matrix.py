@@ -140,6 +140,8 @@ def denied(response, actor: str, path: str) -> bool:
     if actor == "anonymous":
         if path.startswith("/api/"):
             return response.status_code in (401, 403)
+        if path == "/":  # the site's root sends visitors to the public front page, not to sign-in
+            return response.status_code == 302 and response["Location"] == reverse("report:public_home")
         return response.status_code == 302 and "/accounts/login/" in response["Location"]
     return response.status_code in (403, 404)
 

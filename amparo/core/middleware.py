@@ -6,9 +6,10 @@ from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
-from django.urls import resolve
+from django.urls import resolve, reverse
 from django.utils import translation
 
 #: URL names a signed-in but not yet two-factor-verified user may open.
@@ -20,6 +21,21 @@ TWO_FACTOR_OPEN = {
     "set_language",
     "core:health",
 }
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Django's deny-by-default guard, except at the site's root: an anonymous visitor there
+    is sent to the public front page (report, follow up, find help), not to the staff
+    sign-in. The root's view stays login-required, so a signed-in colleague still passes
+    every other guard (two-factor) to reach their home; staff sign in from the front page's
+    "Staff sign-in" link or /accounts/login/. The redirect keeps only ?lang=es|en."""
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponseRedirect:
+        if request.path_info == "/":
+            lang = request.GET.get("lang", "")
+            query = f"?lang={lang}" if lang in {"es", "en"} else ""
+            return HttpResponseRedirect(reverse("report:public_home") + query)
+        return super().handle_no_permission(request, view_func)
 
 
 class TwoFactorRequiredMiddleware:

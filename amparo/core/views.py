@@ -16,6 +16,8 @@ from amparo.core.permissions import ROLES_NOT_BUILT_YET, Perm, can, roles_with
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """A signed-in colleague's home. An anonymous visitor never gets here: the site's root
+    sends them to the public front page (amparo.core.middleware.LoginRequiredMiddleware)."""
     role_plan = ROLES_NOT_BUILT_YET.get(getattr(request.user, "role", ""))
     return render(request, "core/home.html", {"role_plan": role_plan, **_admin_notices(request)})
 

@@ -20,3 +20,15 @@ def numbers() -> dict[str, str]:
 
 def emergency_number(country: str) -> str:
     return numbers().get(str(country or "").upper(), "")
+
+
+def numbers_by_country(language: str | None = None) -> list[tuple[str, str]]:
+    """(country name in `language`, number) pairs, sorted by name ignoring case and accents."""
+    import unicodedata
+
+    from amparo.core.countries import country_name
+
+    def key(pair: tuple[str, str]) -> str:
+        return unicodedata.normalize("NFKD", pair[0]).encode("ascii", "ignore").decode().casefold()
+
+    return sorted(((country_name(code, language), number) for code, number in numbers().items()), key=key)

@@ -182,9 +182,7 @@ class ReportForm(forms.Form):
         required=False,
         help_text=_("Without your agreement they keep it to themselves. You can also agree later in the messages."),
     )
-    attachments = AttachmentsField(
-        label=_("Photos (optional)"), help_text=_("Photos are cleaned of location and camera data.")
-    )
+    attachments = AttachmentsField(label=_("Photos"), help_text=_("Photos are cleaned of location and camera data."))
     keep_file_names = keep_file_names_field()
     # Filled by report.js after solving the puzzle; empty when JavaScript is off.
     pow_challenge = forms.CharField(widget=forms.HiddenInput, required=False, max_length=80)
@@ -321,6 +319,10 @@ class PassphraseForm(forms.Form):
 
 
 class FollowUpReplyForm(forms.Form):
+    """An answer: text, contact details or photos, at least one of them (so none is marked
+    optional on its own; the page says one is needed)."""
+
+    hide_optional = True
     receipt = forms.CharField(widget=forms.HiddenInput, max_length=RECEIPT_TEXT_MAX)
     text = forms.CharField(
         label=_("Your answer"), widget=forms.Textarea(attrs={"rows": 4}), max_length=10000, required=False
@@ -331,7 +333,7 @@ class FollowUpReplyForm(forms.Form):
         max_length=1000,
         required=False,
     )
-    attachments = AttachmentsField(label=_("Photos (optional)"))
+    attachments = AttachmentsField(label=_("Photos"))
     keep_file_names = keep_file_names_field()
 
     def clean(self) -> dict[str, Any]:

@@ -5,6 +5,9 @@ address, user agent, referer and cookies from every request under /report/ and c
 any cookie from the response. The forms are exempt from CSRF because nothing ambient
 authorises a request here (no session, no cookie): the receipt travels in the form body.
 The language is chosen with ?lang= (or the browser's Accept-Language), never a cookie.
+Switching language on a page with a form posts the form back with `switch_lang` (the
+button in the page header belongs to the form): the page comes back in the other language
+with what was typed, nothing is sent or stored, and it works without JavaScript.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.files.uploadhandler import MemoryFileUploadHandler
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -27,8 +31,9 @@ from django.views.decorators.http import require_http_methods
 from amparo.core.countries import country_name
 from amparo.reports import abuse, receipts, services
 from amparo.reports.cleaning import MAX_BYTES, MAX_FILES
-from amparo.reports.emergency import emergency_number, numbers
+from amparo.reports.emergency import emergency_number, numbers, numbers_by_country
 from amparo.reports.forms import (
+    AttachmentsField,
     FollowUpReplyForm,
     PassphraseForm,
     ReceiptClaimForm,
@@ -72,7 +77,7 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         if length > MAX_BODY:
             return HttpResponse(_("This is too much to send at once. Send fewer or smaller photos."), status=413)
         request.upload_handlers = [InMemoryUploadHandler(request)]
-        lang = str(request.POST.get("lang") or request.GET.get("lang") or "")[:2]
+        lang = str(request.POST.get("switch_lang") or request.POST.get("lang") or request.GET.get("lang") or "")[:2]
         if lang in LANGUAGES:
             translation.activate(lang)
             request.LANGUAGE_CODE = lang
@@ -99,7 +104,58 @@ def report_labels(answers: dict[str, Any]) -> dict[str, str]:
 
 
 def _context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
-    return {"lang": translation.get_language() or "en", "emergency_numbers": numbers(), **extra}
+    """What every public page needs. `keep_form` names the form the language switch posts
+    back (what was typed is kept); "" makes the switch a plain link; None hides it (a page
+    showing a receipt once must not be left by a click on the language)."""
+    lang = translation.get_language() or "en"
+    return {
+        "lang": lang,
+        "other_lang": "en" if lang == "es" else "es",
+        "emergency_numbers": numbers(),
+        "emergency_by_country": numbers_by_country(lang),
+        "quick_exit_url": settings.AMPARO_QUICK_EXIT_URL,
+        "keep_form": "",
+        **extra,
+    }
+
+
+def _switching(request: HttpRequest) -> bool:
+    """True when the request is the language switch posting a form back: show, never act."""
+    return request.method == "POST" and "switch_lang" in request.POST
+
+
+def _as_typed(form_class: type[Any], request: HttpRequest, *, skip: tuple[str, ...] = (), **kwargs: Any) -> Any:
+    """An unbound form showing what was typed (no errors: nothing was submitted yet).
+
+    File inputs cannot be filled in again; the switch posts the form without its files."""
+    shown = form_class(**kwargs)
+    initial = dict(kwargs.pop("initial", {}) or {})
+    for name, field in shown.fields.items():
+        if name in skip or isinstance(field, AttachmentsField):
+            continue
+        value = field.widget.value_from_datadict(request.POST, {}, shown.add_prefix(name))
+        if value not in (None, "", []):
+            initial[name] = value
+    return form_class(initial=initial, **kwargs)
+
+
+def _photos_dropped(request: HttpRequest) -> bool:
+    return bool(request.POST.get("attachments") or request.FILES)
+
+
+@public_page
+def public_home(request: HttpRequest) -> HttpResponse:
+    """The public site's front page: report, follow up, find help, emergency numbers.
+
+    A form posted here by a page rendered before the form moved to /report/new/ is handled
+    as the report it is, so no report is lost across an upgrade."""
+    if request.method == "POST":
+        return _report_create(request)
+    return render(request, "reports/public_home.html", _context(request, keep_form=""))
+
+
+def _report_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return _context(request, keep_form="report-form", **extra)
 
 
 def _fresh_form(data: Any = None, files: Any = None) -> ReportForm:
@@ -112,15 +168,27 @@ def _fresh_form(data: Any = None, files: Any = None) -> ReportForm:
 @public_page
 def report_create(request: HttpRequest) -> HttpResponse:
     """The questionnaire; on success the receipt, shown once and never stored."""
+    return _report_create(request)
+
+
+def _report_create(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return render(request, "reports/report_create.html", _context(request, form=_fresh_form()))
+        return render(request, "reports/report_create.html", _report_context(request, form=_fresh_form()))
+    if _switching(request):
+        fresh = _fresh_form()
+        form = _as_typed(ReportForm, request, skip=("pow_challenge", "pow_nonce"), initial=fresh.initial)
+        return render(
+            request,
+            "reports/report_create.html",
+            _report_context(request, form=form, photos_dropped=_photos_dropped(request)),
+        )
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         fresh = _fresh_form()
         resent = cast(QueryDict, form.data).copy()  # request.POST, immutable: edit a copy
         resent["pow_challenge"], resent["pow_nonce"] = fresh.initial["pow_challenge"], ""
         form.data = resent
-        return render(request, "reports/report_create.html", _context(request, form=form), status=400)
+        return render(request, "reports/report_create.html", _report_context(request, form=form), status=400)
     data = form.cleaned_data
     # Checked here; used up (single use) in the same cache round trip as the caps are read.
     challenge = abuse.pow_solved(data["pow_challenge"], data["pow_nonce"])
@@ -142,15 +210,21 @@ def report_create(request: HttpRequest) -> HttpResponse:
         )
     except services.CapReached:
         form.add_error(None, _("Too many reports are arriving right now. Please try again in an hour."))
-        return render(request, "reports/report_create.html", _context(request, form=form), status=503)
+        return render(request, "reports/report_create.html", _report_context(request, form=form), status=503)
     except services.ReportingUnavailable:
         form.add_error(None, _("Reporting is not set up on this server yet. Please contact the organisation directly."))
-        return render(request, "reports/report_create.html", _context(request, form=form), status=503)
+        return render(request, "reports/report_create.html", _report_context(request, form=form), status=503)
     danger_number = emergency_number(answers["country"]) if answers["danger"] == Danger.YES else ""
     return render(
         request,
         "reports/report_receipt.html",
-        _context(request, submitted=submitted, danger=answers["danger"] == Danger.YES, danger_number=danger_number),
+        _context(
+            request,
+            submitted=submitted,
+            danger=answers["danger"] == Danger.YES,
+            danger_number=danger_number,
+            keep_form=None,  # the receipt is shown once: no click here may leave the page
+        ),
     )
 
 
@@ -207,8 +281,15 @@ def _refused(request: HttpRequest, *, throttled: bool = False) -> HttpResponse:
     else:
         refusal, status = _("This receipt does not open a report. Check each character and try again."), 400
     return render(
-        request, "reports/report_followup.html", _context(request, form=ReceiptForm(), refusal=refusal), status=status
+        request,
+        "reports/report_followup.html",
+        _followup_context(request, form=ReceiptForm(), refusal=refusal),
+        status=status,
     )
+
+
+def _followup_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    return _context(request, keep_form="receipt-form", **extra)
 
 
 def _open_or_refuse(request: HttpRequest, receipt_text: str) -> services.Opened | HttpResponse:
@@ -259,6 +340,8 @@ def _thread_page(request: HttpRequest, opened: services.Opened, receipt_text: st
     status = extra.pop("status", 200)
     extra.setdefault("reply_form", FollowUpReplyForm(initial={"receipt": receipt_text}))
     report = services.followup_report(opened=opened)
+    # A receipt shown once on this page must not be lost to a click on the language.
+    extra.setdefault("keep_form", None if extra.get("new_receipt") or extra.get("claimed") else "reply-form")
     return render(
         request,
         "reports/report_thread.html",
@@ -283,17 +366,31 @@ def report_followup(request: HttpRequest) -> HttpResponse:
     where the caller chooses a secret of their own (report_receipt_claim); nothing is read
     or stored before that."""
     if request.method != "POST":
-        return render(request, "reports/report_followup.html", _context(request, form=ReceiptForm()))
+        sent = request.GET.get("sent") == "1"
+        return render(
+            request, "reports/report_followup.html", _followup_context(request, form=ReceiptForm(), sent=sent)
+        )
     action = request.POST.get("action", "open")
+    if _switching(request) and action != "reply":
+        return render(
+            request, "reports/report_followup.html", _followup_context(request, form=_as_typed(ReceiptForm, request))
+        )
     receipt_form = ReceiptForm(request.POST)
     if not receipt_form.is_valid():
-        return render(request, "reports/report_followup.html", _context(request, form=receipt_form), status=400)
+        return render(
+            request, "reports/report_followup.html", _followup_context(request, form=receipt_form), status=400
+        )
     receipt_text = receipt_form.cleaned_data["receipt"]
     opened = _open_or_refuse(request, receipt_text)
     if isinstance(opened, HttpResponse):
         return opened
     if opened.receipt.must_change:
         return _claim_page(request, opened, receipt_text, _passphrase_form(opened, receipt_text))
+    if _switching(request):  # the reply typed so far, in the other language; nothing sent
+        reply_form = _as_typed(FollowUpReplyForm, request, initial={"receipt": receipt_text})
+        return _thread_page(
+            request, opened, receipt_text, reply_form=reply_form, photos_dropped=_photos_dropped(request)
+        )
     new_receipt = ""
     if action == "change_receipt":
         try:
@@ -302,7 +399,7 @@ def report_followup(request: HttpRequest) -> HttpResponse:
             return _refused(request)
         receipt_text = new_receipt
     reply_form = FollowUpReplyForm(initial={"receipt": receipt_text})
-    sent, status = False, 200
+    status = 200
     if action == "reply":
         reply_form = FollowUpReplyForm(request.POST, request.FILES)
         if reply_form.is_valid():
@@ -310,13 +407,16 @@ def report_followup(request: HttpRequest) -> HttpResponse:
             services.followup_reply(
                 opened=opened, text=data["text"], contact=data["contact"], files=data["attachments"]
             )
-            reply_form = FollowUpReplyForm(initial={"receipt": receipt_text})
-            sent = True
-        else:
-            status = 400
-    return _thread_page(
-        request, opened, receipt_text, reply_form=reply_form, new_receipt=new_receipt, sent=sent, status=status
-    )
+            # Post/redirect/get: reloading the next page cannot send the answer again. The
+            # receipt is not carried into the address (it would stay in the history), so the
+            # conversation closes; the receipt opens it again (decision 0012).
+            see_other = HttpResponseRedirect(
+                f"{reverse('report:report_followup')}?lang={translation.get_language() or 'en'}&sent=1"
+            )
+            see_other.status_code = 303  # See Other: the next request is a GET
+            return see_other
+        status = 400
+    return _thread_page(request, opened, receipt_text, reply_form=reply_form, new_receipt=new_receipt, status=status)
 
 
 @public_page
@@ -331,7 +431,9 @@ def report_receipt_claim(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('report:report_followup')}?lang={translation.get_language() or 'en'}")
     form = ReceiptClaimForm(request.POST)
     if not form.is_valid():
-        return render(request, "reports/report_followup.html", _context(request, form=ReceiptForm()), status=400)
+        return render(
+            request, "reports/report_followup.html", _followup_context(request, form=ReceiptForm()), status=400
+        )
     receipt_text, choice = form.cleaned_data["receipt"], form.cleaned_data["choice"]
     opened = _open_or_refuse(request, receipt_text)
     if isinstance(opened, HttpResponse):

@@ -9,7 +9,8 @@ app_name = "reports"
 #: The anonymous surface, mounted at /report/ (AMPARO_ANONYMOUS_PATHS strips identifiers there).
 public_urlpatterns = (
     [
-        path("", public_views.report_create, name="report_create"),
+        path("", public_views.public_home, name="public_home"),
+        path("new/", public_views.report_create, name="report_create"),
         path("follow-up/", public_views.report_followup, name="report_followup"),
         path("follow-up/secret/", public_views.report_receipt_claim, name="receipt_claim"),
         path("assets/<path:name>", public_assets.asset, name="asset"),

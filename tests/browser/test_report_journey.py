@@ -11,7 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from amparo.core.permissions import Role
-from amparo.reports.models import Receipt, RoutingRule, Signal
+from amparo.reports.models import Message, Receipt, RoutingRule, Signal
 from tests.browser.conftest import axe_check
 from tests.browser.test_journeys import sign_in_verified
 from tests.sealing_helpers import org_with_keys
@@ -37,8 +37,10 @@ def test_a_reporter_reports_in_spanish_with_a_photo_and_answers_the_organisation
     RoutingRule.objects.create(organisation=org_a, country="MEX")
 
     reporter = open_context().new_page()  # (the fixture fixes the locale; ?lang=es chooses Spanish)
-    reporter.goto("/report/?lang=es")
+    reporter.goto("/?lang=es")  # the site's root: the public front page
     expect(reporter.locator("html")).to_have_attribute("lang", "es")
+    axe_check(reporter)
+    reporter.locator("main").get_by_role("link", name=re.compile("Hacer un reporte")).click()
     axe_check(reporter)
     reporter.fill("textarea[name=what_happened]", "Vi a dos chicas encerradas en un taller de costura en Puebla")
     reporter.select_option("select[name=country]", "MEX")
@@ -83,6 +85,10 @@ def test_a_reporter_reports_in_spanish_with_a_photo_and_answers_the_organisation
     axe_check(reporter)
     reporter.fill("textarea[name=text]", "Calle 5 de Mayo, junto a la panadería")
     reporter.locator("form:has(input[name=action][value=reply]) button[type=submit]").click()
+    expect(reporter.locator("main")).to_contain_text("Su respuesta se envió")
+    axe_check(reporter)
+    reporter.fill("input[name=receipt]", receipt)
+    reporter.locator("main button[type=submit]").click()
     expect(reporter.locator(".thread")).to_contain_text("Calle 5 de Mayo")
     assert reporter.context.cookies() == []
 
@@ -133,7 +139,8 @@ def test_a_hotline_caller_replaces_the_advocates_secret_with_a_passphrase_withou
     axe_check_as_served()
     caller.fill("textarea[name=text]", "Puede llamar los domingos")
     caller.locator("form:has(input[name=action][value=reply]) button[type=submit]").click()
-    expect(caller.locator(".thread")).to_contain_text("Puede llamar los domingos")
+    expect(caller.locator("main")).to_contain_text("Su respuesta se envió")
+    assert Message.objects.filter(author="reporter").count() == 1
     assert caller.context.cookies() == []
 
     caller.goto("/report/follow-up/?lang=es")

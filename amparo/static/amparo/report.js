@@ -1,4 +1,4 @@
-/* Amparo public report page: proof of work before sending, emergency number, copy receipt.
+/* Amparo public pages: proof of work before sending, emergency number, quick exit, copy receipt.
    Without JavaScript the form still works; the report then waits in the held queue. */
 (function () {
   "use strict";
@@ -28,6 +28,7 @@
   if (form && window.crypto && crypto.subtle) {
     var solving = false;
     form.addEventListener("submit", function (event) {
+      if (event.submitter && event.submitter.name === "switch_lang") { return; }  // only changing language
       var challenge = form.querySelector("input[name=pow_challenge]");
       var nonce = form.querySelector("input[name=pow_nonce]");
       if (!challenge || !nonce || !challenge.value || nonce.value) { return; }
@@ -58,6 +59,26 @@
       input.addEventListener("change", show);
     });
     show();
+  }
+
+  // Quick exit: leave at once for a neutral site, replacing this page in the history so Back
+  // does not return to it; the page is blanked first. Escape pressed twice does the same.
+  var exit = document.getElementById("quick-exit");
+  if (exit) {
+    var leave = function (event) {
+      if (event) { event.preventDefault(); }
+      document.body.hidden = true;
+      document.title = "";
+      window.location.replace(exit.href);
+    };
+    exit.addEventListener("click", leave);
+    var lastEscape = 0;
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") { return; }
+      var now = Date.now();
+      if (now - lastEscape < 1500) { leave(event); }
+      lastEscape = now;
+    });
   }
 
   var copy = document.getElementById("copy-receipt");
