@@ -12,7 +12,13 @@ from django.urls import reverse
 from amparo.core.permissions import Role
 from amparo.reports.models import Message, Signal
 from tests.conftest import verified_client
-from tests.test_reports import _cheap_crypto_and_puzzles, followup, receiving_fixture, submit  # noqa: F401
+from tests.test_reports import (  # noqa: F401
+    _cheap_crypto_and_puzzles,
+    followup,
+    receiving_fixture,
+    recipients_kept,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +81,7 @@ def test_a_form_posted_to_the_old_address_is_still_received_as_a_report(receivin
     """Pages open in a browser across the upgrade posted the form to /report/; it must not be lost."""
     data = {"what_happened": "A workshop with locked doors", "country": "MEX", "danger": "unsure"}
     data["exploitation_type"] = "factories"
-    response = Client().post(reverse("report:public_home"), data)
+    response = Client().post(reverse("report:public_home"), recipients_kept(data))
     assert response.status_code == 200 and b'id="receipt"' in response.content
     assert Signal.objects.count() == 1
 

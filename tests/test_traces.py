@@ -265,7 +265,7 @@ def test_the_report_form_offers_to_keep_file_names_unticked(receiving):
 def test_follow_up_photos_get_a_neutral_name_too(receiving):
     receipt = submit()
     photo = SimpleUploadedFile("IMG_20260315_080102.jpg", _jpeg(), content_type="image/jpeg")
-    assert followup(receipt, action="reply", text="Here is the gate", attachments=[photo]).status_code == 200
+    assert followup(receipt, action="reply", text="Here is the gate", attachments=[photo]).status_code == 303
     assert _downloaded_names(receiving) == ["attachment-1.jpg"]
 
 
