@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from amparo.reports import abuse, receipts, services
-from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment
+from amparo.reports.cleaning import MAX_FILES, Refused, inspect_all
 from amparo.reports.emergency import emergency_number
 from amparo.reports.forms import ReportForm, _countries, questionnaire_answers
 from amparo.reports.vocabularies import AgeGroup, Channel, Danger, ExploitationType, Gender, Indicator
@@ -53,17 +53,18 @@ class AttachmentInput(serializers.Serializer):
 
 
 def _clean_files(items: list[dict[str, str]]) -> list:
-    cleaned = []
+    """The attachments as `cleaning.PendingFile`s: base64 and headers checked, nothing decoded
+    (the services decode them after the proof of work, the caps or the receipt)."""
+    files = []
     for item in items:
         try:
-            data = base64.b64decode(item["content_base64"], validate=True)
+            files.append((item["name"], base64.b64decode(item["content_base64"], validate=True)))
         except (binascii.Error, ValueError) as exc:
             raise serializers.ValidationError(_("An attachment is not valid base64.")) from exc
-        try:
-            cleaned.append(clean_attachment(item["name"], data))
-        except Refused as exc:
-            raise serializers.ValidationError(str(exc.args[0])) from exc
-    return cleaned
+    try:
+        return inspect_all(files)
+    except Refused as exc:
+        raise serializers.ValidationError(str(exc.args[0])) from exc
 
 
 class ChallengeOutput(serializers.Serializer):
@@ -355,6 +356,8 @@ class ReportSubmitApi(PublicApi):
             )
         except services.ReportingUnavailable:
             return Response({"detail": _("Reporting is not set up on this server yet.")}, status=503)
+        except Refused as refused:  # an attachment did not decode: nothing stored
+            return Response({"attachments": [str(refused.args[0])]}, status=400)
         answers = data["answers"]
         output = {
             "public_id": submitted.public_id,
@@ -467,9 +470,12 @@ class FollowUpReplyApi(PublicApi):
             return opened
         if opened.receipt.must_change:
             return _must_change()
-        stored = services.followup_reply(
-            opened=opened, text=data.get("text", ""), contact=data.get("contact", ""), files=data["files"]
-        )
+        try:
+            stored = services.followup_reply(
+                opened=opened, text=data.get("text", ""), contact=data.get("contact", ""), files=data["files"]
+            )
+        except Refused as refused:  # an attachment did not decode: nothing stored
+            return Response({"attachments": [str(refused.args[0])]}, status=400)
         return Response(ReplyOutput({"stored": stored}).data, status=status.HTTP_201_CREATED)
 
 

@@ -25,7 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from amparo.reports import abuse, receipts, services
-from amparo.reports.cleaning import MAX_BYTES, MAX_FILES
+from amparo.reports.cleaning import MAX_BYTES, MAX_FILES, Refused
 from amparo.reports.emergency import emergency_number, numbers
 from amparo.reports.forms import (
     FollowUpReplyForm,
@@ -122,6 +122,12 @@ def report_create(request: HttpRequest) -> HttpResponse:
     except services.ReportingUnavailable:
         form.add_error(None, _("Reporting is not set up on this server yet. Please contact the organisation directly."))
         return render(request, "reports/report_create.html", _context(request, form=form), status=503)
+    except Refused as refused:  # an attachment did not decode: nothing stored, a fresh puzzle to send again
+        form.add_error("attachments", str(refused.args[0]))
+        resent = cast(QueryDict, form.data).copy()
+        resent["pow_challenge"], resent["pow_nonce"] = _fresh_form().initial["pow_challenge"], ""
+        form.data = resent
+        return render(request, "reports/report_create.html", _context(request, form=form), status=400)
     danger_number = emergency_number(answers["country"]) if answers["danger"] == Danger.YES else ""
     return render(
         request,
@@ -229,11 +235,16 @@ def report_followup(request: HttpRequest) -> HttpResponse:
         reply_form = FollowUpReplyForm(request.POST, request.FILES)
         if reply_form.is_valid():
             data = reply_form.cleaned_data
-            services.followup_reply(
-                opened=opened, text=data["text"], contact=data["contact"], files=data["attachments"]
-            )
-            reply_form = FollowUpReplyForm(initial={"receipt": receipt_text})
-            sent = True
+            try:
+                services.followup_reply(
+                    opened=opened, text=data["text"], contact=data["contact"], files=data["attachments"]
+                )
+            except Refused as refused:  # an attachment did not decode: nothing stored
+                reply_form.add_error("attachments", str(refused.args[0]))
+                status = 400
+            else:
+                reply_form = FollowUpReplyForm(initial={"receipt": receipt_text})
+                sent = True
         else:
             status = 400
     return _thread_page(

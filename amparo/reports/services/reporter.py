@@ -10,8 +10,8 @@ from django.db import IntegrityError, transaction
 from nacl.public import PublicKey, SealedBox
 
 from amparo.core import bulk, sealing, vault
-from amparo.reports import abuse, receipts
-from amparo.reports.cleaning import CleanFile
+from amparo.reports import abuse, cleaning, receipts
+from amparo.reports.cleaning import CleanFile, PendingFile
 from amparo.reports.models import Attachment, Message, Receipt, Signal, SubmissionKey
 from amparo.reports.services.common import (
     CapReached,
@@ -60,7 +60,7 @@ def _replay(key_hash: str, secret: str | None, held: bool) -> Submitted:
 def report_submit(
     *,
     answers: dict[str, Any],
-    files: list[CleanFile],
+    files: list[PendingFile] | list[CleanFile],
     channel: str = Channel.WEB,
     language: str = "",
     held: bool = False,
@@ -80,7 +80,9 @@ def report_submit(
     `idempotency_key` stores nothing and answers as the first submission did.
     `challenge` is a proof-of-work challenge whose nonce `abuse.pow_solved` accepted: it is
     used up here, and a submission whose challenge was not fresh is held.
-    Raises CapReached, ReportingUnavailable.
+    `files` (from `cleaning.inspect_all`) are decoded and cleaned only after the challenge
+    and the caps have let the submission through.
+    Raises CapReached, ReportingUnavailable, cleaning.Refused (nothing stored, nothing counted).
     """
     country, region = answers.get("country", ""), answers.get("region", "")
     exploitation_type = answers.get("exploitation_type") or ExploitationType.NOT_SURE
@@ -101,6 +103,11 @@ def report_submit(
             return _replay(key_hash, secret, True)
         raise
     held = held or (bool(challenge) and not room.redeemed)
+    try:
+        cleaned = cleaning.clean_all(files)  # decoded only now: past the proof of work and the caps
+    except cleaning.Refused:
+        abuse.uncount(room.counted)
+        raise
     if device_keys is None:
         secret = secret or receipts.new_secret()
     content = _dump(answers)
@@ -115,7 +122,7 @@ def report_submit(
             table.seal(org_id, item.content),
         )
         for org_id in targets
-        for item in files
+        for item in cleaned
     ]
     receipt_fields = _receipt_fields(secret or "", device_keys)
     for attempt in range(5):
@@ -254,9 +261,13 @@ def followup_thread(*, opened: Opened) -> list[dict[str, Any]]:
     return thread
 
 
-def followup_reply(*, opened: Opened, text: str = "", contact: str = "", files: list[CleanFile] | None = None) -> int:
+def followup_reply(
+    *, opened: Opened, text: str = "", contact: str = "", files: list[PendingFile] | list[CleanFile] | None = None
+) -> int:
     """Add the reporter's answer (and contact details, if they chose to give them) to every
-    signal of the receipt, sealed to each organisation and to the reporter. Returns messages stored."""
+    signal of the receipt, sealed to each organisation and to the reporter. Returns messages stored.
+    `files` are decoded here, after the receipt was checked; raises cleaning.Refused, storing nothing."""
+    cleaned = cleaning.clean_all(files or [])
     stored = 0
     with transaction.atomic():
         signals = list(Signal.objects.filter(receipt=opened.receipt))  # scoping: the receipt proves the reporter
@@ -273,12 +284,12 @@ def followup_reply(*, opened: Opened, text: str = "", contact: str = "", files: 
                     sealed_for_reporter=_seal_for_reporter(opened.receipt, payload),
                     sent_on=today(),
                 )
-                if kind == MessageKind.TEXT and files:
-                    _attach(signal, files, message)
+                if kind == MessageKind.TEXT and cleaned:
+                    _attach(signal, cleaned, message)
                 stored += 1
-        if files and not text:
+        if cleaned and not text:
             for signal in signals:
-                _attach(signal, files)
+                _attach(signal, cleaned)
         # scoping: the signals of a receipt the reporter has just proven
         Signal.objects.filter(receipt=opened.receipt, status=SignalStatus.NEEDS_INFO).update(
             status=SignalStatus.IN_REVIEW
