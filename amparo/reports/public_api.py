@@ -370,7 +370,39 @@ class ReportSubmitApi(PublicApi):
         return Response(output, status=200 if submitted.replayed else 201)
 
 
-class ReceiptInput(serializers.Serializer):
+class PuzzleInput(serializers.Serializer):
+    """The proof of work every receipt attempt carries (each costs the server one Argon2id)."""
+
+    pow_challenge = serializers.CharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        help_text="A challenge from POST /api/v1/report/challenge/ or from a 428 answer, used once. Without a "
+        "solved challenge of enough difficulty the answer is 428 with the challenge to solve.",
+    )
+    pow_nonce = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class PuzzleOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    challenge = serializers.CharField(
+        help_text="Solve it (a decimal nonce so that SHA-256(challenge + nonce) starts with `difficulty` zero "
+        "bits) and send the same request again with pow_challenge and pow_nonce."
+    )
+    difficulty = serializers.IntegerField(
+        help_text="Rises with failed attempts across the server, and more steeply with failed attempts at "
+        "this receipt; a correct receipt with a solved challenge always opens."
+    )
+
+
+RECEIPT_PUZZLE_DESCRIPTION = (
+    "Every request with a receipt needs a solved proof-of-work challenge (pow_challenge, pow_nonce); "
+    "without one, or with one too easy or already used, the answer is 428 with a new challenge of the "
+    "difficulty this receipt needs now."
+)
+
+
+class ReceiptInput(PuzzleInput):
     receipt = serializers.CharField(
         max_length=receipts.RECEIPT_TEXT_MAX,
         help_text="`<public id>-<secret>` as issued, or the public id followed by the reporter's own passphrase.",
@@ -393,9 +425,15 @@ def _must_change() -> Response:
     return Response(MustChangeOutput({"detail": detail, "must_change": True}).data, status=status.HTTP_409_CONFLICT)
 
 
-def _open(receipt: str) -> services.Opened | Response:
+def _open(data: dict[str, Any]) -> services.Opened | Response:
     try:
-        return services.followup_open(receipt_text=receipt)
+        return services.followup_open(
+            receipt_text=data["receipt"], challenge=data.get("pow_challenge", ""), nonce=data.get("pow_nonce", "")
+        )
+    except services.PuzzleNeeded as needed:
+        detail = _("Solve this challenge and send the request again.")
+        output = PuzzleOutput({"detail": detail, "challenge": needed.challenge, "difficulty": needed.bits}).data
+        return Response(output, status=status.HTTP_428_PRECONDITION_REQUIRED)
     except services.Throttled:
         return Response({"detail": _("Too many attempts with this receipt. Wait an hour and try again.")}, status=429)
     except services.ReceiptRefused:
@@ -420,15 +458,15 @@ class ThreadOutput(serializers.Serializer):
 class FollowUpReadApi(PublicApi):
     @extend_schema(
         request=ReceiptInput,
-        responses={200: ThreadOutput, 400: ErrorOutput, 409: MustChangeOutput, 429: ErrorOutput},
+        responses={200: ThreadOutput, 400: ErrorOutput, 409: MustChangeOutput, 428: PuzzleOutput, 429: ErrorOutput},
         summary="Read the conversation",
         description="A receipt a hotline advocate gave answers 409 with `must_change` and shows nothing "
-        "until the reporter has replaced its secret (POST /api/v1/report/receipt/).",
+        "until the reporter has replaced its secret (POST /api/v1/report/receipt/). " + RECEIPT_PUZZLE_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
         serializer = ReceiptInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        opened = _open(serializer.validated_data["receipt"])
+        opened = _open(serializer.validated_data)
         if isinstance(opened, Response):
             return opened
         if opened.receipt.must_change:
@@ -437,7 +475,7 @@ class FollowUpReadApi(PublicApi):
         return Response(ThreadOutput({"messages": thread, "must_change": False}).data)
 
 
-class ReplyInput(serializers.Serializer):
+class ReplyInput(PuzzleInput):
     receipt = serializers.CharField(max_length=receipts.RECEIPT_TEXT_MAX)
     text = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     contact = serializers.CharField(max_length=1000, required=False, allow_blank=True)
@@ -457,15 +495,15 @@ class ReplyOutput(serializers.Serializer):
 class FollowUpReplyApi(PublicApi):
     @extend_schema(
         request=ReplyInput,
-        responses={201: ReplyOutput, 400: ErrorOutput, 409: MustChangeOutput, 429: ErrorOutput},
+        responses={201: ReplyOutput, 400: ErrorOutput, 409: MustChangeOutput, 428: PuzzleOutput, 429: ErrorOutput},
         summary="Answer the organisation",
-        description="A receipt that must change answers 409 and nothing is stored.",
+        description="A receipt that must change answers 409 and nothing is stored. " + RECEIPT_PUZZLE_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
         serializer = ReplyInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        opened = _open(data["receipt"])
+        opened = _open(data)
         if isinstance(opened, Response):
             return opened
         if opened.receipt.must_change:
@@ -479,7 +517,7 @@ class FollowUpReplyApi(PublicApi):
         return Response(ReplyOutput({"stored": stored}).data, status=status.HTTP_201_CREATED)
 
 
-class ReceiptChangeInput(serializers.Serializer):
+class ReceiptChangeInput(PuzzleInput):
     receipt = serializers.CharField(max_length=receipts.RECEIPT_TEXT_MAX)
     new_secret = serializers.CharField(
         max_length=receipts.RECEIPT_TEXT_MAX,
@@ -528,17 +566,17 @@ class ReceiptOutput(serializers.Serializer):
 class ReceiptChangeApi(PublicApi):
     @extend_schema(
         request=ReceiptChangeInput,
-        responses={200: ReceiptOutput, 400: ErrorOutput, 429: ErrorOutput},
+        responses={200: ReceiptOutput, 400: ErrorOutput, 428: PuzzleOutput, 429: ErrorOutput},
         summary="Change the receipt",
         description="Replaces the secret; the old one stops working at once, and messages sealed to the reporter "
         "are re-sealed to the new key. For a receipt that must change (409 from the other follow-up "
-        "operations) this is the first and only thing that works.",
+        "operations) this is the first and only thing that works. " + RECEIPT_PUZZLE_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
         serializer = ReceiptChangeInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        opened = _open(data["receipt"])
+        opened = _open(data)
         if isinstance(opened, Response):
             return opened
         if opened.receipt.must_change:

@@ -136,10 +136,18 @@ def report_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _refused(request: HttpRequest, *, throttled: bool = False) -> HttpResponse:
+def _refused(request: HttpRequest, *, throttled: bool = False, unsolved: bool = False) -> HttpResponse:
     """The follow-up page with the one refusal every wrong, expired or unknown receipt gets
     (the typed receipt is not shown again)."""
-    if throttled:
+    if unsolved:
+        refusal, status = (
+            _(
+                "Too many attempts are being made right now. Turn on JavaScript in your browser to open your "
+                "report, or try again in an hour."
+            ),
+            429,
+        )
+    elif throttled:
         refusal, status = _("Too many attempts with this receipt. Wait an hour and try again."), 429
     else:
         refusal, status = _("This receipt does not open a report. Check each character and try again."), 400
@@ -148,11 +156,33 @@ def _refused(request: HttpRequest, *, throttled: bool = False) -> HttpResponse:
     )
 
 
+def _more_work(request: HttpRequest, receipt_text: str, needed: services.PuzzleNeeded) -> HttpResponse:
+    """The follow-up page again, the receipt kept, with the harder puzzle this attempt needs."""
+    notice = _(
+        "To protect this receipt, your device must do more work before it opens. Press the button again and "
+        "wait: this can take a minute."
+    )
+    form = ReceiptForm(initial={"receipt": receipt_text})
+    return render(
+        request,
+        "reports/report_followup.html",
+        _context(request, form=form, refusal=notice, challenge=needed.challenge),
+        status=429,
+    )
+
+
 def _open_or_refuse(request: HttpRequest, receipt_text: str) -> services.Opened | HttpResponse:
     try:
-        return services.followup_open(receipt_text=receipt_text)
-    except services.Throttled:
-        return _refused(request, throttled=True)
+        return services.followup_open(
+            receipt_text=receipt_text,
+            challenge=str(request.POST.get("pow_challenge", "")),
+            nonce=str(request.POST.get("pow_nonce", "")),
+            unsolved_allowed=True,
+        )
+    except services.PuzzleNeeded as needed:
+        return _more_work(request, receipt_text, needed)
+    except services.Throttled as throttled:
+        return _refused(request, throttled=True, unsolved=throttled.unsolved)
     except services.ReceiptRefused:
         return _refused(request)
 

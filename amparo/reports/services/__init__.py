@@ -10,6 +10,7 @@ from amparo.reports.services.claim import SecretRefused, receipt_claim
 from amparo.reports.services.common import (
     CapReached,
     DeviceKeys,
+    PuzzleNeeded,
     ReceiptRefused,
     ReportingUnavailable,
     Throttled,
@@ -49,6 +50,7 @@ __all__ = [
     "DeviceKeys",
     "Opened",
     "OpenedSignal",
+    "PuzzleNeeded",
     "ReceiptRefused",
     "ReportingUnavailable",
     "SecretRefused",

@@ -16,6 +16,7 @@ from amparo.reports.models import Attachment, Message, Receipt, Signal, Submissi
 from amparo.reports.services.common import (
     CapReached,
     DeviceKeys,
+    PuzzleNeeded,
     ReceiptRefused,
     Throttled,
     _attach,
@@ -203,14 +204,29 @@ class Opened:
     keys: receipts.DerivedKeys
 
 
-def followup_open(*, receipt_text: str) -> Opened:
-    """Check a receipt. Raises Throttled after too many failed attempts at one public id, and
-    ReceiptRefused for every other failure alike (malformed, unknown, purged, wrong secret)."""
+def followup_open(*, receipt_text: str, challenge: str = "", nonce: str = "", unsolved_allowed: bool = False) -> Opened:
+    """Check a receipt, once the attempt has paid for its Argon2id with a solved puzzle.
+
+    `challenge` and `nonce` must solve a fresh challenge of at least
+    `abuse.receipt_difficulty(public id)` bits (used up here); otherwise PuzzleNeeded
+    carries a new challenge of the difficulty needed. Failures elsewhere and at this
+    receipt only make the puzzle harder: a correct receipt with enough work always opens.
+    `unsolved_allowed` (pages without JavaScript) lets an attempt without a puzzle through
+    while this receipt has had fewer than AMPARO_RECEIPT_ATTEMPTS_PER_HOUR failures and the
+    instance fewer than AMPARO_RECEIPT_UNSOLVED_PER_HOUR unsolved attempts; else Throttled.
+    Raises ReceiptRefused for every other failure alike (malformed, unknown, purged, wrong secret)."""
     parts = receipts.parse_receipt(receipt_text)
     if parts is None:
         raise ReceiptRefused
-    if not abuse.receipt_attempt_allowed(parts.public_id):
+    solved = abuse.pow_solved(challenge, nonce) if challenge and nonce else ""
+    if solved or not unsolved_allowed:
+        needed = abuse.receipt_difficulty(parts.public_id)
+        if not solved or int(solved.split(":", 1)[0]) < needed or not abuse.challenge_redeem(challenge, nonce):
+            raise PuzzleNeeded(*abuse.receipt_challenge_issue(parts.public_id))
+    elif abuse.receipt_locked_without_work(parts.public_id):
         raise Throttled
+    elif not abuse.receipt_unsolved_allowed():
+        raise Throttled(unsolved=True)
     receipt = Receipt.objects.filter(public_id=parts.public_id, signals__isnull=False).distinct().first()
     if receipt is None:
         receipts.burn_time_like_a_check()
