@@ -318,6 +318,13 @@ CELERY_BEAT_SCHEDULE["purge-expired-reports-nightly"] = {
     "task": "amparo.reports.purge_expired",
     "schedule": 24 * 60 * 60,
 }
+#: How often the reporter's tables are rewritten in random-id order (decision 0008): the
+#: arrival order of reports newer than the last run stays readable on disk until the next.
+AMPARO_REPORT_REORDER_MINUTES = int(os.environ.get("AMPARO_REPORT_REORDER_MINUTES", "1440"))
+CELERY_BEAT_SCHEDULE["reorder-report-storage"] = {
+    "task": "amparo.reports.reorder_storage",
+    "schedule": AMPARO_REPORT_REORDER_MINUTES * 60,
+}
 AMPARO_URGENT_NOTIFY_MINUTES = int(os.environ.get("AMPARO_URGENT_NOTIFY_MINUTES", "15"))
 CELERY_BEAT_SCHEDULE["notify-urgent-reports"] = {
     "task": "amparo.reports.notify_urgent",

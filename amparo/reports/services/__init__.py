@@ -21,7 +21,11 @@ from amparo.reports.services.common import (
     today,
     urgency_from,
 )
-from amparo.reports.services.housekeeping import signals_purge_expired, urgent_signals_notify
+from amparo.reports.services.housekeeping import (
+    reporter_storage_reorder,
+    signals_purge_expired,
+    urgent_signals_notify,
+)
 from amparo.reports.services.reporter import (
     Opened,
     Submitted,
@@ -64,6 +68,7 @@ __all__ = [
     "followup_thread",
     "hotline_signal_create",
     "receipt_change",
+    "reporter_storage_reorder",
     "receipt_claim",
     "report_submit",
     "routing_rule_create",
