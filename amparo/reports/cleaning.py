@@ -36,9 +36,10 @@ MAX_FILES = 5
 MAX_PIXELS = 4096 * 4096
 #: Pixels all the files of one submission may decode to together (three 12 MP photos).
 MAX_PIXELS_PER_SUBMISSION = 36_000_000
-#: Bytes of pixel memory all the files of one submission may decode to together (decoded
-#: and re-encoded forms), so a submission costs a bounded amount of memory.
-MAX_DECODED_BYTES_PER_SUBMISSION = 256 * 1024 * 1024
+#: Bytes of pixel memory all the files of one submission may decode to together (the decoded
+#: and the re-encoded pixels of each; files are decoded one after the other, so the peak is
+#: one image's worth). Three 12 MP colour photos fit.
+MAX_DECODED_BYTES_PER_SUBMISSION = 36_000_000 * 8
 ACCEPTED_FORMATS = {
     "JPEG": ("image/jpeg", "jpg"),
     "PNG": ("image/png", "png"),
@@ -68,7 +69,7 @@ class PendingFile:
     format: str
     #: the size it will be decoded at (a large JPEG at a reduced scale)
     size: tuple[int, int]
-    #: bytes of pixel memory decoding and re-encoding it takes at most
+    #: bytes of pixel memory it decodes to (decoded and re-encoded pixels)
     decoded_bytes: int
 
     @property
@@ -122,7 +123,7 @@ def inspect(name: str, data: bytes) -> PendingFile:
     if size[0] * size[1] > MAX_PIXELS:
         raise Refused(_("This image is too large. Send a smaller photo."))
     out_mode = _output_mode(fmt, mode, transparency)
-    per_pixel = _BYTES_PER_PIXEL.get(mode, 4) + 2 * _BYTES_PER_PIXEL.get(out_mode, 4)
+    per_pixel = _BYTES_PER_PIXEL.get(mode, 4) + _BYTES_PER_PIXEL.get(out_mode, 4)
     return PendingFile(name=str(name), data=data, format=fmt, size=size, decoded_bytes=size[0] * size[1] * per_pixel)
 
 
@@ -166,7 +167,7 @@ def decode(item: PendingFile) -> CleanFile:
     if extension == "jpg":
         bare.save(out, format="JPEG", quality=88)
     else:
-        bare.save(out, format="PNG", optimize=True)
+        bare.save(out, format="PNG", optimize=bare.width * bare.height <= 1_000_000)  # slow on big images
     return CleanFile(name=f"{_safe_stem(item.name)}.{extension}", content_type=content_type, content=out.getvalue())
 
 
