@@ -48,12 +48,16 @@ def _bombs(count: int = 5) -> list[SimpleUploadedFile]:
 
 def test_five_crafted_pngs_with_an_invalid_form_and_no_puzzle_cost_nothing(receiving, decoded):
     assert len(BOMB) < 30_000
-    data = {**answers(what_happened=""), "attachments": _bombs()}
+    invalid = answers(what_happened="")
+    Client().post(reverse("report:report_create"), invalid)  # warm up (templates, country names)
     started = time.monotonic()
-    response = Client().post(reverse("report:report_create"), data)
+    Client().post(reverse("report:report_create"), invalid)
+    baseline = time.monotonic() - started
+    started = time.monotonic()
+    response = Client().post(reverse("report:report_create"), {**invalid, "attachments": _bombs()})
     elapsed = time.monotonic() - started
     assert response.status_code == 400
-    assert decoded == [] and elapsed < 2, elapsed
+    assert decoded == [] and elapsed < baseline + 1, (elapsed, baseline)  # was about 12 s more
     assert not Signal.objects.exists()
 
 
@@ -99,9 +103,8 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_scale(receiving):
 
 def test_the_api_decodes_nothing_before_the_puzzle_and_the_caps(receiving, decoded, settings):
     bombs = [{"name": f"b{n}.png", "content_base64": base64.b64encode(BOMB).decode()} for n in range(5)]
-    started = time.monotonic()
     response = post("report_submit", {"country": "MEX", "attachments": bombs})  # invalid: no text
-    assert response.status_code == 400 and time.monotonic() - started < 2
+    assert response.status_code == 400
     response = post("report_submit", {**report(), **solved(), "attachments": bombs[:1]})
     assert response.status_code == 400 and "too large" in str(response.json())
     settings.AMPARO_REPORT_HELD_CAP_PER_HOUR = 0
