@@ -317,10 +317,27 @@ AMPARO_REPORT_ORG_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_ORG_CAP_PER_H
 AMPARO_RECEIPT_ATTEMPTS_PER_HOUR = int(os.environ.get("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", "10"))
 #: Where the quick-exit button (and Escape pressed twice) takes a reporter: a neutral site (decision 0012).
 AMPARO_QUICK_EXIT_URL = os.environ.get("AMPARO_QUICK_EXIT_URL", "https://www.google.com/search?q=weather")
+# Receipt attempts carry a proof of work (amparo.reports.abuse, decision 0009): failures make
+# it harder, never refuse a correct receipt. 0 = the same base difficulty as AMPARO_POW_BITS.
+AMPARO_RECEIPT_POW_BITS = int(os.environ.get("AMPARO_RECEIPT_POW_BITS", "0"))
+#: Failed receipt attempts per hour across the instance above which the puzzle gets one bit
+#: harder per doubling (up to AMPARO_POW_MAX_BITS).
+AMPARO_RECEIPT_FAILED_ALL_PER_HOUR = int(os.environ.get("AMPARO_RECEIPT_FAILED_ALL_PER_HOUR", "5000"))
+#: Extra bits once one receipt had AMPARO_RECEIPT_ATTEMPTS_PER_HOUR failures (then one per doubling).
+AMPARO_RECEIPT_LOCKED_EXTRA_BITS = int(os.environ.get("AMPARO_RECEIPT_LOCKED_EXTRA_BITS", "4"))
+#: Receipt attempts without a solved puzzle (pages without JavaScript) per hour, instance-wide.
+AMPARO_RECEIPT_UNSOLVED_PER_HOUR = int(os.environ.get("AMPARO_RECEIPT_UNSOLVED_PER_HOUR", "600"))
 AMPARO_IDEMPOTENCY_DAYS = 2
 CELERY_BEAT_SCHEDULE["purge-expired-reports-nightly"] = {
     "task": "amparo.reports.purge_expired",
     "schedule": 24 * 60 * 60,
+}
+#: How often the reporter's tables are rewritten in random-id order (decision 0008): the
+#: arrival order of reports newer than the last run stays readable on disk until the next.
+AMPARO_REPORT_REORDER_MINUTES = int(os.environ.get("AMPARO_REPORT_REORDER_MINUTES", "1440"))
+CELERY_BEAT_SCHEDULE["reorder-report-storage"] = {
+    "task": "amparo.reports.reorder_storage",
+    "schedule": AMPARO_REPORT_REORDER_MINUTES * 60,
 }
 AMPARO_URGENT_NOTIFY_MINUTES = int(os.environ.get("AMPARO_URGENT_NOTIFY_MINUTES", "15"))
 CELERY_BEAT_SCHEDULE["notify-urgent-reports"] = {

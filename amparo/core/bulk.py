@@ -77,3 +77,27 @@ def _insert_sql(model: type[models.Model], rows: list[models.Model]) -> tuple[st
             values.append(field.get_db_prep_save(field.pre_save(row, add=True), connection))
     table = quote(model._meta.db_table)
     return f"INSERT INTO {table} ({columns}) VALUES {', '.join([placeholders] * len(rows))}", values  # noqa: S608 (names from the model, values as parameters)
+
+
+class RandomIdField(models.BigIntegerField):
+    """A primary key holding `random_id()`, which is also the row's physical key on SQLite.
+
+    SQLite keeps every table in a b-tree ordered by a hidden `rowid` that counts up with each
+    insert, so a table scan or a dump listed rows in arrival order even with random ids.
+    A column declared exactly `integer primary key` *is* the rowid: rows are then stored and
+    dumped in the order of their random ids. On other databases it is a plain bigint.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("primary_key", True)
+        kwargs.setdefault("default", random_id)
+        kwargs.setdefault("editable", False)
+        super().__init__(*args, **kwargs)
+
+    def db_type(self, connection: Any) -> str | None:
+        if connection.vendor == "sqlite":
+            return "integer"
+        return super().db_type(connection)
+
+    def rel_db_type(self, connection: Any) -> str | None:
+        return models.BigIntegerField().db_type(connection)

@@ -14,7 +14,8 @@ or browser: the public paths never see them (amparo.reports.middleware).
   starts with that many zero bits. Difficulty rises with the volume of recent reports.
 - Caps per instance and per organisation, per hour; submissions without the puzzle
   (JavaScript off) are held under a stricter cap of their own.
-- Receipt attempts are throttled per public id: one guess only ever tests one receipt.
+- Receipt attempts carry a puzzle of their own that failures make harder (per public id
+  and across the instance); one guess only ever tests one receipt.
 """
 
 from __future__ import annotations
@@ -281,20 +282,65 @@ def _count_in(pipe: Any, buckets: list[tuple[str, int]]) -> None:
         pipe.incr(full_key)
 
 
-# --- receipt throttle ------------------------------------------------------------------------
+# --- receipt attempts ------------------------------------------------------------------------
+#
+# Every receipt attempt costs the server one Argon2id, so it must carry a solved puzzle
+# (`receipt_difficulty` bits). Failures make the puzzle harder, never refuse a receipt that
+# comes with enough work: failures across the instance add one bit per doubling over
+# AMPARO_RECEIPT_FAILED_ALL_PER_HOUR (up to AMPARO_POW_MAX_BITS), failures at one public id
+# past AMPARO_RECEIPT_ATTEMPTS_PER_HOUR add AMPARO_RECEIPT_LOCKED_EXTRA_BITS and one more bit
+# per doubling (no ceiling: guessing at one receipt gets exponentially dearer). Pages sent
+# without JavaScript cannot solve: such attempts share AMPARO_RECEIPT_UNSOLVED_PER_HOUR per
+# instance and stop at the per-receipt limit, as before (decision 0009).
 
 
-def receipt_attempt_allowed(public_id: str) -> bool:
-    """False once this public id (or the instance as a whole) had too many failed attempts this hour.
+def _extra_bits(seen: int, calm: int) -> int:
+    """One bit per doubling of `seen` at or over `calm` (0 below it)."""
+    extra, calm = 0, max(1, calm)
+    while seen >= calm * (2**extra):
+        extra += 1
+    return extra
 
-    Only failures count, so a reporter in a long conversation is never throttled by their
-    own correct receipt; ten wrong guesses lock that one receipt for the rest of the hour.
-    """
-    per_id = count("receipt-failed", public_id) < _setting("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", 10)
-    overall = count("receipt-failed-all") < _setting("AMPARO_RECEIPT_ATTEMPTS_ALL_PER_HOUR", 5000)
-    return per_id and overall
+
+def receipt_difficulty(public_id: str = "") -> int:
+    """Leading zero bits a receipt attempt at `public_id` needs now ("" for the page's first
+    challenge, before the receipt is known)."""
+    base = _setting("AMPARO_RECEIPT_POW_BITS", 0) or _setting("AMPARO_POW_BITS", 16)
+    ceiling = max(base, _setting("AMPARO_POW_MAX_BITS", 22))
+    keys = {"all": _bucket("receipt-failed-all", "", HOUR)[0]}
+    if public_id:
+        keys["id"] = _bucket("receipt-failed", public_id, HOUR)[0]
+    found = cache.get_many(list(keys.values()))
+    failed_all = int(found.get(keys["all"]) or 0)
+    bits = min(ceiling, base + _extra_bits(failed_all, _setting("AMPARO_RECEIPT_FAILED_ALL_PER_HOUR", 5000)))
+    failed_id = int(found.get(keys.get("id", ""), 0) or 0) if public_id else 0
+    limit = _setting("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", 10)
+    if failed_id >= limit:
+        bits += _setting("AMPARO_RECEIPT_LOCKED_EXTRA_BITS", 4) + _extra_bits(failed_id, limit) - 1
+    return bits
+
+
+def receipt_challenge_issue(public_id: str = "") -> tuple[str, int]:
+    """A single-use challenge for a receipt attempt, at `receipt_difficulty(public_id)`."""
+    bits = receipt_difficulty(public_id)
+    challenge = f"{bits}:{secrets.token_hex(16)}"
+    cache.set(_challenge_key(challenge), 1, _setting("AMPARO_POW_TTL", 600))
+    return challenge, bits
+
+
+def receipt_locked_without_work(public_id: str) -> bool:
+    """True once this public id had AMPARO_RECEIPT_ATTEMPTS_PER_HOUR failures this hour: an
+    attempt without a solved puzzle is refused (one with the harder puzzle is not)."""
+    return count("receipt-failed", public_id) >= _setting("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", 10)
+
+
+def receipt_unsolved_allowed() -> bool:
+    """Count one receipt attempt sent without a solved puzzle (a page without JavaScript);
+    False once AMPARO_RECEIPT_UNSOLVED_PER_HOUR such attempts were made this hour."""
+    return hit("receipt-unsolved") <= _setting("AMPARO_RECEIPT_UNSOLVED_PER_HOUR", 600)
 
 
 def receipt_failed(public_id: str) -> None:
+    """Count a failed attempt at `public_id` (wrong, expired or never issued)."""
     hit("receipt-failed", public_id)
     hit("receipt-failed-all")

@@ -16,7 +16,7 @@ from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core.countries import country_choices
-from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment, neutral_names
+from amparo.reports.cleaning import MAX_FILES, Refused, inspect_all, neutral_names
 from amparo.reports.receipts import PASSPHRASE_MIN, RECEIPT_TEXT_MAX, WeakPassphrase, fold, passphrase_clean
 from amparo.reports.vocabularies import (
     AgeGroup,
@@ -92,7 +92,7 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class AttachmentsField(forms.FileField):
-    """Up to MAX_FILES images, each cleaned of metadata; anything else refused with a reason."""
+    """Up to MAX_FILES images, checked from their headers; anything else refused with a reason."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}))
@@ -100,16 +100,15 @@ class AttachmentsField(forms.FileField):
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list:
+        """The uploads as `cleaning.PendingFile`s: headers checked, nothing decoded yet (the
+        services decode them once the proof of work, the caps or the receipt have passed)."""
         uploads = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
         if len(uploads) > MAX_FILES:
             raise ValidationError(_("Attach at most %(count)s files.") % {"count": MAX_FILES})
-        cleaned = []
-        for upload in uploads:
-            try:
-                cleaned.append(clean_attachment(getattr(upload, "name", "file"), upload.read()))
-            except Refused as exc:
-                raise ValidationError(str(exc.args[0])) from exc
-        return cleaned
+        try:
+            return inspect_all([(getattr(upload, "name", "file"), upload.read()) for upload in uploads])
+        except Refused as exc:
+            raise ValidationError(str(exc.args[0])) from exc
 
 
 @lru_cache(maxsize=8)

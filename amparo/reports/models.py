@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from amparo.core.bulk import random_id
+from amparo.core.bulk import RandomIdField
 from amparo.core.permissions import Perm
 from amparo.core.scoping import OrgScoped, ScopedThroughQuerySet
 from amparo.reports.vocabularies import Channel, ExploitationType, MessageAuthor, MessageKind, SignalStatus, Urgency
@@ -35,7 +35,7 @@ def new_signal_reference() -> str:
 class Receipt(models.Model):
     """What lets a reporter come back without an account. Holds no secret and no content."""
 
-    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    id = RandomIdField()
     public_id = models.CharField(_("public id"), max_length=8, unique=True)
     salt = models.BinaryField(max_length=16)
     verifier = models.BinaryField(max_length=32)
@@ -93,7 +93,7 @@ class Signal(OrgScoped):
 
     #: Random, like the other ids of what a reporter sends (amparo.core.bulk.random_id): an
     #: id never tells in what order, or between which staff actions, a report arrived.
-    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    id = RandomIdField()
 
     reference = models.CharField(_("reference"), max_length=16, unique=True, default=new_signal_reference)
     receipt = models.ForeignKey(
@@ -158,7 +158,7 @@ class Message(models.Model):
     replies (whose audit entries carry a time); `seq` keeps the order of the conversation.
     """
 
-    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    id = RandomIdField()
     #: Place in this signal's conversation (1, 2, 3...), set by save() for a new message.
     seq = models.PositiveIntegerField(editable=False)
     signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="messages")
@@ -201,7 +201,7 @@ class Message(models.Model):
 class Attachment(models.Model):
     """A cleaned file (images re-encoded without metadata), name and content sealed."""
 
-    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    id = RandomIdField()
     signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     sealed_name = models.BinaryField()
@@ -220,7 +220,7 @@ class SubmissionKey(models.Model):
     Kept for settings.AMPARO_IDEMPOTENCY_DAYS days (whole days: no time of day is kept).
     """
 
-    id = models.BigIntegerField(primary_key=True, default=random_id, editable=False)
+    id = RandomIdField()
     key_hash = models.CharField(max_length=64, unique=True)
     receipt = models.ForeignKey(Receipt, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     created_on = models.DateField()

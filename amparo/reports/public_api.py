@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from amparo.reports import abuse, receipts, services
-from amparo.reports.cleaning import MAX_FILES, Refused, clean_attachment, neutral_names
+from amparo.reports.cleaning import MAX_FILES, Refused, inspect_all, neutral_names
 from amparo.reports.emergency import emergency_number
 from amparo.reports.forms import ReportForm, _countries, match_region, questionnaire_answers
 from amparo.reports.vocabularies import AgeGroup, Channel, Danger, ExploitationType, Gender, Indicator
@@ -59,18 +59,19 @@ KEEP_FILE_NAMES_HELP = (
 
 
 def _clean_files(items: list[dict[str, str]], *, keep_names: bool = False) -> list:
-    """The attachments cleaned of metadata, renamed unless `keep_names`."""
-    cleaned = []
+    """The attachments as `cleaning.PendingFile`s, renamed unless `keep_names`: base64 and
+    headers checked, nothing decoded (the services decode them after the proof of work, the
+    caps or the receipt)."""
+    files = []
     for item in items:
         try:
-            data = base64.b64decode(item["content_base64"], validate=True)
+            files.append((item["name"], base64.b64decode(item["content_base64"], validate=True)))
         except (binascii.Error, ValueError) as exc:
             raise serializers.ValidationError(_("An attachment is not valid base64.")) from exc
-        try:
-            cleaned.append(clean_attachment(item["name"], data))
-        except Refused as exc:
-            raise serializers.ValidationError(str(exc.args[0])) from exc
-    return neutral_names(cleaned, keep=keep_names)
+    try:
+        return neutral_names(inspect_all(files), keep=keep_names)
+    except Refused as exc:
+        raise serializers.ValidationError(str(exc.args[0])) from exc
 
 
 class ChallengeOutput(serializers.Serializer):
@@ -453,6 +454,8 @@ class ReportSubmitApi(PublicApi):
             )
         except services.ReportingUnavailable:
             return Response({"detail": _("Reporting is not set up on this server yet.")}, status=503)
+        except Refused as refused:  # an attachment did not decode: nothing stored
+            return Response({"attachments": [str(refused.args[0])]}, status=400)
         answers = data["answers"]
         output = {
             "public_id": submitted.public_id,
@@ -466,7 +469,39 @@ class ReportSubmitApi(PublicApi):
         return Response(output, status=200 if submitted.replayed else 201)
 
 
-class ReceiptInput(serializers.Serializer):
+class PuzzleInput(serializers.Serializer):
+    """The proof of work every receipt attempt carries (each costs the server one Argon2id)."""
+
+    pow_challenge = serializers.CharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        help_text="A challenge from POST /api/v1/report/challenge/ or from a 428 answer, used once. Without a "
+        "solved challenge of enough difficulty the answer is 428 with the challenge to solve.",
+    )
+    pow_nonce = serializers.CharField(max_length=32, required=False, allow_blank=True)
+
+
+class PuzzleOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    challenge = serializers.CharField(
+        help_text="Solve it (a decimal nonce so that SHA-256(challenge + nonce) starts with `difficulty` zero "
+        "bits) and send the same request again with pow_challenge and pow_nonce."
+    )
+    difficulty = serializers.IntegerField(
+        help_text="Rises with failed attempts across the server, and more steeply with failed attempts at "
+        "this receipt; a correct receipt with a solved challenge always opens."
+    )
+
+
+RECEIPT_PUZZLE_DESCRIPTION = (
+    "Every request with a receipt needs a solved proof-of-work challenge (pow_challenge, pow_nonce); "
+    "without one, or with one too easy or already used, the answer is 428 with a new challenge of the "
+    "difficulty this receipt needs now."
+)
+
+
+class ReceiptInput(PuzzleInput):
     receipt = serializers.CharField(
         max_length=receipts.RECEIPT_TEXT_MAX,
         help_text="`<public id>-<secret>` as issued, or the public id followed by the reporter's own passphrase.",
@@ -489,9 +524,15 @@ def _must_change() -> Response:
     return Response(MustChangeOutput({"detail": detail, "must_change": True}).data, status=status.HTTP_409_CONFLICT)
 
 
-def _open(receipt: str) -> services.Opened | Response:
+def _open(data: dict[str, Any]) -> services.Opened | Response:
     try:
-        return services.followup_open(receipt_text=receipt)
+        return services.followup_open(
+            receipt_text=data["receipt"], challenge=data.get("pow_challenge", ""), nonce=data.get("pow_nonce", "")
+        )
+    except services.PuzzleNeeded as needed:
+        detail = _("Solve this challenge and send the request again.")
+        output = PuzzleOutput({"detail": detail, "challenge": needed.challenge, "difficulty": needed.bits}).data
+        return Response(output, status=status.HTTP_428_PRECONDITION_REQUIRED)
     except services.Throttled:
         return Response({"detail": _("Too many attempts with this receipt. Wait an hour and try again.")}, status=429)
     except services.ReceiptRefused:
@@ -527,15 +568,15 @@ class ThreadOutput(serializers.Serializer):
 class FollowUpReadApi(PublicApi):
     @extend_schema(
         request=ReceiptInput,
-        responses={200: ThreadOutput, 400: ErrorOutput, 409: MustChangeOutput, 429: ErrorOutput},
+        responses={200: ThreadOutput, 400: ErrorOutput, 409: MustChangeOutput, 428: PuzzleOutput, 429: ErrorOutput},
         summary="Read the conversation",
         description="A receipt a hotline advocate gave answers 409 with `must_change` and shows nothing "
-        "until the reporter has replaced its secret (POST /api/v1/report/receipt/).",
+        "until the reporter has replaced its secret (POST /api/v1/report/receipt/). " + RECEIPT_PUZZLE_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
         serializer = ReceiptInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        opened = _open(serializer.validated_data["receipt"])
+        opened = _open(serializer.validated_data)
         if isinstance(opened, Response):
             return opened
         if opened.receipt.must_change:
@@ -548,7 +589,7 @@ class FollowUpReadApi(PublicApi):
         )
 
 
-class ReplyInput(serializers.Serializer):
+class ReplyInput(PuzzleInput):
     receipt = serializers.CharField(max_length=receipts.RECEIPT_TEXT_MAX)
     text = serializers.CharField(max_length=10000, required=False, allow_blank=True)
     contact = serializers.CharField(max_length=1000, required=False, allow_blank=True)
@@ -569,26 +610,29 @@ class ReplyOutput(serializers.Serializer):
 class FollowUpReplyApi(PublicApi):
     @extend_schema(
         request=ReplyInput,
-        responses={201: ReplyOutput, 400: ErrorOutput, 409: MustChangeOutput, 429: ErrorOutput},
+        responses={201: ReplyOutput, 400: ErrorOutput, 409: MustChangeOutput, 428: PuzzleOutput, 429: ErrorOutput},
         summary="Answer the organisation",
-        description="A receipt that must change answers 409 and nothing is stored.",
+        description="A receipt that must change answers 409 and nothing is stored. " + RECEIPT_PUZZLE_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
         serializer = ReplyInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        opened = _open(data["receipt"])
+        opened = _open(data)
         if isinstance(opened, Response):
             return opened
         if opened.receipt.must_change:
             return _must_change()
-        stored = services.followup_reply(
-            opened=opened, text=data.get("text", ""), contact=data.get("contact", ""), files=data["files"]
-        )
+        try:
+            stored = services.followup_reply(
+                opened=opened, text=data.get("text", ""), contact=data.get("contact", ""), files=data["files"]
+            )
+        except Refused as refused:  # an attachment did not decode: nothing stored
+            return Response({"attachments": [str(refused.args[0])]}, status=400)
         return Response(ReplyOutput({"stored": stored}).data, status=status.HTTP_201_CREATED)
 
 
-class ReceiptChangeInput(serializers.Serializer):
+class ReceiptChangeInput(PuzzleInput):
     receipt = serializers.CharField(max_length=receipts.RECEIPT_TEXT_MAX)
     new_secret = serializers.CharField(
         max_length=receipts.RECEIPT_TEXT_MAX,
@@ -637,17 +681,17 @@ class ReceiptOutput(serializers.Serializer):
 class ReceiptChangeApi(PublicApi):
     @extend_schema(
         request=ReceiptChangeInput,
-        responses={200: ReceiptOutput, 400: ErrorOutput, 429: ErrorOutput},
+        responses={200: ReceiptOutput, 400: ErrorOutput, 428: PuzzleOutput, 429: ErrorOutput},
         summary="Change the receipt",
         description="Replaces the secret; the old one stops working at once, and messages sealed to the reporter "
         "are re-sealed to the new key. For a receipt that must change (409 from the other follow-up "
-        "operations) this is the first and only thing that works.",
+        "operations) this is the first and only thing that works. " + RECEIPT_PUZZLE_DESCRIPTION,
     )
     def post(self, request: Request) -> Response:
         serializer = ReceiptChangeInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        opened = _open(data["receipt"])
+        opened = _open(data)
         if isinstance(opened, Response):
             return opened
         if opened.receipt.must_change:

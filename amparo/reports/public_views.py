@@ -30,7 +30,7 @@ from django.views.decorators.http import require_http_methods
 
 from amparo.core.countries import country_name
 from amparo.reports import abuse, receipts, services
-from amparo.reports.cleaning import MAX_BYTES, MAX_FILES
+from amparo.reports.cleaning import MAX_BYTES, MAX_FILES, Refused
 from amparo.reports.emergency import emergency_number, numbers, numbers_by_country
 from amparo.reports.forms import (
     AttachmentsField,
@@ -214,6 +214,12 @@ def _report_create(request: HttpRequest) -> HttpResponse:
     except services.ReportingUnavailable:
         form.add_error(None, _("Reporting is not set up on this server yet. Please contact the organisation directly."))
         return render(request, "reports/report_create.html", _report_context(request, form=form), status=503)
+    except Refused as refused:  # an attachment did not decode: nothing stored, a fresh puzzle to send again
+        form.add_error("attachments", str(refused.args[0]))
+        resent = cast(QueryDict, form.data).copy()
+        resent["pow_challenge"], resent["pow_nonce"] = _fresh_form().initial["pow_challenge"], ""
+        form.data = resent
+        return render(request, "reports/report_create.html", _report_context(request, form=form), status=400)
     danger_number = emergency_number(answers["country"]) if answers["danger"] == Danger.YES else ""
     return render(
         request,
@@ -273,10 +279,18 @@ def _recipients_chosen(
     )
 
 
-def _refused(request: HttpRequest, *, throttled: bool = False) -> HttpResponse:
+def _refused(request: HttpRequest, *, throttled: bool = False, unsolved: bool = False) -> HttpResponse:
     """The follow-up page with the one refusal every wrong, expired or unknown receipt gets
     (the typed receipt is not shown again)."""
-    if throttled:
+    if unsolved:
+        refusal, status = (
+            _(
+                "Too many attempts are being made right now. Turn on JavaScript in your browser to open your "
+                "report, or try again in an hour."
+            ),
+            429,
+        )
+    elif throttled:
         refusal, status = _("Too many attempts with this receipt. Wait an hour and try again."), 429
     else:
         refusal, status = _("This receipt does not open a report. Check each character and try again."), 400
@@ -292,11 +306,33 @@ def _followup_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     return _context(request, keep_form="receipt-form", **extra)
 
 
+def _more_work(request: HttpRequest, receipt_text: str, needed: services.PuzzleNeeded) -> HttpResponse:
+    """The follow-up page again, the receipt kept, with the harder puzzle this attempt needs."""
+    notice = _(
+        "To protect this receipt, your device must do more work before it opens. Press the button again and "
+        "wait: this can take a minute."
+    )
+    form = ReceiptForm(initial={"receipt": receipt_text})
+    return render(
+        request,
+        "reports/report_followup.html",
+        _followup_context(request, form=form, refusal=notice, challenge=needed.challenge),
+        status=429,
+    )
+
+
 def _open_or_refuse(request: HttpRequest, receipt_text: str) -> services.Opened | HttpResponse:
     try:
-        return services.followup_open(receipt_text=receipt_text)
-    except services.Throttled:
-        return _refused(request, throttled=True)
+        return services.followup_open(
+            receipt_text=receipt_text,
+            challenge=str(request.POST.get("pow_challenge", "")),
+            nonce=str(request.POST.get("pow_nonce", "")),
+            unsolved_allowed=True,
+        )
+    except services.PuzzleNeeded as needed:
+        return _more_work(request, receipt_text, needed)
+    except services.Throttled as throttled:
+        return _refused(request, throttled=True, unsolved=throttled.unsolved)
     except services.ReceiptRefused:
         return _refused(request)
 
@@ -404,17 +440,21 @@ def report_followup(request: HttpRequest) -> HttpResponse:
         reply_form = FollowUpReplyForm(request.POST, request.FILES)
         if reply_form.is_valid():
             data = reply_form.cleaned_data
-            services.followup_reply(
-                opened=opened, text=data["text"], contact=data["contact"], files=data["attachments"]
-            )
-            # Post/redirect/get: reloading the next page cannot send the answer again. The
-            # receipt is not carried into the address (it would stay in the history), so the
-            # conversation closes; the receipt opens it again (decision 0012).
-            see_other = HttpResponseRedirect(
-                f"{reverse('report:report_followup')}?lang={translation.get_language() or 'en'}&sent=1"
-            )
-            see_other.status_code = 303  # See Other: the next request is a GET
-            return see_other
+            try:
+                services.followup_reply(
+                    opened=opened, text=data["text"], contact=data["contact"], files=data["attachments"]
+                )
+            except Refused as refused:  # an attachment did not decode: nothing stored
+                reply_form.add_error("attachments", str(refused.args[0]))
+            else:
+                # Post/redirect/get: reloading the next page cannot send the answer again. The
+                # receipt is not carried into the address (it would stay in the history), so the
+                # conversation closes; the receipt opens it again (decision 0012).
+                see_other = HttpResponseRedirect(
+                    f"{reverse('report:report_followup')}?lang={translation.get_language() or 'en'}&sent=1"
+                )
+                see_other.status_code = 303  # See Other: the next request is a GET
+                return see_other
         status = 400
     return _thread_page(request, opened, receipt_text, reply_form=reply_form, new_receipt=new_receipt, status=status)
 

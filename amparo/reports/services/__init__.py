@@ -10,6 +10,7 @@ from amparo.reports.services.claim import SecretRefused, receipt_claim
 from amparo.reports.services.common import (
     CapReached,
     DeviceKeys,
+    PuzzleNeeded,
     ReceiptRefused,
     ReportingUnavailable,
     Throttled,
@@ -20,7 +21,11 @@ from amparo.reports.services.common import (
     today,
     urgency_from,
 )
-from amparo.reports.services.housekeeping import signals_purge_expired, urgent_signals_notify
+from amparo.reports.services.housekeeping import (
+    reporter_storage_reorder,
+    signals_purge_expired,
+    urgent_signals_notify,
+)
 from amparo.reports.services.links import (
     case_exploitation_type,
     case_signals,
@@ -69,6 +74,7 @@ __all__ = [
     "DeviceKeys",
     "Opened",
     "OpenedSignal",
+    "PuzzleNeeded",
     "ReceiptRefused",
     "ReportingUnavailable",
     "SecretRefused",
@@ -87,6 +93,7 @@ __all__ = [
     "followup_thread",
     "hotline_signal_create",
     "receipt_change",
+    "reporter_storage_reorder",
     "receipt_claim",
     "recipient_names",
     "report_recipients",

@@ -43,7 +43,20 @@ class ReceiptRefused(Exception):
 
 
 class Throttled(Exception):
-    """Too many receipt attempts for this report in the last hour."""
+    """A receipt attempt without a solved puzzle, refused: too many failures at this receipt
+    in the last hour, or (`unsolved=True`) too many unsolved attempts across the instance."""
+
+    def __init__(self, *, unsolved: bool = False) -> None:
+        super().__init__()
+        self.unsolved = unsolved
+
+
+class PuzzleNeeded(Exception):
+    """A receipt attempt needs a (harder) solved puzzle: `challenge` at `bits`, single use."""
+
+    def __init__(self, challenge: str, bits: int) -> None:
+        super().__init__(challenge, bits)
+        self.challenge, self.bits = challenge, bits
 
 
 def today() -> date:

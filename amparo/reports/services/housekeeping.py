@@ -1,4 +1,4 @@
-"""Scheduled work: the retention purge and the content-free urgent notice."""
+"""Scheduled work: the retention purge, the content-free urgent notice, the storage reorder."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import date, timedelta
 from functools import partial
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from amparo.core import audit
 from amparo.core.permissions import Perm
-from amparo.reports.models import Receipt, Signal, SubmissionKey
+from amparo.reports.models import Attachment, Message, Receipt, Signal, SubmissionKey
 from amparo.reports.services.common import (
     today,
 )
@@ -90,3 +90,46 @@ def _send_urgent_notice(staff: list[tuple[str, str]], count: int) -> None:
                 None,
                 [email],
             )
+
+
+# --- storage order ---------------------------------------------------------------------------
+
+#: What the reporter's submissions and messages write, parents first (decision 0008).
+REPORTER_MODELS = (Receipt, SubmissionKey, Signal, Message, Attachment)
+
+
+def reporter_storage_reorder() -> list[str]:
+    """Erase the arrival order of the reporter's rows from the live tables (PostgreSQL).
+
+    Each table's rows are first rewritten in one transaction (`UPDATE ... SET id = id`), so
+    they all carry that transaction's `xmin` instead of one per submission that placed them
+    between timed audit entries; then `CLUSTER ... USING` the primary key writes the table
+    (and its TOAST table and indexes) into new files in the order of the random ids and drops
+    the old files, so a heap scan or `pg_dump` lists rows in no order of arrival. Holds an
+    exclusive lock on each table while it is rewritten (intake waits; nothing is lost).
+    On SQLite the random id is the rowid already (amparo.core.bulk.RandomIdField): nothing
+    to do. What this cannot reach (WAL, freed disk blocks) is in docs/deployment.md.
+    Returns the tables rewritten. No actor, no audit entry: it changes no content.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    done = []
+    quote = connection.ops.quote_name
+    for model in REPORTER_MODELS:
+        table = quote(model._meta.db_table)
+        pkey = quote(_primary_key_index(model._meta.db_table))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET id = id")  # noqa: S608 (names from the model)
+        with connection.cursor() as cursor:
+            cursor.execute(f"CLUSTER {table} USING {pkey}")
+        done.append(model._meta.db_table)
+    return done
+
+
+def _primary_key_index(table: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conindid::regclass::text FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'p'",
+            [table],
+        )
+        return str(cursor.fetchone()[0]).strip('"')

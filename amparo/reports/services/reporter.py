@@ -10,12 +10,13 @@ from django.db import IntegrityError, transaction
 from nacl.public import PublicKey, SealedBox
 
 from amparo.core import bulk, sealing, vault
-from amparo.reports import abuse, receipts
-from amparo.reports.cleaning import CleanFile
+from amparo.reports import abuse, cleaning, receipts
+from amparo.reports.cleaning import CleanFile, PendingFile
 from amparo.reports.models import Attachment, Message, Receipt, Signal, SubmissionKey
 from amparo.reports.services.common import (
     CapReached,
     DeviceKeys,
+    PuzzleNeeded,
     ReceiptRefused,
     Throttled,
     _attach,
@@ -60,7 +61,7 @@ def _replay(key_hash: str, secret: str | None, held: bool) -> Submitted:
 def report_submit(
     *,
     answers: dict[str, Any],
-    files: list[CleanFile],
+    files: list[PendingFile] | list[CleanFile],
     channel: str = Channel.WEB,
     language: str = "",
     held: bool = False,
@@ -83,7 +84,9 @@ def report_submit(
     used up here, and a submission whose challenge was not fresh is held. `recipients`
     (organisation ids the reporter kept among report_recipients) narrows where it goes.
     The answers are also sealed to the reporter key (Receipt.sealed_report), for the
-    follow-up page. Raises CapReached, ReportingUnavailable.
+    follow-up page. `files` (from `cleaning.inspect_all`) are decoded and cleaned only after
+    the challenge and the caps have let the submission through.
+    Raises CapReached, ReportingUnavailable, cleaning.Refused (nothing stored, nothing counted).
     """
     country, region = answers.get("country", ""), answers.get("region", "")
     exploitation_type = answers.get("exploitation_type") or ExploitationType.NOT_SURE
@@ -105,6 +108,11 @@ def report_submit(
             return _replay(key_hash, secret, True)
         raise
     held = held or (bool(challenge) and not room.redeemed)
+    try:
+        cleaned = cleaning.clean_all(files)  # decoded only now: past the proof of work and the caps
+    except cleaning.Refused:
+        abuse.uncount(room.counted)
+        raise
     if device_keys is None:
         secret = secret or receipts.new_secret()
     content = _dump(answers)
@@ -119,7 +127,7 @@ def report_submit(
             table.seal(org_id, item.content),
         )
         for org_id in targets
-        for item in files
+        for item in cleaned
     ]
     receipt_fields = _receipt_fields(secret or "", device_keys)
     receipt_fields["sealed_report"] = SealedBox(PublicKey(receipt_fields["reporter_public_key"])).encrypt(
@@ -203,14 +211,29 @@ class Opened:
     keys: receipts.DerivedKeys
 
 
-def followup_open(*, receipt_text: str) -> Opened:
-    """Check a receipt. Raises Throttled after too many failed attempts at one public id, and
-    ReceiptRefused for every other failure alike (malformed, unknown, purged, wrong secret)."""
+def followup_open(*, receipt_text: str, challenge: str = "", nonce: str = "", unsolved_allowed: bool = False) -> Opened:
+    """Check a receipt, once the attempt has paid for its Argon2id with a solved puzzle.
+
+    `challenge` and `nonce` must solve a fresh challenge of at least
+    `abuse.receipt_difficulty(public id)` bits (used up here); otherwise PuzzleNeeded
+    carries a new challenge of the difficulty needed. Failures elsewhere and at this
+    receipt only make the puzzle harder: a correct receipt with enough work always opens.
+    `unsolved_allowed` (pages without JavaScript) lets an attempt without a puzzle through
+    while this receipt has had fewer than AMPARO_RECEIPT_ATTEMPTS_PER_HOUR failures and the
+    instance fewer than AMPARO_RECEIPT_UNSOLVED_PER_HOUR unsolved attempts; else Throttled.
+    Raises ReceiptRefused for every other failure alike (malformed, unknown, purged, wrong secret)."""
     parts = receipts.parse_receipt(receipt_text)
     if parts is None:
         raise ReceiptRefused
-    if not abuse.receipt_attempt_allowed(parts.public_id):
+    solved = abuse.pow_solved(challenge, nonce) if challenge and nonce else ""
+    if solved or not unsolved_allowed:
+        needed = abuse.receipt_difficulty(parts.public_id)
+        if not solved or int(solved.split(":", 1)[0]) < needed or not abuse.challenge_redeem(challenge, nonce):
+            raise PuzzleNeeded(*abuse.receipt_challenge_issue(parts.public_id))
+    elif abuse.receipt_locked_without_work(parts.public_id):
         raise Throttled
+    elif not abuse.receipt_unsolved_allowed():
+        raise Throttled(unsolved=True)
     receipt = Receipt.objects.filter(public_id=parts.public_id, signals__isnull=False).distinct().first()
     if receipt is None:
         receipts.burn_time_like_a_check()
@@ -262,9 +285,13 @@ def followup_thread(*, opened: Opened) -> list[dict[str, Any]]:
     return thread
 
 
-def followup_reply(*, opened: Opened, text: str = "", contact: str = "", files: list[CleanFile] | None = None) -> int:
+def followup_reply(
+    *, opened: Opened, text: str = "", contact: str = "", files: list[PendingFile] | list[CleanFile] | None = None
+) -> int:
     """Add the reporter's answer (and contact details, if they chose to give them) to every
-    signal of the receipt, sealed to each organisation and to the reporter. Returns messages stored."""
+    signal of the receipt, sealed to each organisation and to the reporter. Returns messages stored.
+    `files` are decoded here, after the receipt was checked; raises cleaning.Refused, storing nothing."""
+    cleaned = cleaning.clean_all(files or [])
     stored = 0
     with transaction.atomic():
         signals = list(Signal.objects.filter(receipt=opened.receipt))  # scoping: the receipt proves the reporter
@@ -281,12 +308,12 @@ def followup_reply(*, opened: Opened, text: str = "", contact: str = "", files: 
                     sealed_for_reporter=_seal_for_reporter(opened.receipt, payload),
                     sent_on=today(),
                 )
-                if kind == MessageKind.TEXT and files:
-                    _attach(signal, files, message)
+                if kind == MessageKind.TEXT and cleaned:
+                    _attach(signal, cleaned, message)
                 stored += 1
-        if files and not text:
+        if cleaned and not text:
             for signal in signals:
-                _attach(signal, files)
+                _attach(signal, cleaned)
         # scoping: the signals of a receipt the reporter has just proven
         Signal.objects.filter(receipt=opened.receipt, status=SignalStatus.NEEDS_INFO).update(
             status=SignalStatus.IN_REVIEW

@@ -24,8 +24,10 @@
     return "";
   }
 
-  var form = document.getElementById("report-form");
-  if (form && window.crypto && crypto.subtle) {
+  // The report form, and every form that sends a receipt (data-pow): solve the single-use
+  // challenge before sending. Without JavaScript the form is sent as it is.
+  function guard(form) {
+    if (!window.crypto || !crypto.subtle) { return; }
     var solving = false;
     form.addEventListener("submit", function (event) {
       if (event.submitter && event.submitter.name === "switch_lang") { return; }  // only changing language
@@ -35,14 +37,20 @@
       event.preventDefault();
       if (solving) { return; }
       solving = true;
-      var status = document.getElementById("pow-status");
+      var status = form.querySelector(".pow-status") || (form.id === "report-form" && document.getElementById("pow-status"));
       if (status) { status.textContent = form.getAttribute("data-pow-status"); }
+      var button = form.querySelector("button[type=submit]");
+      if (button) { button.disabled = true; }
       solve(challenge.value).then(function (found) {
         nonce.value = found;
         form.submit();
       });
     });
   }
+
+  var form = document.getElementById("report-form");
+  if (form) { guard(form); }
+  document.querySelectorAll("form[data-pow]").forEach(guard);
 
   var numbersNode = document.getElementById("emergency-numbers");
   var country = document.querySelector("#report-form select[name=country]");
