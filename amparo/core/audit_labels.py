@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "case.consent_override": _("Authorised a use without consent"),
     "case.break_glass": _("Opened a case in an emergency"),
     "case.duplicate_check": _("Checked for duplicates"),
+    "case.duplicate_check_unseen": _("Checked for duplicates among cases they cannot open"),
     "case.duplicate_alert": _("Flagged a possible duplicate"),
     "case.duplicate_dismiss": _("Dismissed a duplicate alert"),
     "case.export_subject": _("Exported the person's data for them"),
