@@ -15,7 +15,13 @@ from PIL import Image
 
 from amparo.reports import cleaning
 from amparo.reports.models import Attachment, Signal
-from tests.test_reports import _cheap_crypto_and_puzzles, answers, receiving_fixture, solved_form  # noqa: F401
+from tests.test_reports import (  # noqa: F401
+    _cheap_crypto_and_puzzles,
+    answers,
+    receiving_fixture,
+    recipients_kept,
+    solved_form,
+)
 from tests.test_reports_api import post, report, solved
 
 
@@ -81,12 +87,12 @@ def test_images_together_over_the_submission_budget_are_refused_before_decoding(
 def test_photos_are_decoded_only_once_the_caps_let_the_report_through(receiving, decoded, settings):
     settings.AMPARO_REPORT_HELD_CAP_PER_HOUR = 0  # no puzzle: held, and the held cap is full
     photo = SimpleUploadedFile("p.png", _png((64, 64), "RGB"), content_type="image/png")
-    response = Client().post(reverse("report:report_create"), {**answers(), "attachments": [photo]})
+    response = Client().post(reverse("report:report_create"), {**recipients_kept(answers()), "attachments": [photo]})
     assert response.status_code == 503 and decoded == [] and not Signal.objects.exists()
     client = Client()
     photo.seek(0)
     response = client.post(reverse("report:report_create"), {**solved_form(client), "attachments": [photo]})
-    assert response.status_code == 200 and decoded == ["p.png"]
+    assert response.status_code == 200 and decoded == ["attachment-1.png"]
     assert Attachment.objects.count() == 1
 
 
@@ -112,4 +118,4 @@ def test_the_api_decodes_nothing_before_the_puzzle_and_the_caps(receiving, decod
     assert post("report_submit", {**report(), "attachments": [photo]}).status_code == 503
     assert decoded == [] and not Signal.objects.exists()
     assert post("report_submit", {**report(), **solved(), "attachments": [photo]}).status_code == 201
-    assert decoded == ["p.png"]
+    assert decoded == ["attachment-1.png"]  # renamed before decoding (the reporter did not keep names)

@@ -297,7 +297,8 @@ def test_the_reporters_copy_is_sealed_to_the_receipt_and_survives_a_receipt_chan
 
 def test_the_api_thread_carries_the_report_and_the_holders(receiving):
     receipt = submit()
-    thread = Client().post(reverse("api:report_followup"), {"receipt": receipt}, content_type="application/json")
-    data = thread.json()
+    from tests.test_reports_api import post  # follows the receipt puzzle protocol (428, then solved)
+
+    data = post("report_followup", {"receipt": receipt}).json()
     assert data["report"]["what_happened"] == STORY
     assert data["holders"] == [{"organisation": receiving.name, "status": "Received, not read yet"}]
