@@ -34,7 +34,7 @@ def test_a_report_chosen_for_two_organisations_becomes_a_case_and_the_reporter_s
         RoutingRule.objects.create(organisation=org, country="MEX")
 
     reporter = open_context().new_page()
-    reporter.goto("/report/?lang=en")
+    reporter.goto("/report/new/?lang=en")  # /report/ is the front page
     reporter.fill("textarea[name=what_happened]", STORY)
     reporter.select_option("select[name=country]", "MEX")
     reporter.fill("input[name=region_text]", "Puebla")
