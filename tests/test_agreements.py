@@ -279,3 +279,85 @@ def test_emergency_basis_refuses_bad_input(admin_a, org_a, org_b):
         with pytest.raises(ValidationError):
             services.emergency_basis_record(actor=admin_a, **kwargs)
     assert not EmergencySharingBasis.objects.exists()
+
+
+# --- Pages -------------------------------------------------------------------------------
+
+
+def _without_csrf(html: bytes) -> bytes:
+    import re
+
+    return re.sub(rb'name="(csrfmiddlewaretoken|next)" value="[^"]+"', b"", html)
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_a_third_organisations_every_role_gets_the_404_of_a_missing_agreement(admin_a, org_b, org_c, role):
+    from django.urls import reverse
+
+    from tests.conftest import verified_client
+
+    agreement = propose(admin_a, org_b)
+    client = verified_client(make_user(org_c, role))
+    for name in ("agreement_detail", "agreement_accept", "agreement_decline", "agreement_end"):
+        get = client.get if name == "agreement_detail" else client.post
+        other = get(reverse(f"accounts:{name}", kwargs={"pk": agreement.pk}), {"reason": "x"})
+        missing = get(reverse(f"accounts:{name}", kwargs={"pk": 2**31 - 1}), {"reason": "x"})
+        assert other.status_code == missing.status_code == 404, (name, role)
+        assert _without_csrf(other.content) == _without_csrf(missing.content), (name, role)
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.PROPOSED
+
+
+def test_pages_journey_and_bad_input_in_spanish(admin_a, admin_b, org_a, org_b, settings):
+    from django.urls import reverse
+
+    from tests.conftest import verified_client
+
+    settings.LANGUAGE_CODE = "es"
+    a = verified_client(admin_a)
+    b = verified_client(admin_b)
+    a.cookies["django_language"] = b.cookies["django_language"] = "es"
+    body = {
+        "receiver": org_b.pk,
+        "purposes": ["referral"],
+        "field_sets": ["shelter_intake"],
+        "starts_on": (TODAY + 5 * DAY).isoformat(),
+        "ends_on": TODAY.isoformat(),
+    }
+    page = a.post(reverse("accounts:agreement_propose"), body, HTTP_ACCEPT_LANGUAGE="es")
+    assert page.status_code == 400 and "La fecha de fin" in page.content.decode()
+    page = a.post(reverse("accounts:agreement_propose"), {**body, "receiver": org_a.pk}, HTTP_ACCEPT_LANGUAGE="es")
+    assert page.status_code == 400
+    assert not SharingAgreement.objects.exists()
+    page = a.post(
+        reverse("accounts:agreement_propose"), {**body, "starts_on": TODAY.isoformat()}, HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert page.status_code == 302
+    agreement = SharingAgreement.objects.get()
+    # The proposer sees no accept button and cannot accept by posting.
+    detail = a.get(reverse("accounts:agreement_detail", kwargs={"pk": agreement.pk}))
+    assert reverse("accounts:agreement_accept", kwargs={"pk": agreement.pk}).encode() not in detail.content
+    refused = a.post(reverse("accounts:agreement_accept", kwargs={"pk": agreement.pk}), follow=True)
+    assert "Solo la organización que recibió la propuesta" in refused.content.decode()
+    b.post(reverse("accounts:agreement_accept", kwargs={"pk": agreement.pk}))
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.ACTIVE
+    for client in (a, b):
+        assert "Activo" in client.get(reverse("accounts:agreement_list")).content.decode()
+    empty = a.post(reverse("accounts:agreement_end", kwargs={"pk": agreement.pk}), {"reason": ""})
+    assert empty.status_code == 400
+    a.post(reverse("accounts:agreement_end", kwargs={"pk": agreement.pk}), {"reason": "Fin del programa"})
+    again = b.post(
+        reverse("accounts:agreement_end", kwargs={"pk": agreement.pk}), {"reason": "otra vez"}, follow=True
+    )
+    assert "Solo un acuerdo activo puede terminarse" in again.content.decode()
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.ENDED and agreement.end_reason == "Fin del programa"
+    form = a.get(reverse("accounts:emergency_basis_create"))
+    assert form.status_code == 200
+    done = a.post(
+        reverse("accounts:emergency_basis_create"),
+        {"recipient": org_b.pk, "purpose": "referral", "field_set": "legal_aid", "reason": "Peligro inminente"},
+    )
+    assert done.status_code == 302
+    assert "Peligro inminente" in b.get(reverse("accounts:agreement_list")).content.decode()
