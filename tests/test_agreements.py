@@ -347,9 +347,7 @@ def test_pages_journey_and_bad_input_in_spanish(admin_a, admin_b, org_a, org_b, 
     empty = a.post(reverse("accounts:agreement_end", kwargs={"pk": agreement.pk}), {"reason": ""})
     assert empty.status_code == 400
     a.post(reverse("accounts:agreement_end", kwargs={"pk": agreement.pk}), {"reason": "Fin del programa"})
-    again = b.post(
-        reverse("accounts:agreement_end", kwargs={"pk": agreement.pk}), {"reason": "otra vez"}, follow=True
-    )
+    again = b.post(reverse("accounts:agreement_end", kwargs={"pk": agreement.pk}), {"reason": "otra vez"}, follow=True)
     assert "Solo un acuerdo activo puede terminarse" in again.content.decode()
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.ENDED and agreement.end_reason == "Fin del programa"

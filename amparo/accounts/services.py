@@ -265,14 +265,11 @@ def _notify_admins(organisation_id: int, subject: Any, template: str, context: d
     """E-mail the organisation's active administrators after the commit. The message names
     the other organisation and the agreement's state only, never a person's data."""
     # scoping: the addresses of the other party's administrators, used only to send a notice
-    admins = list(
-        User.objects.filter(organisation_id=organisation_id, role=Role.ORG_ADMIN, is_active=True).values_list(
-            "email", "language"
-        )
-    )
+    admins = User.objects.filter(organisation_id=organisation_id, role=Role.ORG_ADMIN, is_active=True)
+    addresses = list(admins.values_list("email", "language"))
 
     def send() -> None:
-        for email, language in admins:
+        for email, language in addresses:
             with translation.override(language or settings.LANGUAGE_CODE):
                 body = render_to_string(template, context)
                 send_mail(str(subject), body, None, [email])
@@ -280,7 +277,9 @@ def _notify_admins(organisation_id: int, subject: Any, template: str, context: d
     transaction.on_commit(send)
 
 
-def _audit_both(*, actor: User, action: str, agreement: models.Model, parties: tuple[int, int], reason: str = "") -> None:
+def _audit_both(
+    *, actor: User, action: str, agreement: models.Model, parties: tuple[int, int], reason: str = ""
+) -> None:
     for organisation_id in parties:
         audit.record(actor=actor, action=action, obj=agreement, reason=reason, organisation_id=organisation_id)
 
@@ -488,7 +487,12 @@ class SharingDecision:
 
 
 def agreement_allows(
-    *, from_org: Organisation | int, to_org: Organisation | int, purpose: str, field_set: str, on: datetime.date | None = None
+    *,
+    from_org: Organisation | int,
+    to_org: Organisation | int,
+    purpose: str,
+    field_set: str,
+    on: datetime.date | None = None,
 ) -> SharingDecision:
     """The one place that answers "may this data go there": an agreement between the two
     organisations, accepted and not ended, whose dates include `on` (default today) and which
@@ -513,6 +517,7 @@ def agreement_allows(
             why = "expired"
         elif agreement.starts_on > on:
             why = "not_started"
+        # scoping: the agreement's list of purposes (a JSON field), not a related manager
         elif purpose not in agreement.purposes:
             why = "purpose"
         elif field_set not in agreement.field_sets:
@@ -522,17 +527,10 @@ def agreement_allows(
         refusal = max(refusal, why, key=rank.__getitem__)
     if on == today:
         # scoping: a yes/no between two named organisations for the referral workflow
-        basis = (
-            EmergencySharingBasis.objects.filter(
-                organisation_id=from_id,
-                recipient_id=to_id,
-                purpose=purpose,
-                field_set=field_set,
-                expires_at__gt=timezone.now(),
-            )
-            .order_by("-expires_at")
-            .first()
+        bases = EmergencySharingBasis.objects.filter(
+            organisation_id=from_id, recipient_id=to_id, purpose=purpose, field_set=field_set
         )
+        basis = bases.filter(expires_at__gt=timezone.now()).order_by("-expires_at").first()
         if basis is not None:
             return SharingDecision(True, emergency_basis_id=basis.pk)
     return SharingDecision(False, refusal=refusal)

@@ -9,6 +9,7 @@ is the least a receiving service needs for one kind of referral.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -61,5 +62,5 @@ def field_set_choices() -> list[tuple[str, Promise]]:
     return [(fs.key, fs.label) for fs in FIELD_SETS.values()]
 
 
-def purpose_choices() -> list[tuple[str, str]]:
+def purpose_choices() -> list[tuple[str, Any]]:
     return [(p.value, p.label) for p in AGREEMENT_PURPOSES]

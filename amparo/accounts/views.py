@@ -444,12 +444,16 @@ def agreement_propose(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, _("The agreement was proposed. The other organisation's administrators were told."))
+            messages.success(
+                request, _("The agreement was proposed. The other organisation's administrators were told.")
+            )
             return redirect("accounts:agreement_detail", pk=agreement.pk)
     return render(request, "accounts/agreement_propose.html", {"form": form}, status=400 if form.errors else 200)
 
 
-def _agreement_page(request: HttpRequest, agreement: SharingAgreement, *, form: ReasonForm | None = None, status: int = 200) -> HttpResponse:
+def _agreement_page(
+    request: HttpRequest, agreement: SharingAgreement, *, form: ReasonForm | None = None, status: int = 200
+) -> HttpResponse:
     user = cast(User, request.user)
     current = agreement.current_status()
     ours = user.organisation_id
@@ -461,7 +465,9 @@ def _agreement_page(request: HttpRequest, agreement: SharingAgreement, *, form: 
         "current_status": current,
         "can_decide": manage and current == AgreementStatus.PROPOSED and agreement.receiver_id == ours,
         "can_end": manage
-        and (current == AgreementStatus.ACTIVE or (current == AgreementStatus.PROPOSED and agreement.proposer_id == ours)),
+        and (
+            current == AgreementStatus.ACTIVE or (current == AgreementStatus.PROPOSED and agreement.proposer_id == ours)
+        ),
         "reason_form": form or ReasonForm(),
         "field_sets": [FIELD_SETS[key] for key in agreement.field_sets if key in FIELD_SETS],
     }
@@ -481,7 +487,7 @@ def agreement_accept(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.agreement_accept(actor=cast(User, request.user), agreement=agreement)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(str(m) for m in exc))
     else:
         messages.success(request, _("The agreement is active."))
     return redirect("accounts:agreement_detail", pk=agreement.pk)
@@ -497,7 +503,7 @@ def _with_reason(request: HttpRequest, pk: int, action: Any, done: str) -> HttpR
     try:
         action(actor=cast(User, request.user), agreement=agreement, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        messages.error(request, " ".join(str(m) for m in exc))
     else:
         messages.success(request, done)
     return redirect("accounts:agreement_detail", pk=agreement.pk)

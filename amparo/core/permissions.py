@@ -47,8 +47,9 @@ class Perm(models.TextChoices):
     CASE_ERASE = "case.erase", _("Erase a case file at the person's request")
     CASE_TRANSFER_DECIDE = "case.transfer_decide", _("Accept or reject case files transferred to the organisation")
     AGREEMENT_VIEW = "agreement.view", _("See the organisation's data-sharing agreements")
-    AGREEMENT_MANAGE = "agreement.manage", _(
-        "Propose, accept, decline and end data-sharing agreements, and record emergency sharing"
+    AGREEMENT_MANAGE = (
+        "agreement.manage",
+        _("Propose, accept, decline and end data-sharing agreements, and record emergency sharing"),
     )
 
 
