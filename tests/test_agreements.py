@@ -359,3 +359,16 @@ def test_pages_journey_and_bad_input_in_spanish(admin_a, admin_b, org_a, org_b, 
     )
     assert done.status_code == 302
     assert "Peligro inminente" in b.get(reverse("accounts:agreement_list")).content.decode()
+
+
+def test_seed_demo_makes_one_active_agreement_between_two_demo_organisations(settings, db):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    for _ in range(2):
+        call_command("seed_demo", stdout=open("/dev/null", "w"))
+    agreement = SharingAgreement.objects.get()
+    assert agreement.current_status() == AgreementStatus.ACTIVE
+    assert services.agreement_allows(
+        from_org=agreement.receiver, to_org=agreement.proposer, purpose="referral", field_set="legal_aid"
+    ).allowed
