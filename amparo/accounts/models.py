@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amparo.core.fields import latitude_field, longitude_field
 from amparo.core.permissions import Perm, Role
-from amparo.core.scoping import OrgScopedQuerySet
+from amparo.core.scoping import OrgScopedQuerySet, TwoPartyQuerySet
 
 
 def validate_country(value: str) -> None:
@@ -197,20 +197,6 @@ class AgreementStatus(models.TextChoices):
     DECLINED = "declined", _("Declined")
     ENDED = "ended", _("Ended")
     EXPIRED = "expired", _("Expired")  # computed from the end date, never stored
-
-
-class TwoPartyQuerySet(models.QuerySet[Any]):
-    """Rows shared by two organisations: visible to holders of the model's `view_permission`
-    in either party (`party_fields`), never to a third organisation (decision 0019)."""
-
-    def visible_to(self, user: Any) -> Any:
-        from amparo.core.permissions import can
-
-        perm = getattr(self.model, "view_permission", None)
-        if not perm or not can(user, perm):
-            return self.none()
-        first, second = self.model.party_fields
-        return self.filter(models.Q(**{first: user.organisation_id}) | models.Q(**{second: user.organisation_id}))
 
 
 class SharingAgreement(models.Model):
