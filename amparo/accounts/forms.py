@@ -125,3 +125,61 @@ class RotateKeysForm(forms.Form):
         label=_("I understand: I will store the new recovery key offline now, and colleagues will sign in again."),
         error_messages={"required": _("Tick the box to confirm before the organisation's key is replaced.")},
     )
+
+
+class AgreementProposeForm(forms.Form):
+    """Propose a data-sharing agreement. Other organisations are listed by name only."""
+
+    receiver = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), empty_label=_("Choose an organisation")
+    )
+    purposes = forms.MultipleChoiceField(label=_("Purposes"), widget=forms.CheckboxSelectMultiple, choices=[])
+    field_sets = forms.MultipleChoiceField(
+        label=_("Information that may be shared"), widget=forms.CheckboxSelectMultiple, choices=[]
+    )
+    starts_on = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("End date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+        from amparo.accounts.sharing import field_set_choices, purpose_choices
+
+        super().__init__(*args, **kwargs)
+        # scoping: the directory of organisations, names only, to choose the other party
+        organisations = Organisation.objects.exclude(pk=organisation_id).only("pk", "name").order_by("name")
+        cast(forms.ModelChoiceField, self.fields["receiver"]).queryset = organisations  # type: ignore[type-arg]
+        cast(forms.MultipleChoiceField, self.fields["purposes"]).choices = purpose_choices()
+        cast(forms.MultipleChoiceField, self.fields["field_sets"]).choices = field_set_choices()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", _("The end date must be on or after the start date."))
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class EmergencyBasisForm(forms.Form):
+    recipient = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none(), empty_label=_("Choose an organisation")
+    )
+    purpose = forms.ChoiceField(label=_("Purpose"), choices=[])
+    field_set = forms.ChoiceField(label=_("Information that may be shared"), choices=[])
+    reason = forms.CharField(
+        label=_("Why the data must be shared without an agreement"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Do not write the person's name. Both organisations' administrators read this reason."),
+    )
+
+    def __init__(self, *args: Any, organisation_id: int, **kwargs: Any) -> None:
+        from amparo.accounts.sharing import field_set_choices, purpose_choices
+
+        super().__init__(*args, **kwargs)
+        # scoping: the directory of organisations, names only, to choose the other party
+        organisations = Organisation.objects.exclude(pk=organisation_id).only("pk", "name").order_by("name")
+        cast(forms.ModelChoiceField, self.fields["recipient"]).queryset = organisations  # type: ignore[type-arg]
+        cast(forms.ChoiceField, self.fields["purpose"]).choices = purpose_choices()
+        cast(forms.ChoiceField, self.fields["field_set"]).choices = field_set_choices()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amparo.core.fields import latitude_field, longitude_field
 from amparo.core.permissions import Perm, Role
-from amparo.core.scoping import OrgScopedQuerySet
+from amparo.core.scoping import OrgScopedQuerySet, TwoPartyQuerySet
 
 
 def validate_country(value: str) -> None:
@@ -186,3 +186,137 @@ class Invitation(models.Model):
     @staticmethod
     def new_token() -> str:
         return secrets.token_urlsafe(32)
+
+
+# --- Data-sharing agreements between two organisations (issue 9, decision 0019) ----------
+
+
+class AgreementStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed")
+    ACTIVE = "active", _("Active")
+    DECLINED = "declined", _("Declined")
+    ENDED = "ended", _("Ended")
+    EXPIRED = "expired", _("Expired")  # computed from the end date, never stored
+
+
+class SharingAgreement(models.Model):
+    """An agreement between two organisations on what people's data may pass between them,
+    for which purposes and during which dates. Both parties see it; either may end it."""
+
+    proposer = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposing organisation")
+    )
+    receiver = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("receiving organisation")
+    )
+    purposes = models.JSONField(_("purposes"), default=list)
+    field_sets = models.JSONField(_("field sets"), default=list)
+    field_sets_version = models.CharField(max_length=20)
+    starts_on = models.DateField(_("start date"))
+    ends_on = models.DateField(_("end date"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=AgreementStatus.choices, default=AgreementStatus.PROPOSED
+    )
+    proposed_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    ended_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ended_by_organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.TextField(_("reason for ending"), blank=True)
+
+    view_permission = Perm.AGREEMENT_VIEW
+    party_fields = ("proposer_id", "receiver_id")
+    objects = TwoPartyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        verbose_name = _("data-sharing agreement")
+        verbose_name_plural = _("data-sharing agreements")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(proposer=models.F("receiver")), name="agreement_two_parties"),
+            models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")), name="agreement_dates"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposer} - {self.receiver}"
+
+    def current_status(self, on: Any = None) -> str:
+        """The status on `on` (default today): an active or proposed agreement past its end
+        date is expired, whether or not anything has touched the row since."""
+        on = on or timezone.localdate()
+        if self.status in (AgreementStatus.ACTIVE, AgreementStatus.PROPOSED) and self.ends_on < on:
+            return AgreementStatus.EXPIRED
+        return self.status
+
+    def current_status_label(self) -> str:
+        return str(AgreementStatus(self.current_status()).label)
+
+    def other_party_id(self, organisation_id: int | None) -> int:
+        return self.receiver_id if organisation_id == self.proposer_id else self.proposer_id  # type: ignore[return-value]
+
+    def other_party(self, organisation_id: int | None) -> Organisation:
+        return self.receiver if organisation_id == self.proposer_id else self.proposer
+
+    def field_set_labels(self) -> list[str]:
+        from amparo.accounts.sharing import FIELD_SETS
+
+        return [str(FIELD_SETS[key].label) if key in FIELD_SETS else key for key in self.field_sets]
+
+    def purpose_labels(self) -> list[str]:
+        from amparo.cases.vocabularies import ConsentPurpose
+
+        return [str(ConsentPurpose(p).label) if p in ConsentPurpose.values else p for p in self.purposes]
+
+
+EMERGENCY_BASIS_VALID_FOR = timedelta(hours=72)
+
+
+class EmergencySharingBasis(models.Model):
+    """An organisation's recorded reason to share data with a named organisation without an
+    agreement, for one purpose and field set, for 72 hours. Both administrators see it."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("sharing organisation")
+    )
+    recipient = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="+", verbose_name=_("receiving organisation")
+    )
+    purpose = models.CharField(_("purpose"), max_length=32)
+    field_set = models.CharField(_("field set"), max_length=32)
+    reason = models.TextField(_("reason"))
+    recorded_by = models.ForeignKey(User, null=True, on_delete=models.SET_NULL, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    view_permission = Perm.AGREEMENT_MANAGE
+    party_fields = ("organisation_id", "recipient_id")
+    objects = TwoPartyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        verbose_name = _("emergency sharing basis")
+        verbose_name_plural = _("emergency sharing bases")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(organisation=models.F("recipient")), name="emergency_basis_two_parties"
+            ),
+        ]
+
+    def is_valid(self) -> bool:
+        return self.expires_at > timezone.now()
+
+    def purpose_label(self) -> str:
+        from amparo.cases.vocabularies import ConsentPurpose
+
+        return str(ConsentPurpose(self.purpose).label) if self.purpose in ConsentPurpose.values else self.purpose
+
+    def field_set_label(self) -> str:
+        from amparo.accounts.sharing import FIELD_SETS
+
+        fs = FIELD_SETS.get(self.field_set)
+        return str(fs.label) if fs else self.field_set

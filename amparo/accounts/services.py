@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from typing import cast
+from dataclasses import dataclass
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from amparo.accounts.models import INVITATION_VALID_FOR, Invitation, Organisation, User, hash_token
+from amparo.accounts.models import (
+    EMERGENCY_BASIS_VALID_FOR,
+    INVITATION_VALID_FOR,
+    AgreementStatus,
+    EmergencySharingBasis,
+    Invitation,
+    Organisation,
+    SharingAgreement,
+    User,
+    hash_token,
+)
+from amparo.accounts.sharing import AGREEMENT_PURPOSES, FIELD_SETS, FIELD_SETS_VERSION
 from amparo.core import audit, sealing
 from amparo.core.permissions import Perm, Role, can, roles_with
 
@@ -243,3 +256,281 @@ def organisation_update(*, actor: User, organisation: Organisation, fields: dict
                 organisation_id=organisation.pk,
             )
     return organisation
+
+
+# --- Data-sharing agreements (issue 9, decision 0019) ------------------------------------
+
+
+def _notify_admins(organisation_id: int, subject: Any, template: str, context: dict[str, object]) -> None:
+    """E-mail the organisation's active administrators after the commit. The message names
+    the other organisation and the agreement's state only, never a person's data."""
+    # scoping: the addresses of the other party's administrators, used only to send a notice
+    admins = User.objects.filter(organisation_id=organisation_id, role=Role.ORG_ADMIN, is_active=True)
+    addresses = list(admins.values_list("email", "language"))
+
+    def send() -> None:
+        for email, language in addresses:
+            with translation.override(language or settings.LANGUAGE_CODE):
+                body = render_to_string(template, context)
+                send_mail(str(subject), body, None, [email])
+
+    transaction.on_commit(send)
+
+
+def _audit_both(
+    *, actor: User, action: str, agreement: models.Model, parties: tuple[int, int], reason: str = ""
+) -> None:
+    for organisation_id in parties:
+        audit.record(actor=actor, action=action, obj=agreement, reason=reason, organisation_id=organisation_id)
+
+
+def agreement_propose(
+    *,
+    actor: User,
+    receiver: Organisation,
+    purposes: list[str],
+    field_sets: list[str],
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+) -> SharingAgreement:
+    """Propose an agreement from the actor's organisation to `receiver`."""
+    _require(actor, Perm.AGREEMENT_MANAGE)
+    proposer_id = cast(int, actor.organisation_id)
+    if receiver.pk == proposer_id:
+        raise ValidationError(_("An agreement needs another organisation: choose one that is not yours."))
+    if not purposes or any(p not in [x.value for x in AGREEMENT_PURPOSES] for p in purposes):
+        raise ValidationError(_("Choose at least one purpose from the list."))
+    if not field_sets or any(f not in FIELD_SETS for f in field_sets):
+        raise ValidationError(_("Choose at least one set of fields from the list."))
+    if ends_on < starts_on:
+        raise ValidationError(_("The end date must be on or after the start date."))
+    if ends_on < timezone.localdate():
+        raise ValidationError(_("The end date has already passed."))
+    with transaction.atomic():
+        agreement = SharingAgreement.objects.create(
+            proposer_id=proposer_id,
+            receiver=receiver,
+            purposes=sorted(set(purposes)),
+            field_sets=sorted(set(field_sets)),
+            field_sets_version=FIELD_SETS_VERSION,
+            starts_on=starts_on,
+            ends_on=ends_on,
+            proposed_by=actor,
+        )
+        _audit_both(actor=actor, action="agreement.propose", agreement=agreement, parties=(proposer_id, receiver.pk))
+        _notify_admins(
+            receiver.pk,
+            gettext_lazy("A data-sharing agreement was proposed to your organisation"),
+            "accounts/email/agreement_notice.txt",
+            {"other": actor.organisation.name if actor.organisation else "", "event": "propose"},
+        )
+    return agreement
+
+
+def _locked_agreement(actor: User, agreement: SharingAgreement) -> SharingAgreement:
+    """The agreement re-read under lock, if the actor's organisation is a party (else 404-like)."""
+    # scoping: the same agreement, read through visible_to under lock
+    locked = SharingAgreement.objects.visible_to(actor).select_for_update().filter(pk=agreement.pk).first()
+    if locked is None:
+        raise PermissionDenied
+    return locked
+
+
+def agreement_accept(*, actor: User, agreement: SharingAgreement) -> SharingAgreement:
+    """The receiving organisation's administrator accepts a proposal: it becomes active."""
+    _require(actor, Perm.AGREEMENT_MANAGE)
+    with transaction.atomic():
+        locked = _locked_agreement(actor, agreement)
+        if locked.receiver_id != actor.organisation_id:
+            raise ValidationError(_("Only the organisation that received the proposal can accept it."))
+        if locked.current_status() != AgreementStatus.PROPOSED:
+            raise ValidationError(_("This agreement is no longer waiting for an answer."))
+        locked.status = AgreementStatus.ACTIVE
+        locked.decided_by = actor
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        _audit_both(
+            actor=actor, action="agreement.accept", agreement=locked, parties=(locked.proposer_id, locked.receiver_id)
+        )
+        _notify_admins(
+            locked.proposer_id,
+            gettext_lazy("Your proposed data-sharing agreement was accepted"),
+            "accounts/email/agreement_notice.txt",
+            {"other": locked.receiver.name, "event": "accept"},
+        )
+    return locked
+
+
+def agreement_decline(*, actor: User, agreement: SharingAgreement, reason: str) -> SharingAgreement:
+    """The receiving organisation's administrator declines a proposal, giving a reason."""
+    _require(actor, Perm.AGREEMENT_MANAGE)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for declining."))
+    with transaction.atomic():
+        locked = _locked_agreement(actor, agreement)
+        if locked.receiver_id != actor.organisation_id:
+            raise ValidationError(_("Only the organisation that received the proposal can decline it."))
+        if locked.current_status() != AgreementStatus.PROPOSED:
+            raise ValidationError(_("This agreement is no longer waiting for an answer."))
+        locked.status = AgreementStatus.DECLINED
+        locked.decided_by = actor
+        locked.decided_at = timezone.now()
+        locked.decline_reason = reason
+        locked.save(update_fields=["status", "decided_by", "decided_at", "decline_reason"])
+        _audit_both(
+            actor=actor,
+            action="agreement.decline",
+            agreement=locked,
+            parties=(locked.proposer_id, locked.receiver_id),
+            reason=reason,
+        )
+        _notify_admins(
+            locked.proposer_id,
+            gettext_lazy("Your proposed data-sharing agreement was declined"),
+            "accounts/email/agreement_notice.txt",
+            {"other": locked.receiver.name, "event": "decline"},
+        )
+    return locked
+
+
+def agreement_end(*, actor: User, agreement: SharingAgreement, reason: str) -> SharingAgreement:
+    """Either party's administrator ends an active agreement (or withdraws a proposal), giving a
+    reason. From then on, agreement_allows no longer answers yes on its strength."""
+    _require(actor, Perm.AGREEMENT_MANAGE)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for ending the agreement."))
+    with transaction.atomic():
+        locked = _locked_agreement(actor, agreement)
+        status = locked.current_status()
+        withdrawing = status == AgreementStatus.PROPOSED and locked.proposer_id == actor.organisation_id
+        if status != AgreementStatus.ACTIVE and not withdrawing:
+            raise ValidationError(_("Only an active agreement can be ended."))
+        locked.status = AgreementStatus.ENDED
+        locked.ended_by = actor
+        locked.ended_by_organisation_id = actor.organisation_id
+        locked.ended_at = timezone.now()
+        locked.end_reason = reason
+        locked.save(update_fields=["status", "ended_by", "ended_by_organisation", "ended_at", "end_reason"])
+        _audit_both(
+            actor=actor,
+            action="agreement.end",
+            agreement=locked,
+            parties=(locked.proposer_id, locked.receiver_id),
+            reason=reason,
+        )
+        _notify_admins(
+            locked.other_party_id(actor.organisation_id),
+            gettext_lazy("A data-sharing agreement with your organisation was ended"),
+            "accounts/email/agreement_notice.txt",
+            {"other": locked.other_party(locked.other_party_id(actor.organisation_id)).name, "event": "end"},
+        )
+    return locked
+
+
+def emergency_basis_record(
+    *, actor: User, recipient: Organisation, purpose: str, field_set: str, reason: str
+) -> EmergencySharingBasis:
+    """Record why the actor's organisation must share with `recipient` without an agreement.
+    Valid for 72 hours; audited in both organisations; the recipient's administrators are told."""
+    _require(actor, Perm.AGREEMENT_MANAGE)
+    organisation_id = cast(int, actor.organisation_id)
+    reason = reason.strip()
+    if recipient.pk == organisation_id:
+        raise ValidationError(_("Choose an organisation that is not yours."))
+    if purpose not in [p.value for p in AGREEMENT_PURPOSES]:
+        raise ValidationError(_("Choose a purpose from the list."))
+    if field_set not in FIELD_SETS:
+        raise ValidationError(_("Choose a set of fields from the list."))
+    if not reason:
+        raise ValidationError(_("Give the reason for sharing without an agreement."))
+    with transaction.atomic():
+        now = timezone.now()
+        basis = EmergencySharingBasis.objects.create(
+            organisation_id=organisation_id,
+            recipient=recipient,
+            purpose=purpose,
+            field_set=field_set,
+            reason=reason,
+            recorded_by=actor,
+            recorded_at=now,
+            expires_at=now + EMERGENCY_BASIS_VALID_FOR,
+        )
+        _audit_both(
+            actor=actor,
+            action="agreement.emergency_basis",
+            agreement=basis,
+            parties=(organisation_id, recipient.pk),
+            reason=reason,
+        )
+        _notify_admins(
+            recipient.pk,
+            gettext_lazy("An organisation recorded an emergency basis to share data with yours"),
+            "accounts/email/agreement_notice.txt",
+            {"other": actor.organisation.name if actor.organisation else "", "event": "emergency"},
+        )
+    return basis
+
+
+@dataclass(frozen=True)
+class SharingDecision:
+    """The answer of agreement_allows: which basis lets the data go, or why not."""
+
+    allowed: bool
+    agreement_id: int | None = None
+    emergency_basis_id: int | None = None
+    refusal: str = ""  # "no_agreement", "not_started", "expired", "purpose", "field_set"
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def agreement_allows(
+    *,
+    from_org: Organisation | int,
+    to_org: Organisation | int,
+    purpose: str,
+    field_set: str,
+    on: datetime.date | None = None,
+) -> SharingDecision:
+    """The one place that answers "may this data go there": an agreement between the two
+    organisations, accepted and not ended, whose dates include `on` (default today) and which
+    names the purpose and the field set; else an emergency basis recorded by `from_org` for
+    `to_org`, that purpose and field set, not yet expired. An agreement binds both parties both
+    ways. The refusal names the nearest reason (for the referral page to explain)."""
+    from_id = from_org if isinstance(from_org, int) else from_org.pk
+    to_id = to_org if isinstance(to_org, int) else to_org.pk
+    today = timezone.localdate()
+    on = on or today
+    if from_id == to_id:
+        return SharingDecision(False, refusal="no_agreement")
+    # scoping: a yes/no between two named organisations for the referral workflow, no rows shown
+    candidates = SharingAgreement.objects.filter(
+        models.Q(proposer_id=from_id, receiver_id=to_id) | models.Q(proposer_id=to_id, receiver_id=from_id),
+        status=AgreementStatus.ACTIVE,
+    ).order_by("pk")
+    refusal = "no_agreement"
+    rank = {"no_agreement": 0, "expired": 1, "not_started": 2, "purpose": 3, "field_set": 4}
+    for agreement in candidates:
+        if agreement.ends_on < on:
+            why = "expired"
+        elif agreement.starts_on > on:
+            why = "not_started"
+        # scoping: the agreement's list of purposes (a JSON field), not a related manager
+        elif purpose not in agreement.purposes:
+            why = "purpose"
+        elif field_set not in agreement.field_sets:
+            why = "field_set"
+        else:
+            return SharingDecision(True, agreement_id=agreement.pk)
+        refusal = max(refusal, why, key=rank.__getitem__)
+    if on == today:
+        # scoping: a yes/no between two named organisations for the referral workflow
+        bases = EmergencySharingBasis.objects.filter(
+            organisation_id=from_id, recipient_id=to_id, purpose=purpose, field_set=field_set
+        )
+        basis = bases.filter(expires_at__gt=timezone.now()).order_by("-expires_at").first()
+        if basis is not None:
+            return SharingDecision(True, emergency_basis_id=basis.pk)
+    return SharingDecision(False, refusal=refusal)

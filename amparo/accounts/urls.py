@@ -49,4 +49,11 @@ urlpatterns = [
     path("organisation/edit/", views.organisation_edit, name="organisation_edit"),
     path("organisation/keys/", views.organisation_keys, name="organisation_keys"),
     path("organisation/keys/rotate/", views.organisation_keys_rotate, name="organisation_keys_rotate"),
+    path("agreements/", views.agreement_list, name="agreement_list"),
+    path("agreements/propose/", views.agreement_propose, name="agreement_propose"),
+    path("agreements/emergency/", views.emergency_basis_create, name="emergency_basis_create"),
+    path("agreements/<int:pk>/", views.agreement_detail, name="agreement_detail"),
+    path("agreements/<int:pk>/accept/", views.agreement_accept, name="agreement_accept"),
+    path("agreements/<int:pk>/decline/", views.agreement_decline, name="agreement_decline"),
+    path("agreements/<int:pk>/end/", views.agreement_end, name="agreement_end"),
 ]

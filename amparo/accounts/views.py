@@ -23,15 +23,26 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from amparo.accounts import services
 from amparo.accounts.forms import (
     AcceptInvitationForm,
+    AgreementProposeForm,
+    EmergencyBasisForm,
     InviteForm,
     LoginForm,
     OrganisationForm,
+    ReasonForm,
     RecoveryKeyForm,
     RotateKeysForm,
     StaffEditForm,
     TokenForm,
 )
-from amparo.accounts.models import Invitation, Organisation, User
+from amparo.accounts.models import (
+    AgreementStatus,
+    EmergencySharingBasis,
+    Invitation,
+    Organisation,
+    SharingAgreement,
+    User,
+)
+from amparo.accounts.sharing import FIELD_SETS
 from amparo.core import audit, sealing
 from amparo.core.permissions import Perm, can, roles_with
 from amparo.core.scoping import get_visible_or_404
@@ -392,3 +403,141 @@ def organisation_keys_rotate(request: HttpRequest) -> HttpResponse:
         _("The organisation's key is replaced. Colleagues with access sign in again to open reports."),
     )
     return _organisation_keys_page(request, recovery_key=recovery_key, rotated=True)
+
+
+# --- Data-sharing agreements (issue 9, decision 0019) ------------------------------------
+
+
+def agreement_list(request: HttpRequest) -> HttpResponse:
+    """The organisation's agreements with the other party, status and dates; for
+    administrators also the emergency bases either side recorded."""
+    if not can(request.user, Perm.AGREEMENT_VIEW):
+        raise PermissionDenied
+    user = cast(User, request.user)  # signed in: LoginRequiredMiddleware
+    agreements = list(SharingAgreement.objects.visible_to(user).select_related("proposer", "receiver"))
+    for agreement in agreements:
+        agreement.other = agreement.other_party(user.organisation_id)  # type: ignore[attr-defined]
+    bases = list(EmergencySharingBasis.objects.visible_to(user).select_related("organisation", "recipient")[:50])
+    return render(
+        request,
+        "accounts/agreement_list.html",
+        {"agreements": agreements, "bases": bases, "can_manage": can(user, Perm.AGREEMENT_MANAGE)},
+    )
+
+
+def agreement_propose(request: HttpRequest) -> HttpResponse:
+    if not can(request.user, Perm.AGREEMENT_MANAGE):
+        raise PermissionDenied
+    user = cast(User, request.user)
+    form = AgreementProposeForm(request.POST or None, organisation_id=cast(int, user.organisation_id))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            agreement = services.agreement_propose(
+                actor=user,
+                receiver=data["receiver"],
+                purposes=data["purposes"],
+                field_sets=data["field_sets"],
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request, _("The agreement was proposed. The other organisation's administrators were told.")
+            )
+            return redirect("accounts:agreement_detail", pk=agreement.pk)
+    return render(request, "accounts/agreement_propose.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _agreement_page(
+    request: HttpRequest, agreement: SharingAgreement, *, form: ReasonForm | None = None, status: int = 200
+) -> HttpResponse:
+    user = cast(User, request.user)
+    current = agreement.current_status()
+    ours = user.organisation_id
+    manage = can(user, Perm.AGREEMENT_MANAGE)
+    context = {
+        "agreement": agreement,
+        "other": agreement.other_party(ours),
+        "we_proposed": agreement.proposer_id == ours,
+        "current_status": current,
+        "can_decide": manage and current == AgreementStatus.PROPOSED and agreement.receiver_id == ours,
+        "can_end": manage
+        and (
+            current == AgreementStatus.ACTIVE or (current == AgreementStatus.PROPOSED and agreement.proposer_id == ours)
+        ),
+        "reason_form": form or ReasonForm(),
+        "field_sets": [FIELD_SETS[key] for key in agreement.field_sets if key in FIELD_SETS],
+    }
+    return render(request, "accounts/agreement_detail.html", context, status=status)
+
+
+def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_visible_or_404(SharingAgreement, request.user, pk=pk)
+    return _agreement_page(request, agreement)
+
+
+@require_POST
+def agreement_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    agreement = get_visible_or_404(SharingAgreement, request.user, pk=pk)
+    if not can(request.user, Perm.AGREEMENT_MANAGE):
+        raise PermissionDenied
+    try:
+        services.agreement_accept(actor=cast(User, request.user), agreement=agreement)
+    except ValidationError as exc:
+        messages.error(request, " ".join(str(m) for m in exc))
+    else:
+        messages.success(request, _("The agreement is active."))
+    return redirect("accounts:agreement_detail", pk=agreement.pk)
+
+
+def _with_reason(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+    agreement = get_visible_or_404(SharingAgreement, request.user, pk=pk)
+    if not can(request.user, Perm.AGREEMENT_MANAGE):
+        raise PermissionDenied
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        return _agreement_page(request, agreement, form=form, status=400)
+    try:
+        action(actor=cast(User, request.user), agreement=agreement, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(str(m) for m in exc))
+    else:
+        messages.success(request, done)
+    return redirect("accounts:agreement_detail", pk=agreement.pk)
+
+
+@require_POST
+def agreement_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    return _with_reason(request, pk, services.agreement_decline, _("The agreement was declined."))
+
+
+@require_POST
+def agreement_end(request: HttpRequest, pk: int) -> HttpResponse:
+    return _with_reason(request, pk, services.agreement_end, _("The agreement was ended."))
+
+
+def emergency_basis_create(request: HttpRequest) -> HttpResponse:
+    """Record an emergency basis to share with an organisation without an agreement."""
+    if not can(request.user, Perm.AGREEMENT_MANAGE):
+        raise PermissionDenied
+    user = cast(User, request.user)
+    form = EmergencyBasisForm(request.POST or None, organisation_id=cast(int, user.organisation_id))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.emergency_basis_record(
+                actor=user,
+                recipient=data["recipient"],
+                purpose=data["purpose"],
+                field_set=data["field_set"],
+                reason=data["reason"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The emergency basis was recorded. It is valid for 72 hours."))
+            return redirect("accounts:agreement_list")
+    return render(request, "accounts/emergency_basis_create.html", {"form": form}, status=400 if form.errors else 200)

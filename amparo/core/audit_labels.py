@@ -76,6 +76,12 @@ ACTION_LABELS = {
     "staff.two_factor_setup": _("Set up their two-factor sign-in"),
     "organisation.create": _("Created the organisation"),
     "organisation.update": _("Changed the organisation's profile"),
+    # Data-sharing agreements (recorded in both organisations' logs)
+    "agreement.propose": _("Proposed a data-sharing agreement"),
+    "agreement.accept": _("Accepted a data-sharing agreement"),
+    "agreement.decline": _("Declined a data-sharing agreement"),
+    "agreement.end": _("Ended a data-sharing agreement"),
+    "agreement.emergency_basis": _("Recorded an emergency basis to share data without an agreement"),
     # Keys
     "keys.create": _("Created the organisation's keys"),
     "keys.grant": _("Gave colleagues access to the organisation's key"),

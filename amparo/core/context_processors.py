@@ -21,6 +21,7 @@ NAVIGATION = [
     ("reports:routing_rule_list", _("Report routing"), Perm.REPORT_ROUTING),
     ("accounts:organisation_detail", _("Organisation"), Perm.ORG_VIEW),
     ("accounts:staff_list", _("Staff"), Perm.STAFF_VIEW),
+    ("accounts:agreement_list", _("Data-sharing agreements"), Perm.AGREEMENT_VIEW),
     ("core:audit_list", _("Audit log"), Perm.AUDIT_VIEW),
 ]
 

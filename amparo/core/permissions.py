@@ -46,6 +46,11 @@ class Perm(models.TextChoices):
     CASE_LEGAL = "case.legal", _("Record legal assistance and proceedings in case files")
     CASE_ERASE = "case.erase", _("Erase a case file at the person's request")
     CASE_TRANSFER_DECIDE = "case.transfer_decide", _("Accept or reject case files transferred to the organisation")
+    AGREEMENT_VIEW = "agreement.view", _("See the organisation's data-sharing agreements")
+    AGREEMENT_MANAGE = (
+        "agreement.manage",
+        _("Propose, accept, decline and end data-sharing agreements, and record emergency sharing"),
+    )
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -62,11 +67,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CASE_BREAK_GLASS,
             Perm.CASE_ERASE,
             Perm.CASE_TRANSFER_DECIDE,
+            Perm.AGREEMENT_VIEW,
+            Perm.AGREEMENT_MANAGE,
         }
     ),
     Role.CASE_WORKER: frozenset(
         {Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE}
-        | {Perm.CASE_NOTE, Perm.CASE_LEGAL}
+        | {Perm.CASE_NOTE, Perm.CASE_LEGAL, Perm.AGREEMENT_VIEW}
     ),
     Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE})
     | {Perm.CASE_BREAK_GLASS},

@@ -58,6 +58,21 @@ class ScopedThroughQuerySet(models.QuerySet[M]):
         return self.filter(**{f"{field_name}__in": parent._default_manager.visible_to(user).values("pk")})  # type: ignore[union-attr]
 
 
+class TwoPartyQuerySet(models.QuerySet[M]):
+    """The queryset of a row two organisations share (a data-sharing agreement, an emergency
+    sharing basis): visible to holders of the model's `view_permission` in either party,
+    named by the two organisation columns in `party_fields`; never to a third organisation
+    (decision 0019). Same shape and same deny-by-default as OrgScopedQuerySet."""
+
+    def visible_to(self, user: Any) -> Self:
+        perm = getattr(self.model, "view_permission", None)
+        parties: tuple[str, ...] = tuple(getattr(self.model, "party_fields", ()))
+        if not perm or len(parties) != 2 or not can(user, perm):
+            return self.none()
+        first, second = parties[0], parties[1]
+        return self.filter(models.Q(**{first: user.organisation_id}) | models.Q(**{second: user.organisation_id}))
+
+
 class OrgScoped(models.Model):
     """Abstract base: a row belongs to one organisation and is read through visible_to()."""
 

@@ -98,6 +98,33 @@ def demo_cases(org: Organisation, creator: User, language: str) -> None:
         )
 
 
+def demo_sharing_agreement() -> None:
+    """One active data-sharing agreement between the first two demo organisations (referral
+    and services; shelter intake and legal aid), for a year from today. Created once."""
+    import datetime
+
+    from django.utils import timezone
+
+    from amparo.accounts.models import AgreementStatus, SharingAgreement
+    from amparo.accounts.sharing import FIELD_SETS_VERSION
+
+    first, second = (Organisation.objects.get(name=spec["name"]) for spec in DEMO_ORGANISATIONS[:2])
+    if SharingAgreement.objects.filter(proposer=first, receiver=second).exists():
+        return
+    today = timezone.localdate()
+    SharingAgreement.objects.create(
+        proposer=first,
+        receiver=second,
+        purposes=[ConsentPurpose.REFERRAL, ConsentPurpose.SERVICES],
+        field_sets=["legal_aid", "shelter_intake"],
+        field_sets_version=FIELD_SETS_VERSION,
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=365),
+        status=AgreementStatus.ACTIVE,
+        decided_at=timezone.now(),
+    )
+
+
 def org_slug(org: Organisation) -> str:
     return next(spec["slug"] for spec in DEMO_ORGANISATIONS if spec["name"] == org.name)
 
@@ -150,6 +177,7 @@ class Command(BaseCommand):
                     RoutingRule.objects.get_or_create(
                         organisation=org, country=country, region="", exploitation_type=""
                     )
+            demo_sharing_agreement()
         self.stdout.write("Demo organisations and accounts (all fictional):")
         width = max(len(email) for _org, _role, email in rows)
         for org_name, role_label, email in rows:
