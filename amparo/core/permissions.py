@@ -46,6 +46,9 @@ class Perm(models.TextChoices):
     CASE_LEGAL = "case.legal", _("Record legal assistance and proceedings in case files")
     CASE_ERASE = "case.erase", _("Erase a case file at the person's request")
     CASE_TRANSFER_DECIDE = "case.transfer_decide", _("Accept or reject case files transferred to the organisation")
+    DIRECTORY_VIEW = "directory.view", _("Search the service directory of all organisations")
+    SERVICE_MANAGE = "service.manage", _("Publish and edit the organisation's services in the directory")
+    SERVICE_EXTERNAL = "service.external", _("Enter services of providers that are not on Amparo")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -62,6 +65,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CASE_BREAK_GLASS,
             Perm.CASE_ERASE,
             Perm.CASE_TRANSFER_DECIDE,
+            Perm.SERVICE_MANAGE,
+            Perm.SERVICE_EXTERNAL,
         }
     ),
     Role.CASE_WORKER: frozenset(
@@ -70,13 +75,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE})
     | {Perm.CASE_BREAK_GLASS},
-    Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW}),
+    Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW, Perm.SERVICE_MANAGE}),
     Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_NOTE, Perm.CASE_CONSENT_OVERRIDE})
     | {Perm.CASE_LEGAL},
     Role.ANALYST: frozenset({Perm.ORG_VIEW}),
     Role.AUTHORITY: frozenset({Perm.ORG_VIEW}),
     Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW}),
 }
+
+# The service directory is shared: every staff role may search it (decision 0018).
+ROLE_PERMISSIONS = {role: perms | {Perm.DIRECTORY_VIEW} for role, perms in ROLE_PERMISSIONS.items()}
 
 
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,
