@@ -83,12 +83,12 @@ def _apply(service: Service, actor: Any, fields: dict[str, Any]) -> None:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
+    if "on_amparo" in fields and not can(actor, Perm.SERVICE_EXTERNAL):
+        raise PermissionDenied  # entering a provider not on Amparo (or unmarking one) is the administrators'
     for name, value in fields.items():
         if name in LIST_FIELDS and not isinstance(value, str):
             value = delimited(list(value or []))
         setattr(service, name, value)
-    if not service.on_amparo and not can(actor, Perm.SERVICE_EXTERNAL):
-        raise PermissionDenied
     if not service.on_amparo and not service.provider_name.strip():
         raise ValidationError({"provider_name": _("Name the provider that is not on Amparo.")})
     if service.service_type_id and service.service_type.organisation_id not in (None, service.organisation_id):
@@ -117,8 +117,6 @@ def service_update(*, actor: Any, service: Service, **fields: Any) -> Service:
     org_id = _require(actor, Perm.SERVICE_MANAGE)
     if service.organisation_id != org_id:
         raise PermissionDenied
-    if not service.on_amparo and not can(actor, Perm.SERVICE_EXTERNAL):
-        raise PermissionDenied  # an entry for an outside provider stays the administrators'
     with transaction.atomic():
         _apply(service, actor, fields)
         service.save()

@@ -113,6 +113,4 @@ def service_update(request: HttpRequest, pk: int) -> HttpResponse:
     if not can(request.user, Perm.SERVICE_MANAGE):
         raise PermissionDenied
     service = get_visible_or_404(Service, request.user, pk=pk)
-    if not service.on_amparo and not can(request.user, Perm.SERVICE_EXTERNAL):
-        raise PermissionDenied
     return _form_page(request, service)
