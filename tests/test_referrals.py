@@ -284,3 +284,16 @@ def test_a_public_location_shows_its_address_to_everyone_and_the_referral_route(
 def test_the_directory_api_is_in_the_openapi_document(client):
     schema = client.get(reverse("api:schema"), headers={"accept": "application/json"})
     assert "/api/v1/directory/services/" in schema.content.decode()
+
+
+def test_demo_data_publishes_services_with_one_confidential_shelter(settings, db):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    published = Service.objects.published()
+    assert published.count() == 5
+    assert published.values("organisation").distinct().count() == 3
+    safe = published.get(confidential_location=True)
+    assert safe.service_type.code == "shelter" and safe.search_latitude == 19.4
