@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from decimal import Decimal
 
 import pytest
@@ -297,3 +298,27 @@ def test_demo_data_publishes_services_with_one_confidential_shelter(settings, db
     assert published.values("organisation").distinct().count() == 3
     safe = published.get(confidential_location=True)
     assert safe.service_type.code == "shelter" and safe.search_latitude == 19.4
+
+
+def test_directory_pages_weigh_under_100_kb_and_load_nothing_from_another_host(staff_a, org_a):
+    service = make(org_a, name="Casa", latitude=Decimal("19.4"), longitude=Decimal("-99.1"))
+    client = verified_client(staff_a[Role.ORG_ADMIN])
+    for path in [
+        reverse("referrals:directory"),
+        reverse("referrals:directory") + "?service_type=shelter&near=19.4%2C-99.1",
+        reverse("referrals:service_detail", kwargs={"pk": service.pk}),
+        reverse("referrals:our_services"),
+        reverse("referrals:service_create"),
+        reverse("referrals:service_update", kwargs={"pk": service.pk}),
+    ]:
+        for language in ("en", "es"):
+            response = client.get(path, headers={"accept-language": language})
+            assert response.status_code == 200, path
+            assert len(response.content) <= 100 * 1024, (path, language, len(response.content))
+            html = response.content.decode()
+            assert not re.search(r'(?:src|href)="(?:https?:)?//', html), path
+            assert "<script>" not in html and " style=" not in html, path
+    nav = client.get(reverse("core:home")).content.decode()
+    assert reverse("referrals:directory") in nav and reverse("referrals:our_services") in nav
+    worker_nav = verified_client(staff_a[Role.CASE_WORKER]).get(reverse("core:home")).content.decode()
+    assert reverse("referrals:directory") in worker_nav and reverse("referrals:our_services") not in worker_nav
