@@ -16,7 +16,7 @@ from amparo.referrals import services
 from amparo.referrals.models import Gender, Service
 
 
-def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _blank(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [("", _("Any")), *choices]
 
 

@@ -156,7 +156,7 @@ class Service(OrgScoped):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ServiceQuerySet.as_manager()
+    objects = ServiceQuerySet.as_manager()  # type: ignore[misc]
 
     class Meta:
         ordering = ["name", "id"]

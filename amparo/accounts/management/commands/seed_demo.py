@@ -1,6 +1,7 @@
 """Load clearly fictional demo data. Safe to run again: nothing is duplicated."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -110,7 +111,7 @@ def demo_email(slug: str, role: str) -> str:
 
 #: A few directory services per demo organisation (fictional): (type, name, fields).
 #: Amanecer's shelter is a confidential safe house: other organisations see only its intake contact.
-DEMO_SERVICES = {
+DEMO_SERVICES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "amanecer": [
         (
             "shelter",
