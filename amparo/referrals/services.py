@@ -215,6 +215,7 @@ def directory_search(
     Distance is measured to each service's search point (a confidential location's is
     coarse): a bounding box narrows the rows in SQL, haversine in Python decides.
     """
+    # scoping: the shared directory of published services, not people's data (decision 0018)
     services = Service.objects.directory_visible_to(actor)
     if service_type:
         services = services.filter(service_type__code=service_type)

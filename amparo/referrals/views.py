@@ -59,6 +59,7 @@ def _describe(service: Service, user: Any) -> dict[str, Any]:
 def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A published service, any organisation's (the directory is shared, decision 0018)."""
     try:
+        # scoping: the shared directory of published services, not people's data (decision 0018)
         service = Service.objects.directory_visible_to(request.user).select_related("service_type").get(pk=pk)
     except (Service.DoesNotExist, ValueError) as exc:
         if not can(request.user, Perm.DIRECTORY_VIEW):
