@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "amparo.accounts",
     "amparo.cases",
     "amparo.reports",
+    "amparo.referrals",
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from amparo.cases.urls import api_urlpatterns as case_api
 from amparo.core import views as core_views
+from amparo.referrals.urls import api_urlpatterns as referral_api
 from amparo.reports.urls import api_urlpatterns as report_api
 from amparo.reports.urls import public_urlpatterns as report_public
 
@@ -20,6 +21,7 @@ api_patterns = (
         path("schema/", SpectacularAPIView.as_view(), name="schema"),
         *case_api,
         *report_api,
+        *referral_api,
     ],
     "api",
 )
@@ -31,6 +33,7 @@ urlpatterns = [
     path("cases/", include("amparo.cases.urls")),
     path("report/", include(report_public)),  # anonymous: amparo/reports/public_views.py
     path("reports/", include("amparo.reports.urls")),
+    path("directory/", include("amparo.referrals.urls")),
     path("api/v1/", include(api_patterns)),
 ]
 

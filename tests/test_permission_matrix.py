@@ -57,7 +57,7 @@ EXPECTATIONS: dict[str, tuple[str, str, str | None]] = {
 
 
 # Each app's routes are declared in tests/matrix_<app>.py (EXPECTATIONS and make_objects).
-from tests import matrix_agreements, matrix_cases, matrix_reports  # noqa: E402
+from tests import matrix_agreements, matrix_cases, matrix_referrals, matrix_reports  # noqa: E402
 
 #: Routes naming an object that change nothing (they are only read).
 READ_ONLY: set[str] = set()
@@ -82,6 +82,10 @@ ORGANISATION_NAMES_LISTED: set[str] = set()
 #: url name -> what must be true before the POST can succeed (a closed case to reopen...).
 PREPARE: dict[str, Any] = {}
 
+#: Routes naming an object that is deliberately shared with every organisation's staff who
+#: hold the permission (a published directory service, decision 0018).
+SHARED_OBJECT_ROUTES: set[str] = set()
+
 
 def _lock_the_member(ctx: dict[str, Any]) -> None:
     """Lock organisation A's analyst (the matrix's `member`) out, so an unlock has something to do."""
@@ -93,7 +97,7 @@ def _lock_the_member(ctx: dict[str, Any]) -> None:
 
 PREPARE["accounts:staff_unlock"] = _lock_the_member
 
-MATRIX_MODULES = [matrix_cases, matrix_reports, matrix_agreements]
+MATRIX_MODULES = [matrix_cases, matrix_reports, matrix_agreements, matrix_referrals]
 for _module in MATRIX_MODULES:
     EXPECTATIONS.update(_module.EXPECTATIONS)
     READ_ONLY |= _module.READ_ONLY
@@ -102,6 +106,7 @@ for _module in MATRIX_MODULES:
     POST_PERMISSIONS.update(getattr(_module, "POST_PERMISSIONS", {}))
     BODY_NAMES_OBJECT.update(getattr(_module, "BODY_NAMES_OBJECT", {}))
     ORGANISATION_NAMES_LISTED |= getattr(_module, "ORGANISATION_NAMES_LISTED", set())
+    SHARED_OBJECT_ROUTES |= getattr(_module, "SHARED_OBJECT_ROUTES", set())
 
 
 def all_url_names(resolver: URLResolver | None = None, prefix: str = "") -> set[str]:
@@ -184,8 +189,9 @@ def test_permission_matrix(actor, staff_a, staff_b, objects):
         path = reverse(name, kwargs=objects[obj] if obj else None)
         response = client.post(path) if method == "POST" else client.get(path)
         assert response.status_code != 500, f"{name} answered 500 for {actor}"
-        allowed = expected_allowed(rule, role, in_org_a, names_object=obj is not None and rule != PUBLIC)
-        if obj is not None and rule != PUBLIC and not in_org_a and role != "anonymous":
+        names_object = obj is not None and rule != PUBLIC and name not in SHARED_OBJECT_ROUTES
+        allowed = expected_allowed(rule, role, in_org_a, names_object=names_object)
+        if names_object and not in_org_a and role != "anonymous":
             missing_path = reverse(name, kwargs=missing_kwargs(objects[obj]))
             missing = client.post(missing_path) if method == "POST" else client.get(missing_path)
             if response.status_code != missing.status_code:
@@ -258,7 +264,7 @@ def _snapshot() -> dict[str, list[tuple]]:
     """Every row of Amparo's own tables, as stored (decrypted where the field decrypts)."""
     rows = {}
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "cases", "core", "reports"}:
+        if model._meta.app_label not in {"accounts", "cases", "core", "reports", "referrals"}:
             continue
         rows[model._meta.label] = [
             tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)

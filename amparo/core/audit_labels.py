@@ -91,6 +91,10 @@ ACTION_LABELS = {
     "keys.recover_failed": _("Tried a wrong recovery key"),
     "keys.staff_key_replaced": _("A colleague's key was replaced after a password reset"),
     "vault.rotate": _("Rotated the encryption keys"),
+    # Service directory
+    "directory.service_create": _("Published a service in the directory"),
+    "directory.service_update": _("Changed a service in the directory"),
+    "directory.type_add": _("Added a type of service"),
 }
 
 

@@ -19,6 +19,8 @@ NAVIGATION = [
     ("cases:case_break_glass", _("Emergency access"), Perm.CASE_BREAK_GLASS),
     ("reports:signal_list", _("Signals"), Perm.REPORT_VIEW),
     ("reports:routing_rule_list", _("Report routing"), Perm.REPORT_ROUTING),
+    ("referrals:directory", _("Service directory"), Perm.DIRECTORY_VIEW),
+    ("referrals:our_services", _("Our services"), Perm.SERVICE_MANAGE),
     ("accounts:organisation_detail", _("Organisation"), Perm.ORG_VIEW),
     ("accounts:staff_list", _("Staff"), Perm.STAFF_VIEW),
     ("accounts:agreement_list", _("Data-sharing agreements"), Perm.AGREEMENT_VIEW),

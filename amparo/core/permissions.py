@@ -51,6 +51,9 @@ class Perm(models.TextChoices):
         "agreement.manage",
         _("Propose, accept, decline and end data-sharing agreements, and record emergency sharing"),
     )
+    DIRECTORY_VIEW = "directory.view", _("Search the service directory of all organisations")
+    SERVICE_MANAGE = "service.manage", _("Publish and edit the organisation's services in the directory")
+    SERVICE_EXTERNAL = "service.external", _("Enter services of providers that are not on Amparo")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -69,6 +72,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.CASE_TRANSFER_DECIDE,
             Perm.AGREEMENT_VIEW,
             Perm.AGREEMENT_MANAGE,
+            Perm.SERVICE_MANAGE,
+            Perm.SERVICE_EXTERNAL,
         }
     ),
     Role.CASE_WORKER: frozenset(
@@ -77,13 +82,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE})
     | {Perm.CASE_BREAK_GLASS},
-    Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW}),
+    Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW, Perm.SERVICE_MANAGE}),
     Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_NOTE, Perm.CASE_CONSENT_OVERRIDE})
     | {Perm.CASE_LEGAL},
     Role.ANALYST: frozenset({Perm.ORG_VIEW}),
     Role.AUTHORITY: frozenset({Perm.ORG_VIEW}),
     Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW}),
 }
+
+# The service directory is shared: every staff role may search it (decision 0018).
+ROLE_PERMISSIONS = {role: perms | {Perm.DIRECTORY_VIEW} for role, perms in ROLE_PERMISSIONS.items()}
 
 
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,

@@ -1,5 +1,8 @@
 """Load clearly fictional demo data. Safe to run again: nothing is duplicated."""
 
+from decimal import Decimal
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -133,6 +136,108 @@ def demo_email(slug: str, role: str) -> str:
     return f"{role.replace('_', '-')}@{slug}.example"
 
 
+#: A few directory services per demo organisation (fictional): (type, name, fields).
+#: Amanecer's shelter is a confidential safe house: other organisations see only its intake contact.
+DEMO_SERVICES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
+    "amanecer": [
+        (
+            "shelter",
+            "Casa Refugio Amanecer (demo)",
+            {
+                "countries": ",MEX,",
+                "regions": ",MX-CMX,",
+                "languages": ",SPA,",
+                "genders": ",F,",
+                "min_age": 18,
+                "accepts_children_with_parent": True,
+                "hours": "24 h",
+                "cost": "Gratuito",
+                "intake_contact": "+52 55 0000 0199 (24 h)",
+                "address": "Calle Ficticia 1, CDMX (demo)",
+                "latitude": Decimal("19.41234"),
+                "longitude": Decimal("-99.16789"),
+                "confidential_location": True,
+            },
+        ),
+        (
+            "psychosocial",
+            "Acompañamiento psicosocial (demo)",
+            {
+                "countries": ",MEX,",
+                "languages": ",SPA,ENG,",
+                "hours": "Lunes a viernes, 9 a 18 h",
+                "cost": "Gratuito",
+                "intake_contact": "psico@amanecer.example",
+                "address": "Av. Demo 200, CDMX",
+                "latitude": Decimal("19.43260"),
+                "longitude": Decimal("-99.13320"),
+            },
+        ),
+    ],
+    "harbour": [
+        (
+            "legal_aid",
+            "Harbour Light legal clinic (demo)",
+            {
+                "countries": ",GBR,",
+                "regions": ",GB-ENG,",
+                "languages": ",ENG,POL,RON,",
+                "hours": "Mon-Fri 10:00-16:00",
+                "cost": "Free",
+                "intake_contact": "legal@harbour.example",
+                "address": "1 Demo Quay, Bristol",
+                "latitude": Decimal("51.44960"),
+                "longitude": Decimal("-2.58000"),
+            },
+        ),
+        (
+            "hotline",
+            "Harbour Light 24h line (demo)",
+            {
+                "countries": ",GBR,IRL,",
+                "languages": ",ENG,SPA,",
+                "hours": "24/7",
+                "cost": "Free",
+                "intake_contact": "0800 000 0000 (demo)",
+            },
+        ),
+    ],
+    "unidad": [
+        (
+            "law_enforcement",
+            "Denuncias de trata, Policía (demo)",
+            {
+                "countries": ",COL,",
+                "regions": ",CO-DC,",
+                "languages": ",SPA,",
+                "hours": "24 h",
+                "cost": "Gratuito",
+                "intake_contact": "Línea 000 (demo)",
+                "address": "Carrera Demo 10, Bogotá",
+                "latitude": Decimal("4.60971"),
+                "longitude": Decimal("-74.08175"),
+            },
+        ),
+    ],
+}
+
+
+def demo_services(org: Organisation, slug: str, creator: User) -> None:
+    from amparo.referrals.models import Service, ServiceType
+    from amparo.referrals.services import load_global_types
+
+    load_global_types()
+    for code, name, fields in DEMO_SERVICES.get(slug, []):
+        if not Service.objects.filter(organisation=org, name=name).exists():
+            Service.objects.create(
+                organisation=org,
+                name=name,
+                service_type=ServiceType.objects.get(organisation=None, code=code),
+                created_by=creator,
+                **fields,
+            )
+
+
 class Command(BaseCommand):
     help = "Create the demo organisations, one demo user per role in each, and a few fictional cases."
 
@@ -171,6 +276,7 @@ class Command(BaseCommand):
                     recovery_keys.append((org.name, recovery))
                 creator = User.objects.get(email=demo_email(spec["slug"], Role.CASE_WORKER))
                 demo_cases(org, creator, spec["language"])
+                demo_services(org, spec["slug"], User.objects.get(email=demo_email(spec["slug"], Role.ORG_ADMIN)))
                 # Who receives public reports: each organisation its own country; Harbour
                 # Light, as the demo's international line, everything else too.
                 for country in (spec["country"], "") if spec["slug"] == "harbour" else (spec["country"],):
