@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "amparo.reports.middleware.AnonymousReportingMiddleware",  # first: reporters stay unidentified
+    "amparo.core.ops.MetricsMiddleware",  # counts by route name only (decision 0028)
     "amparo.core.middleware.HSTSForStaffOnlyMiddleware",  # no HSTS record on a reporter's device
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -281,12 +282,30 @@ if env_bool("AMPARO_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Logging: no request line, address or user agent is ever written by the app. Django's
-# request logger would name the path of failing requests; it is kept to the message only.
+# request logger would name the path of failing requests; the path is replaced by the route
+# name (amparo.core.ops.RedactRequestFilter). Production writes one JSON object per line
+# (AMPARO_LOG_FORMAT=json), without a time stamp: the log's reader (journald, the container
+# runtime) dates lines, and the rotation policy decides how finely (docs/deployment.md).
+AMPARO_LOG_FORMAT = os.environ.get("AMPARO_LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_request": {"()": "amparo.core.ops.RedactRequestFilter"}},
+    "formatters": {
+        "plain": {"format": "%(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if AMPARO_LOG_FORMAT == "json" else "plain",
+            "filters": ["redact_request"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.server": {"handlers": [], "propagate": False},
@@ -294,6 +313,12 @@ LOGGING = {
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Operations (amparo.core.ops, decisions 0027 and 0028). /metrics answers only a scraper
+# sending "Authorization: Bearer <AMPARO_METRICS_TOKEN>"; without a token it is off (404).
+AMPARO_METRICS_TOKEN = os.environ.get("AMPARO_METRICS_TOKEN", "")
+#: Celery queues, besides the default "celery", whose length /metrics reports.
+AMPARO_METRICS_QUEUES = env_list("AMPARO_METRICS_QUEUES")
 
 AMPARO_DEMO_PASSWORD = "amparo-demo-2026"  # noqa: S105 (demo accounts sign in only with DEBUG on)
 

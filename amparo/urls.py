@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from amparo.cases.urls import api_urlpatterns as case_api
+from amparo.core import ops
 from amparo.core import views as core_views
 from amparo.referrals.urls import api_urlpatterns as referral_api
 from amparo.reports.urls import api_urlpatterns as report_api
@@ -11,6 +12,9 @@ core_patterns = (
     [
         path("", core_views.home, name="home"),
         path("health/", core_views.health, name="health"),
+        path("health/live", ops.health_live, name="health_live"),
+        path("health/ready", ops.health_ready, name="health_ready"),
+        path("metrics", ops.metrics, name="metrics"),
         path("audit/", core_views.audit_list, name="audit_list"),
     ],
     "core",

@@ -31,6 +31,9 @@ AUTH = "signed-in"  # any signed-in account, even before two-factor (the two-fac
 EXPECTATIONS: dict[str, tuple[str, str, str | None]] = {
     "core:home": ("GET", STAFF, None),
     "core:health": ("GET", PUBLIC, None),
+    "core:health_live": ("GET", PUBLIC, None),
+    "core:health_ready": ("GET", PUBLIC, None),  # says ok/fail per check, nothing more (decision 0027)
+    "core:metrics": ("GET", PUBLIC, None),  # no session opens it: a bearer token does (decision 0028)
     "core:audit_list": ("GET", Perm.AUDIT_VIEW, None),
     "set_language": ("POST", PUBLIC, None),
     "accounts:login": ("GET", PUBLIC, None),

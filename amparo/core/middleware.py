@@ -20,6 +20,9 @@ TWO_FACTOR_OPEN = {
     "accounts:two_factor_verify",
     "set_language",
     "core:health",
+    "core:health_live",
+    "core:health_ready",
+    "core:metrics",
 }
 
 
