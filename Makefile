@@ -4,10 +4,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+CHROMIUM ?= /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint bench messages catalogues clean
+.PHONY: run test setup lint bench messages catalogues clean system-deps prod-smoke
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +28,34 @@ run: catalogues
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+## make system-deps: Debian's Chromium (browser tests) and GNU gettext (catalogue checks).
+## Installed with apt-get when run as root; otherwise stop and name the one command to run.
+## Never a silent skip: without Chromium the browser tests cannot run, so make test stops.
+system-deps:
+	@missing=""; \
+	test -x "$(CHROMIUM)" || missing="chromium"; \
+	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Debian packages the tests need:$$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing </dev/null >/dev/null || exit 1; \
+			test -x "$(CHROMIUM)" || { echo "Chromium is still missing at $(CHROMIUM)." >&2; exit 1; }; \
+		else \
+			echo "make test needs Debian's$$missing ($(CHROMIUM) for the browser tests). Run:" >&2; \
+			echo "    sudo apt-get install -y$$missing" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
 ## make test: set up and run the whole suite (SQLite; set DATABASE_URL for PostgreSQL)
-test: catalogues
+test: system-deps catalogues
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make prod-smoke: gunicorn, a Celery worker and beat with production settings on a fresh
+## PostgreSQL database (created and dropped) and Redis dbs 8/9; a report walked to triage
+prod-smoke: catalogues
+	$(PY) bench/prod_smoke.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check amparo tests bench
