@@ -225,6 +225,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Workers and beat log through settings.LOGGING (JSON in production), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-nightly": {"task": "amparo.core.verify_audit", "schedule": 24 * 60 * 60},
 }
@@ -283,14 +285,14 @@ if env_bool("AMPARO_BEHIND_PROXY", False):
 
 # Logging: no request line, address or user agent is ever written by the app. Django's
 # request logger would name the path of failing requests; the path is replaced by the route
-# name (amparo.core.ops.RedactRequestFilter). Production writes one JSON object per line
+# name (amparo.core.ops.LogHygieneFilter). Production writes one JSON object per line
 # (AMPARO_LOG_FORMAT=json), without a time stamp: the log's reader (journald, the container
 # runtime) dates lines, and the rotation policy decides how finely (docs/deployment.md).
 AMPARO_LOG_FORMAT = os.environ.get("AMPARO_LOG_FORMAT", "json" if PRODUCTION else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_request": {"()": "amparo.core.ops.RedactRequestFilter"}},
+    "filters": {"log_hygiene": {"()": "amparo.core.ops.LogHygieneFilter"}},
     "formatters": {
         "plain": {"format": "%(levelname)s %(name)s %(message)s"},
         "json": {
@@ -303,7 +305,7 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "json" if AMPARO_LOG_FORMAT == "json" else "plain",
-            "filters": ["redact_request"],
+            "filters": ["log_hygiene"],
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

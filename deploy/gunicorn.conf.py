@@ -1,8 +1,10 @@
 """gunicorn settings for Amparo: `gunicorn -c deploy/gunicorn.conf.py amparo.wsgi`.
 
-No access log unless AMPARO_ACCESS_LOG names a file, and then without the client address
-(%(h)s), user agent (%(a)s), referrer (%(f)s), time (%(t)s) or query string: `%(U)s` is the
-path alone. Reporters must not be traceable through any log (docs/deployment.md, section 5).
+No access log unless AMPARO_ACCESS_LOG names a file, and then only the method, status, size
+and duration: no client address (%(h)s), user agent (%(a)s), referrer (%(f)s), time (%(t)s),
+query string, nor even the path, which can carry a case reference, a signal reference or
+whatever a visitor typed (tests/test_log_hygiene.py). Requests by route name are counted in
+/metrics instead. Reporters must not be traceable through any log (docs/deployment.md, section 5).
 """
 
 import os
@@ -17,7 +19,7 @@ max_requests = 2000
 max_requests_jitter = 200
 
 accesslog = os.environ.get("AMPARO_ACCESS_LOG") or None
-access_log_format = '"%(m)s %(U)s" %(s)s %(b)s %(M)s'
+access_log_format = "%(m)s %(s)s %(b)s %(M)s"
 errorlog = "-"
 # "debug" would log "Invalid request from ip=…": never below "info" in production.
 loglevel = "info"

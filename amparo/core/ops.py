@@ -296,18 +296,28 @@ def metrics(request: HttpRequest) -> HttpResponse:
 # Logs
 
 
-class RedactRequestFilter(logging.Filter):
-    """Django's request loggers name the path (`Not Found: /cases/C-…/`) and attach the
-    request itself, which a JSON formatter would write out with its path and query. The
-    path is replaced by the route name and the request and response objects are dropped."""
+class LogHygieneFilter(logging.Filter):
+    """What Django's own loggers would otherwise write about people, removed on every handler.
+
+    - Request loggers (`django.request`, `django.security`) name the path (`Not Found:
+      /cases/C-…/`) and attach the request, which a JSON formatter would write out with its
+      path and query: the path becomes the route name, the request and response are dropped.
+    - `django.template` logs, at DEBUG, every variable a template could not resolve with a
+      traceback whose message prints the whole template context: a report's words, a
+      receipt, a person's name (found by tests/test_log_hygiene.py). The message (variable
+      and template names) stays; the traceback goes.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        request = getattr(record, "request", None)
+        request = record.__dict__.get("request")
         if request is not None:
             route = route_name(request) if isinstance(request, HttpRequest) else UNMATCHED_ROUTE
+            path = getattr(request, "path", None)
             if isinstance(record.args, tuple) and record.args:
-                record.args = tuple(route if arg == getattr(request, "path", None) else arg for arg in record.args)
-            del record.request
-        if "response" in record.__dict__:
-            del record.response
+                record.args = tuple(route if arg == path else arg for arg in record.args)
+        for name in ("request", "response"):
+            record.__dict__.pop(name, None)
+        if record.name.startswith("django.template") and record.exc_info:
+            record.exc_info = None
+            record.exc_text = None
         return True
