@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -33,16 +34,18 @@ run: catalogues
 ## Never a silent skip: without Chromium the browser tests cannot run, so make test stops.
 system-deps:
 	@missing=""; \
-	test -x "$(CHROMIUM)" || missing="chromium"; \
+	test -x "$(CHROMIUM)" || missing=" chromium"; \
 	command -v xgettext >/dev/null 2>&1 || missing="$$missing gettext"; \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ] && command -v $(APT_GET) >/dev/null 2>&1; then \
 			echo "Installing Debian packages the tests need:$$missing"; \
-			DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null && \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing </dev/null >/dev/null || exit 1; \
+			DEBIAN_FRONTEND=noninteractive $(APT_GET) update -qq </dev/null && \
+			DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $$missing </dev/null >/dev/null || exit 1; \
 			test -x "$(CHROMIUM)" || { echo "Chromium is still missing at $(CHROMIUM)." >&2; exit 1; }; \
 		else \
-			echo "make test needs Debian's$$missing ($(CHROMIUM) for the browser tests). Run:" >&2; \
+			echo "make test needs Debian packages that are missing:$$missing" >&2; \
+			echo "(Chromium at $(CHROMIUM) runs the browser tests; gettext's xgettext checks the catalogues.)" >&2; \
+			echo "Install them with this one command, then run make test again:" >&2; \
 			echo "    sudo apt-get install -y$$missing" >&2; \
 			exit 1; \
 		fi; \

@@ -276,7 +276,9 @@ class Smoke:
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
-                    raise SmokeFailure(f"{name} exited ({process.returncode}) while waiting for {what}:\n{self.tail(name)}")
+                    raise SmokeFailure(
+                        f"{name} exited ({process.returncode}) while waiting for {what}:\n{self.tail(name)}"
+                    )
             try:
                 if probe():
                     return
@@ -318,10 +320,23 @@ class Smoke:
         self.start("gunicorn", [str(BIN / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "amparo.wsgi"])
         self.start(
             "worker",
-            [str(BIN / "celery"), "-A", "amparo", "worker", "--loglevel", "INFO", "--concurrency", "1", "-n", "smoke@%h"],
+            [
+                str(BIN / "celery"),
+                "-A",
+                "amparo",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "1",
+                "-n",
+                "smoke@%h",
+            ],
         )
         schedule = self.work / "var" / "celerybeat-schedule"
-        self.start("beat", [str(BIN / "celery"), "-A", "amparo", "beat", "--loglevel", "INFO", "--schedule", str(schedule)])
+        self.start(
+            "beat", [str(BIN / "celery"), "-A", "amparo", "beat", "--loglevel", "INFO", "--schedule", str(schedule)]
+        )
         web = Browser(self.port)
         self.wait_for("/health/live", lambda: web.get("/health/live")[0] == 200)
         status, _, body = web.get("/health/ready")
@@ -434,7 +449,9 @@ class Smoke:
         check(status == 302, f"password step answered {status}: {body[:500]!r}")
         status, _, page = client.get("/accounts/two-factor/verify/")
         check(status == 200, f"two-factor page answered {status}")
-        status, _, body = client.post_form("/accounts/two-factor/verify/", {"csrfmiddlewaretoken": csrf_token(page), "token": totp_code(device_key)})
+        status, _, body = client.post_form(
+            "/accounts/two-factor/verify/", {"csrfmiddlewaretoken": csrf_token(page), "token": totp_code(device_key)}
+        )
         check(status == 302, f"two-factor step answered {status}: {body[:500]!r}")
         status, _, _ = client.get("/")
         check(status == 200, f"the staff home answered {status} after sign-in")

@@ -62,9 +62,7 @@ def ready_in_a_process(tmp_path: Path, **env: str) -> tuple[int, dict, str]:
     if "DATABASE_URL" not in env or env["DATABASE_URL"].startswith("sqlite"):
         migrate = full.get("AMPARO_TEST_SKIP_MIGRATE") != "1"
         if migrate and not (tmp_path / "ready.sqlite3").exists():
-            subprocess.run(
-                [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=full, check=True
-            )
+            subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=full, check=True)
     done = subprocess.run(
         [sys.executable, "-c", _READY_SCRIPT], cwd=ROOT, env=full, capture_output=True, text=True, timeout=120
     )

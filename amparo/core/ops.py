@@ -211,7 +211,8 @@ def broker_queue_lengths() -> dict[str, int]:
         settings.CELERY_BROKER_URL, socket_timeout=CHECK_TIMEOUT_SECONDS, socket_connect_timeout=CHECK_TIMEOUT_SECONDS
     )
     try:
-        return {queue: int(client.llen(queue)) for queue in sorted(queues)}
+        # redis-py types llen for both its sync and async clients; this one is sync.
+        return {queue: int(client.llen(queue)) for queue in sorted(queues)}  # type: ignore[arg-type]
     finally:
         client.close()
 
