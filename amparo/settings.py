@@ -274,6 +274,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Probes and scrapers reach a web process directly over plain HTTP on the loopback or a
+# private network; they get an answer, not a redirect to an https:// they cannot follow.
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 # HSTS goes to signed-in staff only (amparo.core.middleware.HSTSForStaffOnlyMiddleware):
 # browsers keep the host and the time they first saw the header. Preloading is the
 # operator's choice for the whole domain, off unless asked for (decision 0010).

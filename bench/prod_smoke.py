@@ -344,6 +344,13 @@ class Smoke:
         ready = json.loads(body)
         check(set(ready["checks"].values()) == {"ok"}, f"readiness: {ready}")
         step(f"ready: {ready['checks']}")
+        for path, expected in (("/health/live", 200), ("/accounts/login/", 301)):
+            plain = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+            plain.request("GET", path, headers={"Host": "127.0.0.1"})  # no X-Forwarded-Proto: a probe
+            answer = plain.getresponse()
+            answer.read()
+            plain.close()
+            check(answer.status == expected, f"{path} over plain HTTP answered {answer.status}, not {expected}")
         self.wait_for("celery beat to start", lambda: "beat: Starting" in self.logs["beat"].read_text(), 60)
 
         step("submit a report through the public API, with the proof of work")

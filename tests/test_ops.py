@@ -98,6 +98,17 @@ def test_health_pages_open_without_signing_in_and_for_a_user_not_yet_two_factor_
         assert client.get(path).status_code == 200
 
 
+def test_probes_over_plain_http_get_an_answer_while_pages_still_redirect_to_https(db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.AMPARO_METRICS_TOKEN = TOKEN
+    assert Client().get("/health/live").status_code == 200
+    assert Client().get("/health/ready").status_code == 200
+    assert scrape().status_code == 200
+    assert Client().get("/accounts/login/").status_code == 301
+    assert Client().get("/report/").status_code == 301
+    assert Client().get("/health/live", secure=True).status_code == 200
+
+
 @pytest.mark.parametrize("kind", ["missing", "directory", "garbage"])
 def test_ready_is_503_when_the_key_file_cannot_be_read(db, settings, tmp_path, kind):
     path = tmp_path / "keys.json"

@@ -292,3 +292,7 @@ class Command(BaseCommand):
         for org_name, recovery in recovery_keys:
             self.stdout.write(f"Recovery key of {org_name} (demo; shown once): {recovery}")
         self.stdout.write("Two-factor code for a demo account: .venv/bin/python manage.py demo_code <e-mail>")
+        self.stdout.write(
+            "Operations: /health/live and /health/ready (JSON); /metrics with AMPARO_METRICS_TOKEN set, e.g. "
+            "curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/metrics"
+        )
