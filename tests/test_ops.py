@@ -170,6 +170,8 @@ def test_metrics_are_off_without_a_token_and_refused_without_the_right_one(db, s
     page = scrape()
     assert page.status_code == 200 and page["Content-Type"].startswith("text/plain")
     assert b"amparo_http_requests_total" in page.content
+    if not settings.CELERY_BROKER_URL:  # tasks in-process: no broker to call up or down
+        assert b"amparo_celery_broker_up" not in page.content
 
 
 def test_metrics_label_routes_by_name_never_by_path(db, settings, staff_a):

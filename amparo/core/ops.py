@@ -235,7 +235,8 @@ class BackgroundCollector(Collector):
             logger.warning("Metrics: broker unreachable: %s", type(error).__name__)
             up.add_metric([], 0)
         yield queue
-        yield up
+        if settings.CELERY_BROKER_URL:  # without one, tasks run in-process: nothing to be up
+            yield up
         failures = GaugeMetricFamily(
             "amparo_celery_task_failures_total",
             "Celery task runs that raised, by task name, since the cache was last emptied.",
