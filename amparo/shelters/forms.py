@@ -81,9 +81,6 @@ class ShelterForm(forms.Form):
 
 
 class AdmissionForm(forms.Form):
-    case_reference = forms.CharField(
-        label=_("Case reference"), max_length=16, help_text=_("The reference of the case, C-…")
-    )
     bed_type = forms.ChoiceField(label=_("Bed type"), choices=BedType.choices)
     admitted_on = forms.DateField(label=_("Admission date"), widget=DateInput())
     expected_days = forms.IntegerField(
@@ -97,12 +94,10 @@ class AdmissionForm(forms.Form):
         help_text=_("Only when no bed of this type is free: why the person is admitted anyway."),
     )
 
-    def __init__(self, *args: Any, from_list: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("admitted_on", today())
         super().__init__(*args, **kwargs)
-        if from_list:
-            del self.fields["case_reference"]
 
 
 class DischargeForm(forms.Form):

@@ -10,7 +10,6 @@ urlpatterns = [
     path("<int:pk>/", views.shelter_detail, name="shelter_detail"),
     path("<int:pk>/edit/", views.shelter_update, name="shelter_update"),
     path("<int:pk>/history/", views.shelter_history, name="shelter_history"),
-    path("<int:pk>/admit/", views.admission_create, name="admission_create"),
     path("<int:pk>/waiting/", views.waiting_add, name="waiting_add"),
     path("waiting/<int:pk>/admit/", views.waiting_admit, name="waiting_admit"),
     path("waiting/<int:pk>/withdraw/", views.waiting_withdraw, name="waiting_withdraw"),

@@ -168,30 +168,6 @@ def shelter_history(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def admission_create(request: HttpRequest, pk: int) -> HttpResponse:
-    """Admit a person whose case the actor can open, by its reference."""
-    _require(request, Perm.SHELTER_ADMIT)
-    shelter = get_visible_or_404(Shelter, request.user, pk=pk)
-    form = AdmissionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        case = Case.objects.visible_to(request.user).filter(reference=data["case_reference"].strip().upper()).first()
-        if case is None:
-            form.add_error("case_reference", _("No case with this reference among the cases you can open."))
-        else:
-            admission = _run(form, lambda: services.admission_create(
-                actor=request.user, shelter=shelter, case=case, bed_type=data["bed_type"],
-                admitted_on=data["admitted_on"], expected_days=data["expected_days"],
-                over_capacity_reason=data["over_capacity_reason"],
-            ))
-            if admission is not None:
-                messages.success(request, _("The person was admitted."))
-                return redirect("shelters:shelter_detail", pk=shelter.pk)
-    return render(
-        request, "shelters/admission_form.html", {"form": form, "shelter": shelter, "entry": None, "beds": services.occupancy(shelter)}, status=_status(form)
-    )
-
-
 def waiting_admit(request: HttpRequest, pk: int) -> HttpResponse:
     """Admit the person of a waiting-list entry (put there by someone who can open the case)."""
     _require(request, Perm.SHELTER_ADMIT)
@@ -200,7 +176,7 @@ def waiting_admit(request: HttpRequest, pk: int) -> HttpResponse:
     entry.case_reference = services.with_case_reference(  # type: ignore[attr-defined]
         WaitingEntry.objects.visible_to(request.user).filter(pk=entry.pk)
     ).values_list("case_reference", flat=True)[0]
-    form = AdmissionForm(request.POST or None, from_list=True, initial={"bed_type": entry.bed_type})
+    form = AdmissionForm(request.POST or None, initial={"bed_type": entry.bed_type})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # scoping: the case of an entry on the actor's own shelter's list: its id and organisation, nothing decrypted
