@@ -82,12 +82,17 @@ def parse_coordinates(text: str) -> str:
 
 def _keep_directory_entry_coarse(service: Service, shelter: Shelter) -> None:
     """The directory entry of a shelter is a confidential location: its address moves into the
-    shelter (encrypted) and only a coarse point stays in the directory (decision 0023)."""
+    shelter (encrypted) and only a coarse point stays in the directory, taken from the
+    shelter's exact one when the entry had none (decision 0023)."""
     if service.address and not shelter.street_address:
         shelter.street_address = service.address
-    if service.latitude is not None and service.longitude is not None:
-        if not shelter.coordinates:
-            shelter.coordinates = parse_coordinates(f"{service.latitude}, {service.longitude}")
+    if service.latitude is not None and service.longitude is not None and not shelter.coordinates:
+        shelter.coordinates = parse_coordinates(f"{service.latitude}, {service.longitude}")
+    if shelter.coordinates:
+        lat, lon = (Decimal(part) for part in shelter.coordinates.split(", "))
+        service.latitude = lat.quantize(COARSE_DEGREES, rounding=ROUND_HALF_EVEN)
+        service.longitude = lon.quantize(COARSE_DEGREES, rounding=ROUND_HALF_EVEN)
+    elif service.latitude is not None and service.longitude is not None:
         service.latitude = Decimal(service.latitude).quantize(COARSE_DEGREES, rounding=ROUND_HALF_EVEN)
         service.longitude = Decimal(service.longitude).quantize(COARSE_DEGREES, rounding=ROUND_HALF_EVEN)
     service.address = ""
@@ -164,6 +169,7 @@ def shelter_update(
         shelter.coordinates = parse_coordinates(coordinates)
         shelter.show_free_beds = show_free_beds
         shelter.full_clean(exclude=["service"])
+        _keep_directory_entry_coarse(shelter.service, shelter)
         shelter.save()
         _set_capacities(shelter, capacities)
         audit.record(actor=actor, action="shelter.update", obj=shelter)
