@@ -132,7 +132,9 @@ def test_a_shelters_directory_entry_cannot_be_made_public_again_nor_given_an_add
         with pytest.raises(ValidationError):
             directory.service_update(actor=admin, service=shelter.service, **change)
     directory.service_update(
-        actor=admin, service=Service.objects.get(pk=shelter.service_id), latitude=Decimal("19.43721"),
+        actor=admin,
+        service=Service.objects.get(pk=shelter.service_id),
+        latitude=Decimal("19.43721"),
         longitude=Decimal("-99.14738"),
     )
     assert Service.objects.get(pk=shelter.service_id).latitude == Decimal("19.4")
@@ -142,8 +144,13 @@ def test_an_address_already_in_the_directory_entry_moves_into_the_shelter(staff_
     load_global_types()
     manager = as_verified(staff_a[Role.SHELTER_MANAGER])
     service = Service.objects.create(
-        organisation=manager.organisation, name="Casa Vieja", service_type=ServiceType.objects.get(code="shelter"),
-        intake_contact="+52", address="Calle Antigua 12", latitude=Decimal("19.43721"), longitude=Decimal("-99.14738"),
+        organisation=manager.organisation,
+        name="Casa Vieja",
+        service_type=ServiceType.objects.get(code="shelter"),
+        intake_contact="+52",
+        address="Calle Antigua 12",
+        latitude=Decimal("19.43721"),
+        longitude=Decimal("-99.14738"),
     )
     shelter = services.shelter_create(actor=manager, service=service, name="Casa Vieja", capacities={})
     service.refresh_from_db()
@@ -156,9 +163,7 @@ def test_an_address_already_in_the_directory_entry_moves_into_the_shelter(staff_
 def test_coordinates_that_are_not_a_point_get_a_clear_message(staff_a, text):
     shelter = shelter_of(staff_a)
     client = verified_client(staff_a[Role.SHELTER_MANAGER])
-    response = client.post(
-        reverse("shelters:shelter_update", args=[shelter.pk]), {"name": "Casa", "coordinates": text}
-    )
+    response = client.post(reverse("shelters:shelter_update", args=[shelter.pk]), {"name": "Casa", "coordinates": text})
     assert response.status_code == 400
     assert "Write the coordinates as latitude, longitude" in response.content.decode()
 
@@ -173,8 +178,11 @@ def test_admission_beyond_capacity_is_refused_unless_a_reason_is_recorded(staff_
     assert beds_now(shelter)[BedType.WOMEN] == (2, 2, 0)
     third = case_of(staff_a, "Tres")
     services.waiting_add(
-        actor=as_verified(staff_a[Role.CASE_WORKER]), shelter=shelter, case_reference=third.reference,
-        bed_type=BedType.WOMEN, priority=1,
+        actor=as_verified(staff_a[Role.CASE_WORKER]),
+        shelter=shelter,
+        case_reference=third.reference,
+        bed_type=BedType.WOMEN,
+        priority=1,
     )
     entry = WaitingEntry.objects.get(case=third)
     client = verified_client(staff_a[Role.SHELTER_MANAGER])
@@ -203,16 +211,24 @@ def test_discharge_frees_the_bed_and_records_destination_and_reason(staff_a):
     stay = admit(staff_a, shelter, case_of(staff_a), on=services.today() - 3 * DAY)
     client = verified_client(staff_a[Role.SHELTER_MANAGER])
     url = reverse("shelters:admission_discharge", args=[stay.pk])
-    early = client.post(url, {"discharged_on": (services.today() - 5 * DAY).isoformat(), "destination": "family",
-                              "reason": "x"})
+    early = client.post(
+        url, {"discharged_on": (services.today() - 5 * DAY).isoformat(), "destination": "family", "reason": "x"}
+    )
     assert early.status_code == 400 and "cannot be before the admission date" in early.content.decode()
-    future = client.post(url, {"discharged_on": (services.today() + DAY).isoformat(), "destination": "family",
-                               "reason": "x"})
+    future = client.post(
+        url, {"discharged_on": (services.today() + DAY).isoformat(), "destination": "family", "reason": "x"}
+    )
     assert future.status_code == 400 and "cannot be in the future" in future.content.decode()
     unknown = client.post(url, {"discharged_on": services.today().isoformat(), "destination": "moon", "reason": "x"})
     assert unknown.status_code == 400
-    done = client.post(url, {"discharged_on": services.today().isoformat(), "destination": "independent",
-                             "reason": "Found work and a flat"})
+    done = client.post(
+        url,
+        {
+            "discharged_on": services.today().isoformat(),
+            "destination": "independent",
+            "reason": "Found work and a flat",
+        },
+    )
     assert done.status_code == 302
     stay.refresh_from_db()
     assert stay.discharged_on == services.today() and stay.destination == "independent"
@@ -230,13 +246,24 @@ def test_occupancy_history_counts_a_planted_sequence_of_stays(staff_a):
     today = services.today()
     manager = as_verified(staff_a[Role.SHELTER_MANAGER])
     # (admitted days ago, discharged days ago or None, bed type)
-    plan = [(20, 10, BedType.WOMEN), (15, None, BedType.WOMEN), (12, 12, BedType.CHILDREN), (5, 2, BedType.CHILDREN),
-            (40, 25, BedType.WOMEN), (2, None, BedType.WOMEN)]
+    plan = [
+        (20, 10, BedType.WOMEN),
+        (15, None, BedType.WOMEN),
+        (12, 12, BedType.CHILDREN),
+        (5, 2, BedType.CHILDREN),
+        (40, 25, BedType.WOMEN),
+        (2, None, BedType.WOMEN),
+    ]
     for n, (admitted, discharged, bed) in enumerate(plan):
         stay = admit(staff_a, shelter, case_of(staff_a, f"P{n}"), on=today - admitted * DAY, bed=bed)
         if discharged is not None:
-            services.admission_discharge(actor=manager, admission=stay, discharged_on=today - discharged * DAY,
-                                         destination="other", reason="planned")
+            services.admission_discharge(
+                actor=manager,
+                admission=stay,
+                discharged_on=today - discharged * DAY,
+                destination="other",
+                reason="planned",
+            )
     history = {h.day: h for h in services.occupancy_history(shelter, days=30)}
     assert len(history) == 30 and min(history) == today - 29 * DAY and max(history) == today
 
@@ -289,8 +316,11 @@ def test_another_organisation_cannot_admit_into_read_or_discharge_from_a_shelter
     shelter = shelter_of(staff_a)
     stay = admit(staff_a, shelter, case_of(staff_a))
     waiting = services.waiting_add(
-        actor=as_verified(staff_a[Role.CASE_WORKER]), shelter=shelter,
-        case_reference=case_of(staff_a, "Espera").reference, bed_type=BedType.WOMEN, priority=2,
+        actor=as_verified(staff_a[Role.CASE_WORKER]),
+        shelter=shelter,
+        case_reference=case_of(staff_a, "Espera").reference,
+        bed_type=BedType.WOMEN,
+        priority=2,
     )
     b_case = case_of(staff_b, "Beta Person")
     for role in Role.values:
@@ -299,10 +329,16 @@ def test_another_organisation_cannot_admit_into_read_or_discharge_from_a_shelter
             ("shelters:shelter_detail", shelter.pk, None),
             ("shelters:admission_detail", stay.pk, None),
             ("shelters:waiting_admit", waiting.pk, {"bed_type": "women", "admitted_on": services.today().isoformat()}),
-            ("shelters:admission_discharge", stay.pk,
-             {"discharged_on": services.today().isoformat(), "destination": "family", "reason": "x"}),
-            ("shelters:waiting_add", shelter.pk, {"case_reference": b_case.reference, "bed_type": "women",
-                                                  "priority": 1}),
+            (
+                "shelters:admission_discharge",
+                stay.pk,
+                {"discharged_on": services.today().isoformat(), "destination": "family", "reason": "x"},
+            ),
+            (
+                "shelters:waiting_add",
+                shelter.pk,
+                {"case_reference": b_case.reference, "bed_type": "women", "priority": 1},
+            ),
         ]:
             url = reverse(name, args=[pk])
             got = client.post(url, body) if body is not None else client.get(url)
@@ -316,14 +352,17 @@ def test_another_organisation_cannot_admit_into_read_or_discharge_from_a_shelter
     # Through the services too: B's manager and worker, with B's own case or A's.
     b_manager, b_worker = as_verified(staff_b[Role.SHELTER_MANAGER]), as_verified(staff_b[Role.CASE_WORKER])
     with pytest.raises(PermissionDenied):
-        services.admission_create(actor=b_manager, shelter=shelter, case=b_case, bed_type="women",
-                                  admitted_on=services.today())
+        services.admission_create(
+            actor=b_manager, shelter=shelter, case=b_case, bed_type="women", admitted_on=services.today()
+        )
     with pytest.raises(PermissionDenied):
-        services.admission_discharge(actor=b_manager, admission=stay, discharged_on=services.today(),
-                                     destination="family", reason="x")
+        services.admission_discharge(
+            actor=b_manager, admission=stay, discharged_on=services.today(), destination="family", reason="x"
+        )
     with pytest.raises(PermissionDenied):
-        services.waiting_add(actor=b_worker, shelter=shelter, case_reference=b_case.reference, bed_type="women",
-                             priority=1)
+        services.waiting_add(
+            actor=b_worker, shelter=shelter, case_reference=b_case.reference, bed_type="women", priority=1
+        )
 
 
 def test_a_case_not_visible_to_the_actor_cannot_be_put_on_the_list_or_admitted(staff_a, staff_b):
@@ -340,19 +379,34 @@ def test_a_case_not_visible_to_the_actor_cannot_be_put_on_the_list_or_admitted(s
     # The shelter manager of A cannot open A's case files: only a case on the shelter's list is admitted.
     shelter_a = shelter_of(staff_a)
     with pytest.raises(PermissionDenied):
-        services.admission_create(actor=as_verified(staff_a[Role.SHELTER_MANAGER]), shelter=shelter_a, case=a_case,
-                                  bed_type="women", admitted_on=services.today())
+        services.admission_create(
+            actor=as_verified(staff_a[Role.SHELTER_MANAGER]),
+            shelter=shelter_a,
+            case=a_case,
+            bed_type="women",
+            admitted_on=services.today(),
+        )
     with pytest.raises(PermissionDenied):
-        services.admission_create(actor=as_verified(staff_b[Role.SHELTER_MANAGER]), shelter=shelter_b, case=a_case,
-                                  bed_type="women", admitted_on=services.today())
+        services.admission_create(
+            actor=as_verified(staff_b[Role.SHELTER_MANAGER]),
+            shelter=shelter_b,
+            case=a_case,
+            bed_type="women",
+            admitted_on=services.today(),
+        )
     assert not Admission.objects.exists()
 
 
 def test_the_name_shown_is_read_from_the_case_only_for_those_who_can_open_it(staff_a):
     shelter = shelter_of(staff_a)
     case = case_of(staff_a, "Rosa Marcadora")
-    services.waiting_add(actor=as_verified(staff_a[Role.CASE_WORKER]), shelter=shelter, case_reference=case.reference,
-                         bed_type="women", priority=1)
+    services.waiting_add(
+        actor=as_verified(staff_a[Role.CASE_WORKER]),
+        shelter=shelter,
+        case_reference=case.reference,
+        bed_type="women",
+        priority=1,
+    )
     url = reverse("shelters:shelter_detail", args=[shelter.pk])
     worker_page = verified_client(staff_a[Role.CASE_WORKER]).get(url).content.decode()
     manager_page = verified_client(staff_a[Role.SHELTER_MANAGER]).get(url).content.decode()
@@ -377,14 +431,19 @@ def test_free_beds_are_shown_to_other_organisations_only_when_the_shelter_choose
         assert ("Free beds now" in html) is opted_in, role
         assert "Rosa Marcadora" not in html and STREET not in html
         if opted_in:
-            table = html[html.index("Free beds now"):]
+            table = html[html.index("Free beds now") :]
             table = table[: table.index("</table>")]
-            assert re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', table) == [("Women", "3"), ("Children", "2")]
+            assert re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td>', table) == [
+                ("Women", "3"),
+                ("Children", "2"),
+            ]
             assert "Occupied" not in table and "Capacity" not in table
     # Switching it off from the form hides them again.
     client = verified_client(staff_a[Role.SHELTER_MANAGER])
-    client.post(reverse("shelters:shelter_update", args=[shelter.pk]),
-                {"name": shelter.name, "street_address": STREET, "beds_women": 4, "beds_children": 2})
+    client.post(
+        reverse("shelters:shelter_update", args=[shelter.pk]),
+        {"name": shelter.name, "street_address": STREET, "beds_women": 4, "beds_children": 2},
+    )
     assert "Free beds now" not in verified_client(staff_b[Role.CASE_WORKER]).get(url).content.decode()
 
 
@@ -397,7 +456,9 @@ def test_waiting_list_entries_leave_the_list_when_admitted_or_withdrawn_and_ever
     worker = verified_client(staff_a[Role.CASE_WORKER])
     add = reverse("shelters:waiting_add", args=[shelter.pk])
     assert worker.post(add, {"case_reference": first.reference, "bed_type": "women", "priority": 3}).status_code == 302
-    assert worker.post(add, {"case_reference": second.reference, "bed_type": "children", "priority": 1}).status_code == 302
+    assert (
+        worker.post(add, {"case_reference": second.reference, "bed_type": "children", "priority": 1}).status_code == 302
+    )
     twice = worker.post(add, {"case_reference": first.reference, "bed_type": "women", "priority": 1})
     assert "already on this shelter&#x27;s waiting list" in twice.content.decode()
     bad = worker.post(add, {"case_reference": first.reference, "bed_type": "attic", "priority": 9})
@@ -406,8 +467,13 @@ def test_waiting_list_entries_leave_the_list_when_admitted_or_withdrawn_and_ever
     page = manager.get(reverse("shelters:shelter_detail", args=[shelter.pk])).content.decode()
     assert page.index(second.reference) < page.index(first.reference)  # urgent first
     one, two = WaitingEntry.objects.get(case=first), WaitingEntry.objects.get(case=second)
-    assert manager.post(reverse("shelters:waiting_admit", args=[one.pk]),
-                        {"bed_type": "women", "admitted_on": services.today().isoformat()}).status_code == 302
+    assert (
+        manager.post(
+            reverse("shelters:waiting_admit", args=[one.pk]),
+            {"bed_type": "women", "admitted_on": services.today().isoformat()},
+        ).status_code
+        == 302
+    )
     assert manager.post(reverse("shelters:waiting_withdraw", args=[two.pk])).status_code == 302
     one.refresh_from_db()
     two.refresh_from_db()
@@ -426,11 +492,21 @@ def test_waiting_list_entries_leave_the_list_when_admitted_or_withdrawn_and_ever
 def test_the_shelter_managers_home_shows_occupancy_waiting_and_recent_movements(staff_a):
     shelter = shelter_of(staff_a, beds={BedType.WOMEN: 3})
     stay = admit(staff_a, shelter, case_of(staff_a, "Uno"), on=services.today() - 2 * DAY)
-    services.admission_discharge(actor=as_verified(staff_a[Role.SHELTER_MANAGER]), admission=stay,
-                                 discharged_on=services.today(), destination="return", reason="Went home")
+    services.admission_discharge(
+        actor=as_verified(staff_a[Role.SHELTER_MANAGER]),
+        admission=stay,
+        discharged_on=services.today(),
+        destination="return",
+        reason="Went home",
+    )
     admit(staff_a, shelter, case_of(staff_a, "Dos"))
-    services.waiting_add(actor=as_verified(staff_a[Role.CASE_WORKER]), shelter=shelter,
-                         case_reference=case_of(staff_a, "Tres").reference, bed_type="women", priority=2)
+    services.waiting_add(
+        actor=as_verified(staff_a[Role.CASE_WORKER]),
+        shelter=shelter,
+        case_reference=case_of(staff_a, "Tres").reference,
+        bed_type="women",
+        priority=2,
+    )
     html = verified_client(staff_a[Role.SHELTER_MANAGER]).get(reverse("core:home")).content.decode()
     assert "Your shelters" in html and "Casa Amparo" in html
     assert "1 of 3 beds occupied; 1 person waiting." in html
@@ -443,8 +519,13 @@ def test_the_shelter_managers_home_shows_occupancy_waiting_and_recent_movements(
 def test_shelter_pages_weigh_under_100_kb_and_load_nothing_from_another_host(staff_a):
     shelter = shelter_of(staff_a)
     stay = admit(staff_a, shelter, case_of(staff_a), on=services.today() - 80 * DAY)
-    entry = services.waiting_add(actor=as_verified(staff_a[Role.CASE_WORKER]), shelter=shelter,
-                                 case_reference=case_of(staff_a, "W").reference, bed_type="women", priority=1)
+    entry = services.waiting_add(
+        actor=as_verified(staff_a[Role.CASE_WORKER]),
+        shelter=shelter,
+        case_reference=case_of(staff_a, "W").reference,
+        bed_type="women",
+        priority=1,
+    )
     client = verified_client(staff_a[Role.SHELTER_MANAGER])
     for path in [
         reverse("core:home"),

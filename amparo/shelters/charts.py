@@ -47,15 +47,27 @@ def occupancy_svg(history: list[HistoryDay], capacity: int, title_id: str = "occ
             count = day.occupied.get(bed_type, 0)
             if not count:
                 continue
-            bars.append((round(x, 1), round(y(base + count), 1), round(bar_w, 1), round(y(base) - y(base + count), 1),
-                         COLOURS[BedType(bed_type)]))
+            bars.append(
+                (
+                    round(x, 1),
+                    round(y(base + count), 1),
+                    round(bar_w, 1),
+                    round(y(base) - y(base + count), 1),
+                    COLOURS[BedType(bed_type)],
+                )
+            )
             base += count
     rects = format_html_join("", '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>', bars)
     capacity_line = format_html(
         '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#b00020" stroke-width="2" stroke-dasharray="6 4"/>'
         '<text x="{}" y="{}" font-size="12" fill="#7a0016" text-anchor="end">{}</text>',
-        LEFT, WIDTH - RIGHT, round(y(capacity), 1), round(y(capacity), 1),
-        WIDTH - RIGHT, round(y(capacity), 1) - 4, _("Capacity: %(beds)s") % {"beds": capacity},
+        LEFT,
+        WIDTH - RIGHT,
+        round(y(capacity), 1),
+        round(y(capacity), 1),
+        WIDTH - RIGHT,
+        round(y(capacity), 1) - 4,
+        _("Capacity: %(beds)s") % {"beds": capacity},
     )
     axis = format_html(
         '<line x1="{l}" x2="{l}" y1="{t}" y2="{b}" stroke="#333"/>'
@@ -64,9 +76,16 @@ def occupancy_svg(history: list[HistoryDay], capacity: int, title_id: str = "occ
         '<text x="{lx}" y="{tt}" font-size="12" fill="#222" text-anchor="end">{top}</text>'
         '<text x="{l}" y="{dy}" font-size="12" fill="#222">{first}</text>'
         '<text x="{r}" y="{dy}" font-size="12" fill="#222" text-anchor="end">{last}</text>',
-        l=LEFT, r=WIDTH - RIGHT, t=TOP, b=TOP + plot_h, lx=LEFT - 6, tt=TOP + 12, top=top_value,
+        l=LEFT,
+        r=WIDTH - RIGHT,
+        t=TOP,
+        b=TOP + plot_h,
+        lx=LEFT - 6,
+        tt=TOP + 12,
+        top=top_value,
         dy=HEIGHT - BOTTOM + 18,
-        first=date_format(history[0].day, "SHORT_DATE_FORMAT"), last=date_format(history[-1].day, "SHORT_DATE_FORMAT"),
+        first=date_format(history[0].day, "SHORT_DATE_FORMAT"),
+        last=date_format(history[-1].day, "SHORT_DATE_FORMAT"),
     )
     used = [value for value in BedType.values if any(day.occupied.get(value) for day in history)]
     legend = format_html_join(
@@ -80,12 +99,17 @@ def occupancy_svg(history: list[HistoryDay], capacity: int, title_id: str = "occ
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" class="chart" role="img" aria-labelledby="{tid}">'
         '<title id="{tid}">{title}</title>{axis}{rects}{line}{legend}</svg>',
-        w=WIDTH, h=HEIGHT, tid=title_id,
+        w=WIDTH,
+        h=HEIGHT,
+        tid=title_id,
         title=_("Beds occupied per day from %(first)s to %(last)s, by bed type, against a capacity of %(beds)s.")
         % {
             "first": date_format(history[0].day, "SHORT_DATE_FORMAT"),
             "last": date_format(history[-1].day, "SHORT_DATE_FORMAT"),
             "beds": capacity,
         },
-        axis=axis, rects=rects, line=capacity_line, legend=legend,
+        axis=axis,
+        rects=rects,
+        line=capacity_line,
+        legend=legend,
     )

@@ -207,4 +207,3 @@ class WaitingEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shelter_id}:{self.bed_type}:{self.priority}"
-

@@ -27,6 +27,7 @@ from amparo.core.permissions import Perm, can
 from amparo.referrals.models import COARSE_DEGREES, Service
 from amparo.shelters.models import (
     Admission,
+    AdmissionQuerySet,
     BedCapacity,
     BedType,
     Destination,
@@ -62,7 +63,7 @@ COORDINATES = re.compile(r"^\s*(-?\d{1,3}(?:[.,]\d+)?)\s*[,;\s]\s*(-?\d{1,3}(?:[
 
 
 def parse_coordinates(text: str) -> str:
-    """"lat, lon" in degrees, normalised to six decimals; empty stays empty. Refuses anything
+    """ "lat, lon" in degrees, normalised to six decimals; empty stays empty. Refuses anything
     else with a message for the form."""
     text = (text or "").strip()
     if not text:
@@ -200,8 +201,8 @@ def capacities_of(shelter: Shelter) -> dict[str, int]:
     return dict(BedCapacity.objects.filter(shelter=shelter).values_list("bed_type", "beds"))
 
 
-def _admissions(shelter: Shelter) -> QuerySet[Admission]:
-    # scoping: the admissions of a shelter the caller got through visible_to (counts, dates and bed types)
+def _admissions(shelter: Shelter) -> AdmissionQuerySet:
+    return Admission.objects.filter(shelter=shelter)  # type: ignore[return-value]
     return Admission.objects.filter(shelter=shelter)
 
 

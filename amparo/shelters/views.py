@@ -93,7 +93,9 @@ def shelter_update(request: HttpRequest, pk: int) -> HttpResponse:
     shelter = get_visible_or_404(Shelter, request.user, pk=pk)
     form = ShelterForm(request.POST or None, shelter=shelter, initial=ShelterForm.initial_for(shelter))
     if request.method == "POST" and form.is_valid():
-        saved = _run(form, lambda: services.shelter_update(actor=request.user, shelter=shelter, **form.shelter_fields()))
+        saved = _run(
+            form, lambda: services.shelter_update(actor=request.user, shelter=shelter, **form.shelter_fields())
+        )
         if saved is not None:
             messages.success(request, _("The shelter was saved."))
             return redirect("shelters:shelter_detail", pk=shelter.pk)
@@ -148,10 +150,15 @@ def shelter_history(request: HttpRequest, pk: int) -> HttpResponse:
     days = (form.cleaned_data.get("days") if form.is_valid() else None) or 30
     history = services.occupancy_history(shelter, days=days)
     capacities = services.capacities_of(shelter)
-    types = [(value, label) for value, label in services.BedType.choices if capacities.get(value) or any(
-        day.occupied.get(value) for day in history)]
-    rows = [{"day": day.day, "counts": [day.occupied.get(v, 0) for v, _l in types], "total": day.total}
-            for day in reversed(history)]
+    types = [
+        (value, label)
+        for value, label in services.BedType.choices
+        if capacities.get(value) or any(day.occupied.get(value) for day in history)
+    ]
+    rows = [
+        {"day": day.day, "counts": [day.occupied.get(v, 0) for v, _l in types], "total": day.total}
+        for day in reversed(history)
+    ]
     return render(
         request,
         "shelters/shelter_history.html",
@@ -181,16 +188,27 @@ def waiting_admit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         # scoping: the case of an entry on the actor's own shelter's list: its id and organisation, nothing decrypted
         case = Case.objects.only("id", "organisation_id").get(pk=entry.case_id)
-        admission = _run(form, lambda: services.admission_create(
-            actor=request.user, shelter=shelter, case=case, bed_type=data["bed_type"],
-            admitted_on=data["admitted_on"], expected_days=data["expected_days"],
-            over_capacity_reason=data["over_capacity_reason"], entry=entry,
-        ))
+        admission = _run(
+            form,
+            lambda: services.admission_create(
+                actor=request.user,
+                shelter=shelter,
+                case=case,
+                bed_type=data["bed_type"],
+                admitted_on=data["admitted_on"],
+                expected_days=data["expected_days"],
+                over_capacity_reason=data["over_capacity_reason"],
+                entry=entry,
+            ),
+        )
         if admission is not None:
             messages.success(request, _("The person was admitted and left the waiting list."))
             return redirect("shelters:shelter_detail", pk=shelter.pk)
     return render(
-        request, "shelters/admission_form.html", {"form": form, "shelter": shelter, "entry": entry, "beds": services.occupancy(shelter)}, status=_status(form)
+        request,
+        "shelters/admission_form.html",
+        {"form": form, "shelter": shelter, "entry": entry, "beds": services.occupancy(shelter)},
+        status=_status(form),
     )
 
 
@@ -219,10 +237,16 @@ def admission_discharge(request: HttpRequest, pk: int) -> HttpResponse:
     form = DischargeForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        done = _run(form, lambda: services.admission_discharge(
-            actor=request.user, admission=admission, discharged_on=data["discharged_on"],
-            destination=data["destination"], reason=data["reason"],
-        ))
+        done = _run(
+            form,
+            lambda: services.admission_discharge(
+                actor=request.user,
+                admission=admission,
+                discharged_on=data["discharged_on"],
+                destination=data["destination"],
+                reason=data["reason"],
+            ),
+        )
         if done is not None:
             messages.success(request, _("The stay ended: the bed is free."))
             return redirect("shelters:shelter_detail", pk=admission.shelter_id)
@@ -235,10 +259,16 @@ def waiting_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = WaitingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        entry = _run(form, lambda: services.waiting_add(
-            actor=request.user, shelter=shelter, case_reference=data["case_reference"],
-            bed_type=data["bed_type"], priority=data["priority"],
-        ))
+        entry = _run(
+            form,
+            lambda: services.waiting_add(
+                actor=request.user,
+                shelter=shelter,
+                case_reference=data["case_reference"],
+                bed_type=data["bed_type"],
+                priority=data["priority"],
+            ),
+        )
         if entry is not None:
             messages.success(request, _("The person is on the waiting list."))
             return redirect("shelters:shelter_detail", pk=shelter.pk)
