@@ -546,3 +546,16 @@ def test_shelter_pages_weigh_under_100_kb_and_load_nothing_from_another_host(sta
             html = response.content.decode()
             assert not re.search(r'(?:src|href)="(?:https?:)?//', html), path
             assert "<script>" not in html and " style=" not in html, path
+
+
+def test_the_demo_shows_a_safe_house_with_beds_a_stay_and_a_waiting_person(settings, db):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    shelter = Shelter.objects.get()
+    assert shelter.street_address and shelter.service.address == "" and shelter.service.confidential_location
+    assert beds_now(shelter)[BedType.WOMEN] == (8, 1, 7)
+    assert WaitingEntry.objects.filter(status=WaitingStatus.WAITING).count() == 1
+    assert Admission.objects.exclude(discharged_on=None).count() == 1
