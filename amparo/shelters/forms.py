@@ -96,7 +96,7 @@ class AdmissionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {})
-        kwargs["initial"].setdefault("admitted_on", today())
+        kwargs["initial"].setdefault("admitted_on", today().isoformat())  # what a date input reads
         super().__init__(*args, **kwargs)
 
 
@@ -106,7 +106,7 @@ class DischargeForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("initial", {"discharged_on": today()})
+        kwargs.setdefault("initial", {"discharged_on": today().isoformat()})
         super().__init__(*args, **kwargs)
 
 
