@@ -90,6 +90,8 @@ class Shelter(OrgScoped):
 
     class Meta:
         ordering = ["name", "id"]
+        verbose_name = _("shelter")
+        verbose_name_plural = _("shelters")
 
     def __str__(self) -> str:
         return self.name
@@ -108,6 +110,8 @@ class BedCapacity(models.Model):
 
     class Meta:
         ordering = ["shelter_id", "bed_type"]
+        verbose_name = _("beds of a type")
+        verbose_name_plural = _("beds of a type")
         constraints = [models.UniqueConstraint(fields=["shelter", "bed_type"], name="bed_capacity_unique_type")]
 
     def __str__(self) -> str:
@@ -156,6 +160,8 @@ class Admission(models.Model):
 
     class Meta:
         ordering = ["-admitted_on", "id"]
+        verbose_name = _("shelter admission")
+        verbose_name_plural = _("shelter admissions")
         indexes = [models.Index(fields=["shelter", "admitted_on"], name="admission_shelter_day")]
         constraints = [
             models.UniqueConstraint(
@@ -198,6 +204,7 @@ class WaitingEntry(models.Model):
 
     class Meta:
         ordering = ["priority", "added_on", "id"]
+        verbose_name = _("waiting list entry")
         verbose_name_plural = _("waiting list entries")
         constraints = [
             models.UniqueConstraint(
