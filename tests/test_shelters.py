@@ -559,3 +559,34 @@ def test_the_demo_shows_a_safe_house_with_beds_a_stay_and_a_waiting_person(setti
     assert beds_now(shelter)[BedType.WOMEN] == (8, 1, 7)
     assert WaitingEntry.objects.filter(status=WaitingStatus.WAITING).count() == 1
     assert Admission.objects.exclude(discharged_on=None).count() == 1
+
+
+def test_erasing_a_case_at_the_persons_request_removes_their_stays_and_waiting_entries(staff_a):
+    from amparo.cases.services import case_erase
+
+    shelter = shelter_of(staff_a, beds={BedType.WOMEN: 2})
+    case = case_of(staff_a, "Borrar Persona")
+    stay = admit(staff_a, shelter, case, on=services.today() - 3 * DAY)
+    services.admission_discharge(
+        actor=as_verified(staff_a[Role.SHELTER_MANAGER]),
+        admission=stay,
+        discharged_on=services.today(),
+        destination="other",
+        reason="Pidió no dejar rastro",
+    )
+    services.waiting_add(
+        actor=as_verified(staff_a[Role.CASE_WORKER]),
+        shelter=shelter,
+        case_reference=case.reference,
+        bed_type="women",
+        priority=1,
+    )
+    case_erase(
+        actor=as_verified(staff_a[Role.ORG_ADMIN]),
+        case=case,
+        reason="subject_request",
+        confirm_reference=case.reference,
+    )
+    assert not Admission.objects.filter(case=case).exists()
+    assert not WaitingEntry.objects.filter(case=case).exists()
+    assert beds_now(shelter)[BedType.WOMEN] == (2, 0, 2)

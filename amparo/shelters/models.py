@@ -141,7 +141,8 @@ class Admission(models.Model):
 
     id = random_primary_key()
     shelter = models.ForeignKey(Shelter, on_delete=models.PROTECT, related_name="admissions")
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="admissions")
+    #: CASCADE: erasing a case at the person's request removes their stays (decision 0023).
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="admissions")
     bed_type = models.CharField(_("bed type"), max_length=20, choices=BedType.choices)
     admitted_on = models.DateField(_("admission date"))
     expected_days = models.PositiveSmallIntegerField(_("expected stay in days"), null=True, blank=True)
@@ -187,7 +188,7 @@ class WaitingEntry(models.Model):
     scope_through = "shelter"
 
     shelter = models.ForeignKey(Shelter, on_delete=models.PROTECT, related_name="waiting")
-    case = models.ForeignKey("cases.Case", on_delete=models.PROTECT, related_name="shelter_waits")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="shelter_waits")
     bed_type = models.CharField(_("bed type needed"), max_length=20, choices=BedType.choices)
     priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices, default=Priority.NORMAL)
     added_on = models.DateField(_("date added"))
@@ -197,7 +198,7 @@ class WaitingEntry(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=WaitingStatus.choices, default=WaitingStatus.WAITING)
     closed_on = models.DateField(null=True, blank=True)
     admission = models.OneToOneField(
-        Admission, null=True, blank=True, on_delete=models.PROTECT, related_name="waiting_entry"
+        Admission, null=True, blank=True, on_delete=models.SET_NULL, related_name="waiting_entry"
     )
 
     objects = ScopedThroughQuerySet.as_manager()
