@@ -202,8 +202,8 @@ def capacities_of(shelter: Shelter) -> dict[str, int]:
 
 
 def _admissions(shelter: Shelter) -> AdmissionQuerySet:
+    # scoping: the admissions of a shelter the caller got through visible_to (counts, dates and bed types)
     return Admission.objects.filter(shelter=shelter)  # type: ignore[return-value]
-    return Admission.objects.filter(shelter=shelter)
 
 
 def occupancy(shelter: Shelter, day: datetime.date | None = None) -> list[BedCount]:
