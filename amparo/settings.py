@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "amparo.cases",
     "amparo.reports",
     "amparo.referrals",
+    "amparo.shelters",
 ]
 
 MIDDLEWARE = [

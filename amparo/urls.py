@@ -38,6 +38,7 @@ urlpatterns = [
     path("report/", include(report_public)),  # anonymous: amparo/reports/public_views.py
     path("reports/", include("amparo.reports.urls")),
     path("directory/", include("amparo.referrals.urls")),
+    path("shelters/", include("amparo.shelters.urls")),
     path("api/v1/", include(api_patterns)),
 ]
 

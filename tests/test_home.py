@@ -10,7 +10,6 @@ from tests.conftest import verified_client
 
 # A phrase of each role's own description, in English and in Spanish.
 ROLE_WORDS = {
-    Role.SHELTER_MANAGER: ("beds, admissions, discharges and occupancy", "camas, ingresos, egresos y ocupación"),
     Role.ANALYST: ("anonymised and synthetic datasets", "conjuntos de datos anonimizados y sintéticos"),
     Role.AUTHORITY: (
         "route maps, hotspots and referrals",

@@ -49,7 +49,7 @@ UNSCOPED_BY_DESIGN = {
     "core.StaffKey": "a staff member's wrapped key pair; read only by amparo.core.sealing",
     "core.KeyGrant": "the organisation key sealed to one staff key; read only by amparo.core.sealing",
 }
-PEOPLE_APPS = {"accounts", "cases", "core", "reports"}
+PEOPLE_APPS = {"accounts", "cases", "core", "reports", "shelters"}
 
 
 def scoped_models() -> list[type[models.Model]]:

@@ -95,6 +95,16 @@ ACTION_LABELS = {
     "directory.service_create": _("Published a service in the directory"),
     "directory.service_update": _("Changed a service in the directory"),
     "directory.type_add": _("Added a type of service"),
+    # Shelters and beds
+    "shelter.create": _("Created a shelter"),
+    "shelter.update": _("Changed a shelter's beds or details"),
+    "shelter.admit": _("Admitted a person to a shelter"),
+    "shelter.admit_over_capacity": _("Admitted a person to a shelter over its capacity"),
+    "shelter.admission_view": _("Read a shelter admission"),
+    "shelter.discharge": _("Discharged a person from a shelter"),
+    "case.shelter_admitted": _("The person was admitted to a shelter"),
+    "shelter.waiting_add": _("Put a person on a shelter's waiting list"),
+    "shelter.waiting_withdraw": _("Took a person off a shelter's waiting list"),
 }
 
 

@@ -54,6 +54,10 @@ class Perm(models.TextChoices):
     DIRECTORY_VIEW = "directory.view", _("Search the service directory of all organisations")
     SERVICE_MANAGE = "service.manage", _("Publish and edit the organisation's services in the directory")
     SERVICE_EXTERNAL = "service.external", _("Enter services of providers that are not on Amparo")
+    SHELTER_VIEW = "shelter.view", _("See the organisation's shelters, their occupancy and waiting lists")
+    SHELTER_MANAGE = "shelter.manage", _("Create shelters and set their beds, address and what other organisations see")
+    SHELTER_ADMIT = "shelter.admit", _("Admit people to shelters, discharge them and manage waiting lists")
+    SHELTER_WAITLIST = "shelter.waitlist", _("Put people on a shelter's waiting list")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -74,15 +78,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.AGREEMENT_MANAGE,
             Perm.SERVICE_MANAGE,
             Perm.SERVICE_EXTERNAL,
+            Perm.SHELTER_VIEW,
+            Perm.SHELTER_MANAGE,
         }
     ),
     Role.CASE_WORKER: frozenset(
         {Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_EDIT, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE}
         | {Perm.CASE_NOTE, Perm.CASE_LEGAL, Perm.AGREEMENT_VIEW}
+        | {Perm.SHELTER_VIEW, Perm.SHELTER_WAITLIST}
     ),
     Role.HOTLINE_ADVOCATE: frozenset({Perm.ORG_VIEW, Perm.REPORT_VIEW, Perm.REPORT_TRIAGE, Perm.REPORT_INTAKE})
     | {Perm.CASE_BREAK_GLASS},
-    Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW, Perm.SERVICE_MANAGE}),
+    Role.SHELTER_MANAGER: frozenset({Perm.ORG_VIEW, Perm.SERVICE_MANAGE})
+    | {Perm.SHELTER_VIEW, Perm.SHELTER_MANAGE, Perm.SHELTER_ADMIT, Perm.SHELTER_WAITLIST},
     Role.LEGAL_ADVISER: frozenset({Perm.ORG_VIEW, Perm.CASE_VIEW, Perm.CASE_NOTE, Perm.CASE_CONSENT_OVERRIDE})
     | {Perm.CASE_LEGAL},
     Role.ANALYST: frozenset({Perm.ORG_VIEW}),
@@ -97,10 +105,6 @@ ROLE_PERMISSIONS = {role: perms | {Perm.DIRECTORY_VIEW} for role, perms in ROLE_
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,
 #: "Who uses it"). Their home page says so instead of showing an almost empty menu.
 ROLES_NOT_BUILT_YET: dict[str, Any] = {
-    Role.SHELTER_MANAGER: _(
-        "As a shelter manager you will manage your organisation's shelters in Amparo: beds, "
-        "admissions, discharges and occupancy."
-    ),
     Role.ANALYST: _(
         "As an analyst you will work with statistics and dashboards in Amparo, and prepare "
         "anonymised and synthetic datasets (compatible with CTDC), never files that identify a person."

@@ -10,7 +10,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from amparo.core import audit
 from amparo.core.permissions import Perm, can
-from amparo.referrals.models import Service, ServiceType, delimited
+from amparo.referrals.models import COARSE_DEGREES, Service, ServiceType, delimited
 
 SERVICE_TYPES_FILE = Path(__file__).with_name("service_types.json")
 EARTH_RADIUS_KM = 6371.0088
@@ -95,9 +95,27 @@ def _apply(service: Service, actor: Any, fields: dict[str, Any]) -> None:
         raise ValidationError({"service_type": _("Choose one of the types offered.")})
     if (service.latitude is None) != (service.longitude is None):
         raise ValidationError({"longitude": _("Give both the latitude and the longitude, or neither.")})
+    if _has_shelter(service) and (not service.confidential_location or service.address):
+        raise ValidationError(
+            {
+                "confidential_location": _(
+                    "This entry is a shelter's: its location stays confidential and its address is kept, "
+                    "encrypted, on the shelter's page."
+                )
+            }
+        )
+    if _has_shelter(service) and service.latitude is not None and service.longitude is not None:
+        # Only a coarse point of a shelter stays in the directory; the exact one is the shelter's, encrypted.
+        service.latitude = Decimal(service.latitude).quantize(COARSE_DEGREES, rounding=ROUND_HALF_EVEN)
+        service.longitude = Decimal(service.longitude).quantize(COARSE_DEGREES, rounding=ROUND_HALF_EVEN)
     if service.min_age is not None and service.max_age is not None and service.min_age > service.max_age:
         raise ValidationError({"max_age": _("The maximum age cannot be lower than the minimum age.")})
     service.full_clean()
+
+
+def _has_shelter(service: Service) -> bool:
+    """Whether a shelter (amparo/shelters) stands behind this directory entry (decision 0023)."""
+    return service.pk is not None and hasattr(service, "shelter")
 
 
 def service_create(*, actor: Any, **fields: Any) -> Service:

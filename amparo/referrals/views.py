@@ -20,6 +20,7 @@ from amparo.core.scoping import get_visible_or_404
 from amparo.referrals import services
 from amparo.referrals.forms import DirectorySearchForm, ServiceForm
 from amparo.referrals.models import Gender, Service
+from amparo.shelters.services import free_beds_shown
 
 
 def _run(form: forms.Form, action: Callable[[], Any]) -> Any:
@@ -73,6 +74,7 @@ def service_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "service": service,
             "shown": _describe(service, request.user),
             "can_edit": own and can(request.user, Perm.SERVICE_MANAGE),
+            "free_beds": free_beds_shown(service),
         },
     )
 

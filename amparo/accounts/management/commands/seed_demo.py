@@ -238,6 +238,60 @@ def demo_services(org: Organisation, slug: str, creator: User) -> None:
             )
 
 
+def demo_shelter(org: Organisation, slug: str) -> None:
+    """Amanecer's safe house behind its directory entry (fictional): beds, one stay that ended,
+    one person staying and one waiting, so the shelter manager's home and the occupancy
+    chart show something. Created once."""
+    import datetime
+
+    from amparo.referrals.models import Service
+    from amparo.shelters import services as shelters
+    from amparo.shelters.models import BedType, Shelter
+
+    service = Service.objects.filter(organisation=org, name="Casa Refugio Amanecer (demo)").first()
+    if slug != "amanecer" or service is None or Shelter.objects.filter(service=service).exists():
+        return
+    manager = User.objects.get(email=demo_email(slug, Role.SHELTER_MANAGER))
+    worker = User.objects.get(email=demo_email(slug, Role.CASE_WORKER))
+    for user in (manager, worker):
+        user.is_verified = lambda: True  # type: ignore[attr-defined]  # seeding acts as signed-in staff
+    shelter = shelters.shelter_create(
+        actor=manager,
+        service=service,
+        name="Casa Refugio Amanecer (demo)",
+        street_address="Calle Ficticia 1, CDMX (demo)",
+        coordinates="19.41234, -99.16789",
+        show_free_beds=True,
+        capacities={BedType.WOMEN: 8, BedType.CHILDREN: 4, BedType.FAMILIES: 2},
+    )
+    today = shelters.today()
+    first, second = Case.objects.filter(organisation=org).order_by("reference")[:2]
+    for case, days_ago, discharged_days_ago in ((first, 40, 12), (second, 9, None)):
+        entry = shelters.waiting_add(
+            actor=worker, shelter=shelter, case_reference=case.reference, bed_type=BedType.WOMEN, priority=2
+        )
+        stay = shelters.admission_create(
+            actor=manager,
+            shelter=shelter,
+            case=case,
+            bed_type=BedType.WOMEN,
+            admitted_on=today - datetime.timedelta(days=days_ago),
+            expected_days=60,
+            entry=entry,
+        )
+        if discharged_days_ago is not None:
+            shelters.admission_discharge(
+                actor=manager,
+                admission=stay,
+                discharged_on=today - datetime.timedelta(days=discharged_days_ago),
+                destination="family",
+                reason="Demo: volvió con su familia.",
+            )
+    shelters.waiting_add(
+        actor=worker, shelter=shelter, case_reference=first.reference, bed_type=BedType.FAMILIES, priority=1
+    )
+
+
 class Command(BaseCommand):
     help = "Create the demo organisations, one demo user per role in each, and a few fictional cases."
 
@@ -277,6 +331,7 @@ class Command(BaseCommand):
                 creator = User.objects.get(email=demo_email(spec["slug"], Role.CASE_WORKER))
                 demo_cases(org, creator, spec["language"])
                 demo_services(org, spec["slug"], User.objects.get(email=demo_email(spec["slug"], Role.ORG_ADMIN)))
+                demo_shelter(org, spec["slug"])
                 # Who receives public reports: each organisation its own country; Harbour
                 # Light, as the demo's international line, everything else too.
                 for country in (spec["country"], "") if spec["slug"] == "harbour" else (spec["country"],):
