@@ -392,7 +392,7 @@ def _decrypt_to(archive: Path, secret: Secret, target: Path) -> None:
             except Exception as exc:
                 raise BackupError("The passphrase does not open this archive (wrong passphrase, or damaged).") from exc
             identities = _identities((identity_text,))
-        elif head == AGE_MAGIC[: len(head)]:
+        elif head.startswith(AGE_MAGIC):
             handle.seek(0)
             if not secret.identities:
                 raise BackupError("This archive is encrypted to an age key: give --identity with its identity file.")
