@@ -27,6 +27,7 @@ from amparo.core import backup, sealing
 from amparo.core.audit import verify_chain
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import Role
+from amparo.referrals.models import ServiceType
 from amparo.reports.models import Attachment, RoutingRule, Signal
 from tests.conftest import as_verified, registered_case
 from tests.sealing_helpers import org_with_keys, sign_in_for_real
@@ -96,7 +97,10 @@ def seed(staff_a, org_a, settings) -> dict:
 
 
 def wipe(settings) -> None:
+    """Empty the database and MEDIA_ROOT; leave what a fresh `migrate` writes (content types,
+    permissions, a seeded vocabulary row), which restore accepts and replaces."""
     call_command("flush", interactive=False, stdout=StringIO())
+    ServiceType.objects.create(code="drill-seeded", label_es="Sembrado", label_en="Seeded", version="1")
     shutil.rmtree(settings.MEDIA_ROOT)
     assert not Case.objects.exists() and not Signal.objects.exists()
 
@@ -216,7 +220,7 @@ def test_a_damaged_or_wrongly_opened_archive_is_refused_clearly(staff_a, org_a, 
     wipe(settings)
     with pytest.raises(CommandError, match="damaged, truncated or was altered"):
         call_command("restore", str(flipped), stdout=StringIO())
-    assert backup.rows_of_data() == {}
+    assert backup.rows_of_data() == []
 
 
 @pytest.mark.django_db(transaction=True)
