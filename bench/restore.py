@@ -66,6 +66,9 @@ def timed(label: str, cmd: list[str], env: dict[str, str]) -> float:
     if done.returncode != 0:
         raise SystemExit(f"{label} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     print(f"  {label:52} {seconds:8.1f} s")
+    for line in done.stdout.splitlines():
+        if line.startswith("Seconds:"):
+            print(f"    {line}")
     sys.stdout.flush()
     return seconds
 

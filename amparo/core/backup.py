@@ -37,6 +37,7 @@ import subprocess
 import tarfile
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -527,6 +528,8 @@ class Restored:
     audit_problems: list[str]
     undecryptable: list[str]
     migrate_needed: bool
+    #: Seconds spent opening and checking the archive, loading the database and files, checking.
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _check_target(manifest: dict[str, Any]) -> None:
@@ -634,12 +637,18 @@ def undecryptable_rows() -> list[str]:
 def restore(archive: Path, secret: Secret) -> Restored:
     from amparo.core.audit import verify_chain
 
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
     with opened(archive, secret) as found:
         check_dump(found)
         manifest = found.manifest
         _check_target(manifest)
+        seconds["open"] = time.perf_counter() - started
+        started = time.perf_counter()
         _load_database(found)
         _restore_media(found)
+        seconds["load"] = time.perf_counter() - started
+    started = time.perf_counter()
     counts = live_counts()
     from django.db.migrations.executor import MigrationExecutor
 
@@ -647,6 +656,12 @@ def restore(archive: Path, secret: Secret) -> Restored:
     migrate_needed = bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
     problems = verify_chain() if not migrate_needed else []
     failed = undecryptable_rows() if not migrate_needed else []
+    seconds["check"] = time.perf_counter() - started
     return Restored(
-        manifest=manifest, counts=counts, audit_problems=problems, undecryptable=failed, migrate_needed=migrate_needed
+        manifest=manifest,
+        counts=counts,
+        audit_problems=problems,
+        undecryptable=failed,
+        migrate_needed=migrate_needed,
+        seconds=seconds,
     )

@@ -46,6 +46,11 @@ class Command(BaseCommand):
                 f"Restored, but {len(done.undecryptable)} encrypted rows do not open with this key file."
             )
         self.stdout.write(
+            "Seconds: opening and checking the archive {open:.1f}, loading {load:.1f}, checking {check:.1f}.".format(
+                **done.seconds
+            )
+        )
+        self.stdout.write(
             f"Restored {sum(done.counts.values())} rows and {len(done.manifest['files']) - 1} uploaded files; "
             "the audit log is intact and every encrypted value opens."
         )
