@@ -360,11 +360,12 @@ def _encrypt_stream(members: list[tuple[str, Path | bytes]], out: BinaryIO, reci
 
     writer = threading.Thread(target=produce, daemon=True)
     writer.start()
-    with os.fdopen(read_fd, "rb") as source:
-        try:
-            pyrage.encrypt_io(source, out, [recipient])  # type: ignore[arg-type]
-        finally:
-            writer.join()
+    source = os.fdopen(read_fd, "rb")
+    try:
+        pyrage.encrypt_io(source, out, [recipient])  # type: ignore[arg-type]
+    finally:
+        source.close()  # a writer still blocked on the pipe gets BrokenPipeError and ends
+        writer.join()
     if failure:
         raise BackupError(f"Writing the archive failed: {failure[0]}") from failure[0]
 
