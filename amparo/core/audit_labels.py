@@ -95,6 +95,11 @@ ACTION_LABELS = {
     "directory.service_create": _("Published a service in the directory"),
     "directory.service_update": _("Changed a service in the directory"),
     "directory.type_add": _("Added a type of service"),
+    # Awareness pages (amparo.findhelp)
+    "awareness.create": _("Wrote an awareness page"),
+    "awareness.update": _("Changed an awareness page"),
+    "awareness.publish": _("Published an awareness page"),
+    "awareness.unpublish": _("Took an awareness page back to draft"),
 }
 
 

@@ -54,6 +54,7 @@ class Perm(models.TextChoices):
     DIRECTORY_VIEW = "directory.view", _("Search the service directory of all organisations")
     SERVICE_MANAGE = "service.manage", _("Publish and edit the organisation's services in the directory")
     SERVICE_EXTERNAL = "service.external", _("Enter services of providers that are not on Amparo")
+    AWARENESS_EDIT = "awareness.edit", _("Write and publish the organisation's public awareness pages")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -74,6 +75,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.AGREEMENT_MANAGE,
             Perm.SERVICE_MANAGE,
             Perm.SERVICE_EXTERNAL,
+            Perm.AWARENESS_EDIT,
         }
     ),
     Role.CASE_WORKER: frozenset(
@@ -87,7 +89,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     | {Perm.CASE_LEGAL},
     Role.ANALYST: frozenset({Perm.ORG_VIEW}),
     Role.AUTHORITY: frozenset({Perm.ORG_VIEW}),
-    Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW}),
+    Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW, Perm.AWARENESS_EDIT}),
 }
 
 # The service directory is shared: every staff role may search it (decision 0018).
