@@ -1,6 +1,6 @@
 """Find help: the public search of published services, and the awareness pages' edits.
 
-The public search is anonymous: it reads `Service.objects.published()` (the shared
+The public search is anonymous: it reads the published services (the shared
 directory, decision 0018), never a service that is not published, and shows a service only
 through `public_card()`, which never carries an address or coordinates of a confidential
 location, nor any coordinates at all. Law-enforcement contacts are left out of the public
@@ -197,7 +197,10 @@ def awareness_save(
     org_id = _require(actor)
     if page is not None and page.organisation_id != org_id:
         raise PermissionDenied
-    before = page.status if page is not None else None
+    before = None
+    if page is not None:
+        # scoping: the stored status of the row the caller got through visible_to (a bound form changes the instance)
+        before = AwarenessPage.objects.filter(pk=page.pk).values_list("status", flat=True).first()
     page = page or AwarenessPage(organisation_id=org_id)
     page.topic, page.language, page.title, page.body, page.status = topic, language, title, body, status
     page.updated_by = actor
