@@ -56,7 +56,7 @@ class HelpSearchForm(forms.Form):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         lat, lon = str(data.get("lat") or "").strip(), str(data.get("lon") or "").strip()
         data["near"] = None
         if lat or lon:
