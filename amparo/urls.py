@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from amparo.cases.urls import api_urlpatterns as case_api
 from amparo.core import ops
 from amparo.core import views as core_views
+from amparo.findhelp.urls import public_urlpatterns as help_public
 from amparo.referrals.urls import api_urlpatterns as referral_api
 from amparo.reports.urls import api_urlpatterns as report_api
 from amparo.reports.urls import public_urlpatterns as report_public
@@ -39,6 +40,8 @@ urlpatterns = [
     path("reports/", include("amparo.reports.urls")),
     path("directory/", include("amparo.referrals.urls")),
     path("shelters/", include("amparo.shelters.urls")),
+    path("help/", include(help_public)),  # anonymous: amparo/findhelp/public_views.py
+    path("awareness/", include("amparo.findhelp.urls")),
     path("api/v1/", include(api_patterns)),
 ]
 

@@ -330,6 +330,9 @@ def measure_all(browser: Browser, base_url: str, env: dict[str, str]) -> tuple[l
     pages.append(measure(browser, base_url, "/report/", "public: front page"))
     pages.append(measure(browser, base_url, "/report/new/", "public: report a situation"))
     pages.append(measure(browser, base_url, "/report/follow-up/", "public: follow up with a receipt"))
+    pages.append(measure(browser, base_url, "/help/?lang=es", "public: find help"))
+    pages.append(measure(browser, base_url, "/help/?country=MEX&type=shelter&lang=es", "public: find help, results"))
+    pages.append(measure(browser, base_url, "/help/pages/?lang=es", "public: awareness pages"))
 
     # Password only (a session of its own, since verifying would upgrade it), then both steps.
     unverified, _none = sign_in(browser, base_url, env, ORG_ADMIN, verify=False)

@@ -60,7 +60,7 @@ EXPECTATIONS: dict[str, tuple[str, str, str | None]] = {
 
 
 # Each app's routes are declared in tests/matrix_<app>.py (EXPECTATIONS and make_objects).
-from tests import matrix_agreements, matrix_cases, matrix_referrals, matrix_reports, matrix_shelters  # noqa: E402
+from tests import matrix_agreements, matrix_cases, matrix_findhelp, matrix_referrals, matrix_reports, matrix_shelters  # noqa: E402
 
 #: Routes naming an object that change nothing (they are only read).
 READ_ONLY: set[str] = set()
@@ -100,7 +100,7 @@ def _lock_the_member(ctx: dict[str, Any]) -> None:
 
 PREPARE["accounts:staff_unlock"] = _lock_the_member
 
-MATRIX_MODULES = [matrix_cases, matrix_reports, matrix_agreements, matrix_referrals, matrix_shelters]
+MATRIX_MODULES = [matrix_cases, matrix_reports, matrix_agreements, matrix_referrals, matrix_shelters, matrix_findhelp]
 for _module in MATRIX_MODULES:
     EXPECTATIONS.update(_module.EXPECTATIONS)
     READ_ONLY |= _module.READ_ONLY
@@ -267,7 +267,7 @@ def _snapshot() -> dict[str, list[tuple]]:
     """Every row of Amparo's own tables, as stored (decrypted where the field decrypts)."""
     rows = {}
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "cases", "core", "reports", "referrals", "shelters"}:
+        if model._meta.app_label not in {"accounts", "cases", "core", "reports", "referrals", "shelters", "findhelp"}:
             continue
         rows[model._meta.label] = [
             tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)

@@ -105,6 +105,11 @@ ACTION_LABELS = {
     "case.shelter_admitted": _("The person was admitted to a shelter"),
     "shelter.waiting_add": _("Put a person on a shelter's waiting list"),
     "shelter.waiting_withdraw": _("Took a person off a shelter's waiting list"),
+    # Awareness pages (amparo.findhelp)
+    "awareness.create": _("Wrote an awareness page"),
+    "awareness.update": _("Changed an awareness page"),
+    "awareness.publish": _("Published an awareness page"),
+    "awareness.unpublish": _("Took an awareness page back to draft"),
 }
 
 

@@ -58,6 +58,7 @@ class Perm(models.TextChoices):
     SHELTER_MANAGE = "shelter.manage", _("Create shelters and set their beds, address and what other organisations see")
     SHELTER_ADMIT = "shelter.admit", _("Admit people to shelters, discharge them and manage waiting lists")
     SHELTER_WAITLIST = "shelter.waitlist", _("Put people on a shelter's waiting list")
+    AWARENESS_EDIT = "awareness.edit", _("Write and publish the organisation's public awareness pages")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -80,6 +81,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.SERVICE_EXTERNAL,
             Perm.SHELTER_VIEW,
             Perm.SHELTER_MANAGE,
+            Perm.AWARENESS_EDIT,
         }
     ),
     Role.CASE_WORKER: frozenset(
@@ -95,7 +97,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     | {Perm.CASE_LEGAL},
     Role.ANALYST: frozenset({Perm.ORG_VIEW}),
     Role.AUTHORITY: frozenset({Perm.ORG_VIEW}),
-    Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW}),
+    Role.PREVENTION_OFFICER: frozenset({Perm.ORG_VIEW, Perm.AWARENESS_EDIT}),
 }
 
 # The service directory is shared: every staff role may search it (decision 0018).

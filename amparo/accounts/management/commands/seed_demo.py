@@ -292,6 +292,14 @@ def demo_shelter(org: Organisation, slug: str) -> None:
     )
 
 
+def demo_awareness_pages(org: Organisation) -> None:
+    """The default awareness texts, published, for a demo organisation (shown at /help/pages/)."""
+    from amparo.findhelp.defaults import DEFAULT_PAGES
+    from amparo.findhelp.services import awareness_seed
+
+    awareness_seed(organisation_id=org.pk, pages=DEFAULT_PAGES)
+
+
 class Command(BaseCommand):
     help = "Create the demo organisations, one demo user per role in each, and a few fictional cases."
 
@@ -332,6 +340,8 @@ class Command(BaseCommand):
                 demo_cases(org, creator, spec["language"])
                 demo_services(org, spec["slug"], User.objects.get(email=demo_email(spec["slug"], Role.ORG_ADMIN)))
                 demo_shelter(org, spec["slug"])
+                if spec["org_type"] == OrganisationType.NGO:
+                    demo_awareness_pages(org)
                 # Who receives public reports: each organisation its own country; Harbour
                 # Light, as the demo's international line, everything else too.
                 for country in (spec["country"], "") if spec["slug"] == "harbour" else (spec["country"],):
