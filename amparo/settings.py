@@ -349,6 +349,11 @@ AMPARO_REPORT_HELD_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_HELD_CAP_PER
 AMPARO_REPORT_ORG_CAP_PER_HOUR = int(os.environ.get("AMPARO_REPORT_ORG_CAP_PER_HOUR", "500"))
 AMPARO_RECEIPT_ATTEMPTS_PER_HOUR = int(os.environ.get("AMPARO_RECEIPT_ATTEMPTS_PER_HOUR", "10"))
 #: Where the quick-exit button (and Escape pressed twice) takes a reporter: a neutral site (decision 0012).
+#: Countries (alpha-3) whose hotline in amparo/findhelp/help_numbers.json is marked "confirm":
+#: shown on the public find-help page only once the deployment has checked it and listed it here.
+AMPARO_HELP_NUMBERS_CONFIRMED = frozenset(
+    c.strip().upper() for c in os.environ.get("AMPARO_HELP_NUMBERS_CONFIRMED", "").split(",") if c.strip()
+)
 AMPARO_QUICK_EXIT_URL = os.environ.get("AMPARO_QUICK_EXIT_URL", "https://www.google.com/search?q=weather")
 # Receipt attempts carry a proof of work (amparo.reports.abuse, decision 0009): failures make
 # it harder, never refuse a correct receipt. 0 = the same base difficulty as AMPARO_POW_BITS.

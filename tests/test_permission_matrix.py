@@ -60,7 +60,14 @@ EXPECTATIONS: dict[str, tuple[str, str, str | None]] = {
 
 
 # Each app's routes are declared in tests/matrix_<app>.py (EXPECTATIONS and make_objects).
-from tests import matrix_agreements, matrix_cases, matrix_findhelp, matrix_referrals, matrix_reports, matrix_shelters  # noqa: E402
+from tests import (  # noqa: E402
+    matrix_agreements,
+    matrix_cases,
+    matrix_findhelp,
+    matrix_referrals,
+    matrix_reports,
+    matrix_shelters,
+)
 
 #: Routes naming an object that change nothing (they are only read).
 READ_ONLY: set[str] = set()

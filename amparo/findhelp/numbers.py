@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import get_language
 
 DATA = Path(__file__).with_name("help_numbers.json")
@@ -53,6 +54,10 @@ def numbers_for(country: str) -> HelpNumbers | None:
     if entry is None:
         return None
     hotline = entry.get("hotline") or {}
+    if entry.get("confirm") and country.upper() not in getattr(settings, "AMPARO_HELP_NUMBERS_CONFIRMED", ()):
+        # Written from memory, not compared with the publisher's page: a wrong hotline number
+        # sends a person in danger nowhere, so it is shown only after the deployment confirms it.
+        hotline = {}
     lang = "es" if (get_language() or "en").startswith("es") else "en"
     return HelpNumbers(
         country=country.upper(),
