@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 from amparo.cases.urls import api_urlpatterns as case_api
 from amparo.core import views as core_views
 from amparo.referrals.urls import api_urlpatterns as referral_api
+from amparo.referrals.workflow_urls import api_urlpatterns as referral_workflow_api
 from amparo.reports.urls import api_urlpatterns as report_api
 from amparo.reports.urls import public_urlpatterns as report_public
 
@@ -22,6 +23,7 @@ api_patterns = (
         *case_api,
         *report_api,
         *referral_api,
+        *referral_workflow_api,
     ],
     "api",
 )
@@ -34,6 +36,7 @@ urlpatterns = [
     path("report/", include(report_public)),  # anonymous: amparo/reports/public_views.py
     path("reports/", include("amparo.reports.urls")),
     path("directory/", include("amparo.referrals.urls")),
+    path("referrals/", include("amparo.referrals.workflow_urls")),
     path("api/v1/", include(api_patterns)),
 ]
 

@@ -95,6 +95,20 @@ ACTION_LABELS = {
     "directory.service_create": _("Published a service in the directory"),
     "directory.service_update": _("Changed a service in the directory"),
     "directory.type_add": _("Added a type of service"),
+    # Referrals between organisations
+    "case.refer": _("Referred the person to another organisation's service"),
+    "referral.send": _("Sent a referral"),
+    "referral.accept": _("Accepted a referral"),
+    "referral.decline": _("Declined a referral"),
+    "referral.start": _("Started work on a referral"),
+    "referral.complete": _("Reported the outcome of a referral"),
+    "referral.revoke": _("Revoked a referral"),
+    "referral.update": _("Sent an update on a referral"),
+    "referral.list": _("Listed referrals"),
+    "referral.content_read": _("Read what was shared in a referral"),
+    "referral.content_read_by_receiver": _("The receiving organisation read what was shared in a referral"),
+    "referral.reply_read": _("Read the receiving organisation's note on a referral"),
+    "referral.overdue": _("A referral passed its answer time"),
 }
 
 

@@ -21,6 +21,7 @@ NAVIGATION = [
     ("reports:routing_rule_list", _("Report routing"), Perm.REPORT_ROUTING),
     ("referrals:directory", _("Service directory"), Perm.DIRECTORY_VIEW),
     ("referrals:our_services", _("Our services"), Perm.SERVICE_MANAGE),
+    ("referral:waiting", _("Referrals"), Perm.REFERRAL_VIEW),
     ("accounts:organisation_detail", _("Organisation"), Perm.ORG_VIEW),
     ("accounts:staff_list", _("Staff"), Perm.STAFF_VIEW),
     ("accounts:agreement_list", _("Data-sharing agreements"), Perm.AGREEMENT_VIEW),

@@ -54,6 +54,9 @@ class Perm(models.TextChoices):
     DIRECTORY_VIEW = "directory.view", _("Search the service directory of all organisations")
     SERVICE_MANAGE = "service.manage", _("Publish and edit the organisation's services in the directory")
     SERVICE_EXTERNAL = "service.external", _("Enter services of providers that are not on Amparo")
+    REFERRAL_VIEW = "referral.view", _("See the referrals the organisation sent and received")
+    REFERRAL_SEND = "referral.send", _("Refer people from case files to other organisations' services")
+    REFERRAL_DECIDE = "referral.decide", _("Accept, decline and report the outcome of referrals received")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -92,6 +95,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 # The service directory is shared: every staff role may search it (decision 0018).
 ROLE_PERMISSIONS = {role: perms | {Perm.DIRECTORY_VIEW} for role, perms in ROLE_PERMISSIONS.items()}
+
+# Referrals between organisations (decision 0020): case workers send and decide; shelter
+# managers and authorities (for their law-enforcement services) decide; administrators see.
+_REFERRALS: dict[str, set[str]] = {
+    Role.CASE_WORKER: {Perm.REFERRAL_VIEW, Perm.REFERRAL_SEND, Perm.REFERRAL_DECIDE},
+    Role.SHELTER_MANAGER: {Perm.REFERRAL_VIEW, Perm.REFERRAL_DECIDE},
+    Role.AUTHORITY: {Perm.REFERRAL_VIEW, Perm.REFERRAL_DECIDE},
+    Role.ORG_ADMIN: {Perm.REFERRAL_VIEW},
+}
+ROLE_PERMISSIONS = {role: perms | _REFERRALS.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()}
 
 
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,
