@@ -257,6 +257,8 @@ def updates_open(*, request: HttpRequest, actor: Any, referral: Referral) -> lis
     opened = []
     for update in updates:
         blob = update.sealed_for_sender if is_sender else update.sealed_for_receiver
+        if not blob:
+            continue
         opened.append((update.sent_at, sealing.unseal(request, actor.organisation_id, bytes(blob)).decode()))
     return opened
 
@@ -294,7 +296,14 @@ def _receiver_step(actor: Any, referral: Referral, allowed_from: tuple[str, ...]
 
 def _seal_reply(referral: Referral, note: str) -> bytes | None:
     note = note.strip()[: content.MAX_VALUE_LENGTH]
-    return sealing.seal(referral.sender_id, note.encode()) if note else None
+    if not note:
+        return None
+    try:
+        return sealing.seal(referral.sender_id, note.encode())
+    except sealing.NoKeys as exc:
+        raise ValidationError(
+            _("The referring organisation has not set up its keys yet: send this without a note."), code="no_keys"
+        ) from exc
 
 
 def referral_accept(*, actor: Any, referral: Referral) -> Referral:
@@ -369,6 +378,13 @@ def referral_revoke(*, actor: Any, referral: Referral, reason: str) -> Referral:
     return locked
 
 
+def _seal_if_keys(organisation_id: int, data: bytes) -> bytes | None:
+    try:
+        return sealing.seal(organisation_id, data)
+    except sealing.NoKeys:
+        return None
+
+
 def referral_update_send(*, actor: Any, referral: Referral, text: str) -> ReferralUpdate:
     """The sender appends an update, sealed to the receiver (and a copy to the sender)."""
     _party(actor, Perm.REFERRAL_SEND, referral.sender_id)
@@ -382,7 +398,7 @@ def referral_update_send(*, actor: Any, referral: Referral, text: str) -> Referr
         update = ReferralUpdate.objects.create(
             referral=locked,
             sealed_for_receiver=sealing.seal(locked.receiver_id, text.encode()),
-            sealed_for_sender=sealing.seal(locked.sender_id, text.encode()),
+            sealed_for_sender=_seal_if_keys(locked.sender_id, text.encode()),
             sent_by=actor,
         )
         _audit_both(actor=actor, action="referral.update", referral=locked)

@@ -178,7 +178,8 @@ class ReferralUpdate(models.Model):
     id = random_primary_key()
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="updates")
     sealed_for_receiver = models.BinaryField()
-    sealed_for_sender = models.BinaryField()
+    #: The sender's copy; empty when the sender has no key pair yet (the text then stays unread).
+    sealed_for_sender = models.BinaryField(null=True, blank=True)
     sent_at = models.DateTimeField(default=timezone.now)
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
