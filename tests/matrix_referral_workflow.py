@@ -83,7 +83,10 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         organisation=gamma, name="Gamma Casa de acogida", service_type=shelter, intake_contact="+51 1 000 0000"
     )
     a_service = Service.objects.create(
-        organisation=org_a, name="Refugio Matriz", service_type=shelter, intake_contact="+52 1 000 0000",
+        organisation=org_a,
+        name="Refugio Matriz",
+        service_type=shelter,
+        intake_contact="+52 1 000 0000",
         is_published=False,
     )
     today = timezone.localdate()
@@ -100,19 +103,36 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
     case = registered_case(staff_a[Role.CASE_WORKER], referral=("consent", True))
     gamma_case = registered_case(make_user(gamma, Role.CASE_WORKER), referral=("consent", True))
     now = timezone.now()
-    common = {"field_set": "shelter_intake", "field_sets_version": "2026.1", "basis": "agreement",
-              "sealed_content": b"sealed", "sent_at": now, "due_at": now + datetime.timedelta(hours=72)}
+    common = {
+        "field_set": "shelter_intake",
+        "field_sets_version": "2026.1",
+        "basis": "agreement",
+        "sealed_content": b"sealed",
+        "sent_at": now,
+        "due_at": now + datetime.timedelta(hours=72),
+    }
 
     def out() -> int:
         return Referral.objects.create(
-            sender=org_a, receiver=gamma, service=gamma_service, service_type_code="shelter", case=case,
-            agreement=agreement, **common,
+            sender=org_a,
+            receiver=gamma,
+            service=gamma_service,
+            service_type_code="shelter",
+            case=case,
+            agreement=agreement,
+            **common,
         ).pk
 
     def received(status: str = ReferralStatus.SENT) -> int:
         return Referral.objects.create(
-            sender=gamma, receiver=org_a, service=a_service, service_type_code="shelter", status=status,
-            case=gamma_case, agreement=agreement, **common
+            sender=gamma,
+            receiver=org_a,
+            service=a_service,
+            service_type_code="shelter",
+            status=status,
+            case=gamma_case,
+            agreement=agreement,
+            **common,
         ).pk
 
     return {
@@ -126,4 +146,18 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         "referral_in_api_decline": {"pk": received()},
         "referral_in_start": {"pk": received(ReferralStatus.ACCEPTED)},
         "referral_in_complete": {"pk": received(ReferralStatus.IN_PROGRESS)},
+        "referral_in_open_case": {"pk": received(ReferralStatus.ACCEPTED)},
     }
+
+
+#: Opening one's own case needs case.edit (case workers, who also decide referrals).
+EXPECTATIONS["referral:open_case"] = ("GET", Perm.CASE_EDIT, "referral_in_open_case")
+POST_BODIES["referral:open_case"] = lambda ctx: {
+    "explained": "on",
+    "given_by": "person",
+    "text_language": "en",
+    "agreed_services": "on",
+    **{f"basis_{p}": "consent" for p in ("services", "referral", "law_enforcement", "research", "tracing")},
+    "given_name": "Yolanda",
+    "summary": "Needs a bed",
+}

@@ -59,7 +59,9 @@ def planted_case(worker) -> Case:
     LegalAssistance.objects.create(
         case=case, given_on=timezone.localdate(), assistance_type="advice", given_by="Lawyer", notes=UNSHARED["legal"]
     )
-    Screening.objects.create(case=case, tool="t", version="1", answers={}, present=0, total=1, note=UNSHARED["screening"])
+    Screening.objects.create(
+        case=case, tool="t", version="1", answers={}, present=0, total=1, note=UNSHARED["screening"]
+    )
     return case
 
 

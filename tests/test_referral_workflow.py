@@ -226,7 +226,9 @@ def test_without_consent_to_referral_it_is_refused(setup, staff_a):
     verified_client(staff_a[Role.CASE_WORKER]).post(
         reverse("cases:consent_withdraw", kwargs={"reference": case.reference}), {"purpose": "referral"}
     )
-    page = verified_client(staff_a[Role.CASE_WORKER]).get(reverse("cases:case_detail", kwargs={"reference": case.reference}))
+    page = verified_client(staff_a[Role.CASE_WORKER]).get(
+        reverse("cases:case_detail", kwargs={"reference": case.reference})
+    )
     assert reverse("referral:create", kwargs={"reference": case.reference}).encode() not in page.content
     response = refer(verified_client(staff_a[Role.CASE_WORKER]), case, service)
     assert response.status_code == 400
@@ -279,7 +281,12 @@ def test_decline_needs_a_reason_from_the_list(sent, staff_b):
 def test_updates_are_sealed_and_reach_the_receiver(sent, staff_a, staff_b):
     referral, _case = sent
     sender = verified_client(staff_a[Role.CASE_WORKER])
-    assert sender.post(reverse("referral:update", kwargs={"pk": referral.pk}), {"text": "Qqupdate she arrives at 9"}).status_code == 302
+    assert (
+        sender.post(
+            reverse("referral:update", kwargs={"pk": referral.pk}), {"text": "Qqupdate she arrives at 9"}
+        ).status_code
+        == 302
+    )
     assert not plaintext_hits("Qqupdate she arrives at 9")
     page = sign_in_for_real(staff_b[Role.CASE_WORKER]).get(reverse("referral:detail", kwargs={"pk": referral.pk}))
     assert b"Qqupdate she arrives at 9" in page.content
@@ -297,3 +304,40 @@ def test_the_overdue_task_alerts_both_sides_once_without_personal_data(sent, dja
     assert len(mail.outbox) >= 2
     for message in mail.outbox:
         assert not [m for m in unshared_markers(case) + SHARED_VALUES if m in message.body]
+
+
+def test_the_receiver_opens_its_own_case_which_survives_revocation(sent, staff_a, staff_b):
+    referral, _case = sent
+    receiver = sign_in_for_real(staff_b[Role.CASE_WORKER])
+    pk = {"pk": referral.pk}
+    receiver.post(reverse("referral:accept", kwargs=pk))
+    form = receiver.get(reverse("referral:open_case", kwargs=pk))
+    assert form.status_code == 200
+    assert b"Yolanda" in form.content and SHARED["f_immediate_needs"].encode() in form.content
+    body = {
+        "explained": "on",
+        "given_by": "person",
+        "text_language": "es",
+        "agreed_services": "on",
+        **{f"basis_{p}": "consent" for p in ("services", "referral", "law_enforcement", "research", "tracing")},
+        "given_name": "Yolanda",
+        "summary": "Needs: " + SHARED["f_immediate_needs"],
+    }
+    opened = receiver.post(reverse("referral:open_case", kwargs=pk), body)
+    assert opened.status_code == 302, opened.content[:3000]
+    referral.refresh_from_db()
+    own = referral.receiver_case
+    assert own is not None and own.organisation_id == referral.receiver_id
+    assert own.consents.get().purposes.get(purpose="services").agreed
+    # A revokes: B loses the shared content, but keeps its own case (its record).
+    verified_client(staff_a[Role.CASE_WORKER]).post(reverse("referral:revoke", kwargs=pk), {"reason": "safety"})
+    assert not _receiver_reads(receiver, referral)
+    case_page = receiver.get(reverse("cases:case_detail", kwargs={"reference": own.reference}))
+    assert case_page.status_code == 200 and SHARED["f_immediate_needs"].encode() in case_page.content
+    # A never sees B's case.
+    assert (
+        verified_client(staff_a[Role.CASE_WORKER])
+        .get(reverse("cases:case_detail", kwargs={"reference": own.reference}))
+        .status_code
+        == 404
+    )

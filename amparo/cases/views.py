@@ -357,7 +357,11 @@ def _case_referrals(user: Any, case: Case) -> list[Any]:
     """The referrals sent from this case (metadata only), for those who see referrals."""
     from amparo.referrals.models import Referral
 
-    return list(Referral.objects.visible_to(user).filter(case=case, sender_id=case.organisation_id).select_related("receiver", "service"))
+    return list(
+        Referral.objects.visible_to(user)
+        .filter(case=case, sender_id=case.organisation_id)
+        .select_related("receiver", "service")
+    )
 
 
 def case_person_edit(request: HttpRequest, reference: str) -> HttpResponse:

@@ -109,6 +109,8 @@ ACTION_LABELS = {
     "referral.content_read_by_receiver": _("The receiving organisation read what was shared in a referral"),
     "referral.reply_read": _("Read the receiving organisation's note on a referral"),
     "referral.overdue": _("A referral passed its answer time"),
+    "referral.open_case": _("Opened a case from a referral"),
+    "case.from_referral": _("Opened a case from a referral received"),
 }
 
 

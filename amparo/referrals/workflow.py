@@ -7,8 +7,6 @@ staff told by e-mail after the commit with the other organisation's name and a l
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -103,7 +101,9 @@ def _notify(referral: Referral, to_organisation_id: int, event: str) -> None:
     def send() -> None:
         for email, language in addresses:
             with translation.override(language or settings.LANGUAGE_CODE):
-                body = render_to_string("referrals/email/referral_notice.txt", {"other": other, "event": event, "path": path})
+                body = render_to_string(
+                    "referrals/email/referral_notice.txt", {"other": other, "event": event, "path": path}
+                )
                 send_mail(str(_("A referral on Amparo needs your attention")), body, None, [email])
 
     transaction.on_commit(send)
@@ -425,18 +425,48 @@ def overdue_alert() -> int:
     return count
 
 
-@dataclass(frozen=True)
-class Summary:
-    """What a list row shows: metadata only."""
-
-    referral: Referral
-    other: Organisation
-
-
 def organisation_names(ids: set[int]) -> dict[int, str]:
     # scoping: names of the parties of referrals the user already sees
     return dict(Organisation.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def dumps(value: Any) -> str:
-    return json.dumps(value)
+# --- the receiver's own case ------------------------------------------------------------------
+
+
+def referral_open_case(
+    *, request: HttpRequest, actor: Any, referral: Referral, consent: Any, given_name: str, summary: str
+) -> Case:
+    """The receiver opens its own case from an accepted referral, with the consent its case
+    worker recorded again (the existing consent model), and keeps the link. What is copied is
+    then the receiver's record: a later revocation does not reach into it."""
+    from amparo.cases.services import case_create
+
+    _party(actor, Perm.REFERRAL_DECIDE, referral.receiver_id)
+    if not can(actor, Perm.CASE_EDIT):
+        raise PermissionDenied
+    with transaction.atomic():
+        locked = _locked(actor, referral)
+        if locked.current_status() not in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS):
+            raise ValidationError(_("Accept the referral before opening a case from it."), code="state")
+        if locked.receiver_case_id is not None:
+            raise ValidationError(_("A case was already opened from this referral."), code="state")
+        if receiver_access_cut(locked):
+            raise ValidationError(str(CUT_REASONS[receiver_access_cut(locked)]), code="cut")
+        case = case_create(actor=actor, consent=consent, given_name=given_name, summary=summary)
+        locked.receiver_case = case
+        locked.save(update_fields=["receiver_case", "updated_at"])
+        audit.record(actor=actor, action="referral.open_case", obj=locked, organisation_id=locked.receiver_id)
+        audit.record(actor=actor, action="case.from_referral", obj=case, reason=f"referral:{locked.pk}")
+    return case
+
+
+def case_prefill(opened: content.Opened) -> tuple[str, str]:
+    """(given name, summary) for the receiver's new case, from the shared fields."""
+    values = {key: value for key, _label, value in opened.rows}
+    name = values.get("first_name") or values.get("full_name") or ""
+    lines = [
+        f"{label}: {value}" for key, label, value in opened.rows if value and key not in ("first_name", "full_name")
+    ]
+    if opened.note:
+        lines.append(opened.note)
+    return name, "\n".join(lines)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -24,10 +24,11 @@ class ChooseForm(forms.Form):
 
     def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].choices = [("", "—")] + [
+        service_field = cast(forms.TypedChoiceField, self.fields["service"])
+        service_field.choices = [("", "—")] + [
             (s.pk, f"{s.name} — {s.organisation.name} ({s.service_type.label})") for s in services
         ]
-        self.fields["field_set"].choices = field_set_choices()
+        cast(forms.ChoiceField, self.fields["field_set"]).choices = field_set_choices()
 
 
 class ValuesForm(forms.Form):
@@ -37,7 +38,10 @@ class ValuesForm(forms.Form):
         super().__init__(*args, **kwargs)
         for key, label in content.fields_of(field_set):
             self.fields[f"f_{key}"] = forms.CharField(
-                label=label, required=False, max_length=content.MAX_VALUE_LENGTH, widget=forms.Textarea(attrs={"rows": 2})
+                label=label,
+                required=False,
+                max_length=content.MAX_VALUE_LENGTH,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
         self.fields["note"] = forms.CharField(
             label=_("Note for the receiving organisation"),
@@ -54,14 +58,20 @@ class ValuesForm(forms.Form):
 class DeclineForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason"), choices=DeclineReason.choices)
     note = forms.CharField(
-        label=_("Note for the referring organisation"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note for the referring organisation"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
 class CompleteForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
     note = forms.CharField(
-        label=_("Note for the referring organisation"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note for the referring organisation"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -74,6 +84,17 @@ class UpdateForm(forms.Form):
 
 
 class ListFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("Any"))] + list(ReferralStatus.choices))
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any"))] + list(ReferralStatus.choices)
+    )
     service_type = forms.CharField(label=_("Type of service"), required=False, max_length=40)
     page = forms.IntegerField(required=False, min_value=1, max_value=100000, widget=forms.HiddenInput)
+
+
+class OpenCaseForm(forms.Form):
+    """The receiver's new case: the name and a summary, prefilled from the shared fields."""
+
+    given_name = forms.CharField(label=_("Given name"), max_length=200)
+    summary = forms.CharField(
+        label=_("Summary"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
+    )

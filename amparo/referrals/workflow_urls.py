@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:pk>/complete/", workflow_views.complete, name="complete"),
     path("<int:pk>/revoke/", workflow_views.revoke, name="revoke"),
     path("<int:pk>/update/", workflow_views.update, name="update"),
+    path("<int:pk>/open-case/", workflow_views.open_case, name="open_case"),
 ]
 
 api_urlpatterns = [

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from amparo.referrals.workflow_forms import (
     CompleteForm,
     DeclineForm,
     ListFilterForm,
+    OpenCaseForm,
     RevokeForm,
     UpdateForm,
     ValuesForm,
@@ -179,6 +181,13 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             and current in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS),
             "may_revoke": may_send and referral.status in OPEN_STATUSES,
             "may_update": may_send and current in OPEN_STATUSES,
+            "may_open_case": is_receiver
+            and not cut
+            and referral.receiver_case_id is None
+            and can(user, Perm.REFERRAL_DECIDE)
+            and can(user, Perm.CASE_EDIT)
+            and current in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS),
+            "own_case": _own_case(user, referral) if is_receiver else None,
             "decline_form": DeclineForm(),
             "complete_form": CompleteForm(),
             "revoke_form": RevokeForm(),
@@ -187,13 +196,25 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _act(request: HttpRequest, pk: int, perm: str, form_class: Any, action: Callable[..., Any], done: str) -> HttpResponse:
+def _own_case(user: Any, referral: Referral) -> Case | None:
+    """The receiver's own case opened from the referral, if the reader may see it."""
+    if referral.receiver_case_id is None:
+        return None
+    return Case.objects.visible_to(user).filter(pk=referral.receiver_case_id).first()
+
+
+def _act(
+    request: HttpRequest, pk: int, perm: str, form_class: Any, action: Callable[..., Any], done: str
+) -> HttpResponse:
     if not can(request.user, perm):
         raise PermissionDenied
     referral = get_visible_or_404(Referral, request.user, pk=pk)
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
-        messages.error(request, _("Check the form: %(errors)s") % {"errors": " ".join(e for errs in form.errors.values() for e in errs)})
+        messages.error(
+            request,
+            _("Check the form: %(errors)s") % {"errors": " ".join(e for errs in form.errors.values() for e in errs)},
+        )
         return redirect("referral:detail", pk=referral.pk)
     try:
         action(referral, **(form.cleaned_data if form is not None else {}))
@@ -202,7 +223,9 @@ def _act(request: HttpRequest, pk: int, perm: str, form_class: Any, action: Call
         messages.error(request, text)
         return redirect("referral:detail", pk=referral.pk)
     except sealing.NoKeys:
-        messages.error(request, _("The other organisation has not set up its keys yet, so nothing can be sealed to it."))
+        messages.error(
+            request, _("The other organisation has not set up its keys yet, so nothing can be sealed to it.")
+        )
         return redirect("referral:detail", pk=referral.pk)
     messages.success(request, done)
     return redirect("referral:detail", pk=referral.pk)
@@ -211,31 +234,46 @@ def _act(request: HttpRequest, pk: int, perm: str, form_class: Any, action: Call
 @require_POST
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
-        request, pk, Perm.REFERRAL_DECIDE, None,
-        lambda r: workflow.referral_accept(actor=request.user, referral=r), _("The referral was accepted."),
+        request,
+        pk,
+        Perm.REFERRAL_DECIDE,
+        None,
+        lambda r: workflow.referral_accept(actor=request.user, referral=r),
+        _("The referral was accepted."),
     )
 
 
 @require_POST
 def decline(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
-        request, pk, Perm.REFERRAL_DECIDE, DeclineForm,
-        lambda r, **kw: workflow.referral_decline(actor=request.user, referral=r, **kw), _("The referral was declined."),
+        request,
+        pk,
+        Perm.REFERRAL_DECIDE,
+        DeclineForm,
+        lambda r, **kw: workflow.referral_decline(actor=request.user, referral=r, **kw),
+        _("The referral was declined."),
     )
 
 
 @require_POST
 def start(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
-        request, pk, Perm.REFERRAL_DECIDE, None,
-        lambda r: workflow.referral_start(actor=request.user, referral=r), _("The referral is in progress."),
+        request,
+        pk,
+        Perm.REFERRAL_DECIDE,
+        None,
+        lambda r: workflow.referral_start(actor=request.user, referral=r),
+        _("The referral is in progress."),
     )
 
 
 @require_POST
 def complete(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
-        request, pk, Perm.REFERRAL_DECIDE, CompleteForm,
+        request,
+        pk,
+        Perm.REFERRAL_DECIDE,
+        CompleteForm,
         lambda r, **kw: workflow.referral_complete(actor=request.user, referral=r, **kw),
         _("The outcome was reported to the referring organisation."),
     )
@@ -244,7 +282,10 @@ def complete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
-        request, pk, Perm.REFERRAL_SEND, RevokeForm,
+        request,
+        pk,
+        Perm.REFERRAL_SEND,
+        RevokeForm,
         lambda r, **kw: workflow.referral_revoke(actor=request.user, referral=r, **kw),
         _("The referral was revoked: the other organisation can no longer read what was shared."),
     )
@@ -253,6 +294,75 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def update(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
-        request, pk, Perm.REFERRAL_SEND, UpdateForm,
-        lambda r, **kw: workflow.referral_update_send(actor=request.user, referral=r, **kw), _("The update was sent."),
+        request,
+        pk,
+        Perm.REFERRAL_SEND,
+        UpdateForm,
+        lambda r, **kw: workflow.referral_update_send(actor=request.user, referral=r, **kw),
+        _("The update was sent."),
+    )
+
+
+def open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """The receiver opens its own case from an accepted referral: consent recorded again by its
+    case worker, the name and summary prefilled from the shared fields (and editable)."""
+    from amparo.cases import services as case_services
+    from amparo.cases import texts
+    from amparo.cases.forms import ConsentForm
+    from amparo.cases.vocabularies import ConsentPurpose
+
+    if not can(request.user, Perm.CASE_EDIT):
+        raise PermissionDenied
+    referral = get_visible_or_404(Referral, request.user, pk=pk, receiver_id=request.user.organisation_id)  # type: ignore[union-attr]
+    if not can(request.user, Perm.REFERRAL_DECIDE):
+        raise PermissionDenied
+    cut = workflow.receiver_access_cut(referral)
+    if cut:
+        messages.error(request, str(workflow.CUT_REASONS[cut]))
+        return redirect("referral:detail", pk=referral.pk)
+    name, summary, locked = "", "", False
+    if request.method != "POST":  # the prefill is read (and audited) once, for the form
+        try:
+            name, summary = workflow.case_prefill(
+                workflow.referral_open(request=request, actor=request.user, referral=referral)
+            )
+        except sealing.Locked:
+            locked = True
+    consent_form = ConsentForm(request.POST or None, initial={"text_language": (request.LANGUAGE_CODE or "en")[:2]})
+    person_form = OpenCaseForm(request.POST or None, initial={"given_name": name, "summary": summary})
+    if request.method == "POST" and consent_form.is_valid() and person_form.is_valid():
+        try:
+            with transaction.atomic():
+                consent = case_services.consent_record(
+                    actor=request.user,  # type: ignore[arg-type]
+                    given_by=consent_form.cleaned_data["given_by"],
+                    child_assent=consent_form.cleaned_data["child_assent"],
+                    text_language=consent_form.cleaned_data["text_language"],
+                    purposes=consent_form.purposes(),
+                )
+                case = workflow.referral_open_case(
+                    request=request, actor=request.user, referral=referral, consent=consent, **person_form.cleaned_data
+                )
+        except ValidationError as exc:
+            person_form.add_error(None, exc)
+        else:
+            messages.success(request, _("Case %(ref)s opened from the referral.") % {"ref": case.reference})
+            return redirect("cases:case_detail", reference=case.reference)
+    text = texts.consent_text()
+    return render(
+        request,
+        "referrals/referral_open_case.html",
+        {
+            "referral": referral,
+            "locked": locked,
+            "form": consent_form,
+            "person_form": person_form,
+            "consent_text": texts.in_language(text["languages"]),
+            "version": text["version"],
+            "purposes": [
+                (label, consent_form[f"agreed_{purpose}"], consent_form[f"basis_{purpose}"])
+                for purpose, label in ConsentPurpose.choices
+            ],
+        },
+        status=400 if request.method == "POST" else 200,
     )
