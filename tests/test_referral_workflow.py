@@ -341,3 +341,14 @@ def test_the_receiver_opens_its_own_case_which_survives_revocation(sent, staff_a
         .status_code
         == 404
     )
+
+
+def test_seed_demo_sends_one_sealed_referral_between_the_first_two_demo_organisations(settings, db):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    for _ in range(2):
+        call_command("seed_demo", stdout=open("/dev/null", "w"))
+    referral = Referral.objects.get()
+    assert referral.basis == "agreement" and referral.field_set == "legal_aid"
+    assert b"Ana Ejemplo" not in bytes(referral.sealed_content)
