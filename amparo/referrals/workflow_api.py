@@ -97,7 +97,11 @@ class ReferralListApi(APIView):
             page = max(1, min(int(request.query_params.get("page", 1)), 100000))
         except (TypeError, ValueError):
             return Response({"detail": _("The page must be a number.")}, status=400)
-        rows = list(referrals.select_related("service")[(page - 1) * PAGE_SIZE : page * PAGE_SIZE])
+        rows = list(
+            referrals.select_related("service").defer("sealed_content", "sealed_reply")[
+                (page - 1) * PAGE_SIZE : page * PAGE_SIZE
+            ]
+        )
         names = workflow.organisation_names({r.sender_id for r in rows} | {r.receiver_id for r in rows})
         audit.record(actor=request.user, action="referral.list", reason=f"api:{box}")
         return Response(ReferralOutput([_row(r, org_id, names) for r in rows], many=True).data)

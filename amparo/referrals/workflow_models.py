@@ -143,8 +143,10 @@ class Referral(models.Model):
         verbose_name = _("referral")
         verbose_name_plural = _("referrals")
         indexes = [
-            models.Index(fields=["receiver", "status", "due_at"], name="referral_inbox"),
-            models.Index(fields=["sender", "status", "sent_at"], name="referral_sent"),
+            # "Waiting for us": receiver + status, in due order (id breaks ties), read in index order.
+            models.Index(fields=["receiver", "status", "due_at", "id"], name="referral_inbox"),
+            # "Sent by us": sender, newest first (a backward scan of this index).
+            models.Index(fields=["sender", "sent_at", "id"], name="referral_sent"),
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(sender=models.F("receiver")), name="referral_two_parties"),

@@ -59,7 +59,8 @@ def _list_page(request: HttpRequest, box: str) -> HttpResponse:
         if form.cleaned_data["service_type"]:
             referrals = referrals.filter(service_type_code=form.cleaned_data["service_type"])
         page_number = form.cleaned_data["page"] or 1
-    referrals = referrals.select_related("sender", "receiver", "service")
+    # Lists show metadata only: the sealed blobs are not even fetched.
+    referrals = referrals.select_related("sender", "receiver", "service").defer("sealed_content", "sealed_reply")
     page = Paginator(referrals, PAGE_SIZE).get_page(page_number)
     audit.record(actor=request.user, action="referral.list", reason=f"box:{box}")
     return render(
