@@ -104,7 +104,6 @@ ACTION_LABELS = {
     "referral.complete": _("Reported the outcome of a referral"),
     "referral.revoke": _("Revoked a referral"),
     "referral.update": _("Sent an update on a referral"),
-    "referral.list": _("Listed referrals"),
     "referral.content_read": _("Read what was shared in a referral"),
     "referral.content_read_by_receiver": _("The receiving organisation read what was shared in a referral"),
     "referral.reply_read": _("Read the receiving organisation's note on a referral"),

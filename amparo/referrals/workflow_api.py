@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from amparo.core import audit, sealing
+from amparo.core import sealing
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
 from amparo.referrals import workflow
@@ -103,7 +103,6 @@ class ReferralListApi(APIView):
             ]
         )
         names = workflow.organisation_names({r.sender_id for r in rows} | {r.receiver_id for r in rows})
-        audit.record(actor=request.user, action="referral.list", reason=f"api:{box}")
         return Response(ReferralOutput([_row(r, org_id, names) for r in rows], many=True).data)
 
 

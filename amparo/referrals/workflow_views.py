@@ -3,12 +3,12 @@ sides with the actions each may take. Thin: forms parse, amparo/referrals/workfl
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amparo.cases.models import Case
-from amparo.core import audit, sealing
+from amparo.core import sealing
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
 from amparo.referrals import content, workflow
@@ -34,6 +34,30 @@ from amparo.referrals.workflow_forms import (
 from amparo.referrals.workflow_models import OPEN_STATUSES, Referral, ReferralStatus
 
 PAGE_SIZE = 25
+
+
+@dataclass
+class ListPage:
+    """One page of a referral list, without a count of all rows."""
+
+    rows: list[Referral]
+    number: int
+    has_next: bool
+
+    def __iter__(self) -> Iterator[Referral]:
+        return iter(self.rows)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
 
 
 def _list_page(request: HttpRequest, box: str) -> HttpResponse:
@@ -60,9 +84,12 @@ def _list_page(request: HttpRequest, box: str) -> HttpResponse:
             referrals = referrals.filter(service_type_code=form.cleaned_data["service_type"])
         page_number = form.cleaned_data["page"] or 1
     # Lists show metadata only: the sealed blobs are not even fetched.
+    # Lists show metadata only: the sealed blobs are not even fetched, and no count is taken
+    # (one row more than a page says whether there is a next one).
     referrals = referrals.select_related("sender", "receiver", "service").defer("sealed_content", "sealed_reply")
-    page = Paginator(referrals, PAGE_SIZE).get_page(page_number)
-    audit.record(actor=request.user, action="referral.list", reason=f"box:{box}")
+    start = (page_number - 1) * PAGE_SIZE
+    rows = list(referrals[start : start + PAGE_SIZE + 1])
+    page = ListPage(rows[:PAGE_SIZE], page_number, has_next=len(rows) > PAGE_SIZE)
     return render(
         request,
         "referrals/referral_list.html",
