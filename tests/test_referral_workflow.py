@@ -272,9 +272,10 @@ def test_decline_needs_a_reason_from_the_list(sent, staff_b):
     assert bad.status_code == 302
     referral.refresh_from_db()
     assert referral.status == ReferralStatus.SENT
-    api = receiver.post(reverse("api:referral_decline", kwargs={"pk": referral.pk}), {"reason": "nonsense"})
+    decline_api = reverse("api:referral_decline", kwargs={"pk": referral.pk})
+    api = receiver.post(decline_api, {"reason": "nonsense"}, content_type="application/json")
     assert api.status_code == 400 and "detail" in api.json()
-    ok = receiver.post(reverse("api:referral_decline", kwargs={"pk": referral.pk}), {"reason": "no_capacity"})
+    ok = receiver.post(decline_api, {"reason": "no_capacity"}, content_type="application/json")
     assert ok.status_code == 200 and ok.json()["status"] == "declined"
 
 

@@ -139,7 +139,7 @@ def _answer(request: Request, pk: int, action: Any) -> Response:
 
 
 class ReferralAcceptApi(APIView):
-    @extend_schema(request=None, responses=ReferralOutput)
+    @extend_schema(request={"application/json": None}, responses=ReferralOutput)
     def post(self, request: Request, pk: int) -> Response:
         """The receiver accepts a referral waiting for an answer."""
         return _answer(request, pk, lambda r: workflow.referral_accept(actor=request.user, referral=r))
@@ -147,19 +147,23 @@ class ReferralAcceptApi(APIView):
 
 class ReferralDeclineApi(APIView):
     @extend_schema(
-        request=inline_serializer(
-            "ReferralDeclineInput",
-            {
-                "reason": serializers.ChoiceField(choices=DeclineReason.values),
-                "note": serializers.CharField(required=False, help_text="Sealed to the referring organisation"),
-            },
-        ),
+        request={
+            "application/json": inline_serializer(
+                "ReferralDeclineInput",
+                {
+                    "reason": serializers.ChoiceField(choices=DeclineReason.values),
+                    "note": serializers.CharField(required=False, help_text="Sealed to the referring organisation"),
+                },
+            )
+        },
         responses=ReferralOutput,
     )
     def post(self, request: Request, pk: int) -> Response:
         """The receiver declines, with a reason from the list and an optional note."""
-        reason = str(request.data.get("reason", ""))[:40] if hasattr(request.data, "get") else ""
-        note = str(request.data.get("note", ""))[:2000] if hasattr(request.data, "get") else ""
-        return _answer(
-            request, pk, lambda r: workflow.referral_decline(actor=request.user, referral=r, reason=reason, note=note)
-        )
+
+        def decline(referral: Referral) -> Referral:
+            data = request.data if hasattr(request.data, "get") else {}
+            reason, note = str(data.get("reason", ""))[:40], str(data.get("note", ""))[:2000]
+            return workflow.referral_decline(actor=request.user, referral=referral, reason=reason, note=note)
+
+        return _answer(request, pk, decline)
