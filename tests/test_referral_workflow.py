@@ -353,3 +353,39 @@ def test_seed_demo_sends_one_sealed_referral_between_the_first_two_demo_organisa
     referral = Referral.objects.get()
     assert referral.basis == "agreement" and referral.field_set == "legal_aid"
     assert b"Ana Ejemplo" not in bytes(referral.sealed_content)
+
+
+def test_referral_pages_weigh_under_100_kb_on_first_load(sent, staff_a, staff_b):
+    """Each page's HTML plus every stylesheet, script and icon it links (all same-origin)."""
+    import re
+    from pathlib import Path
+
+    referral, case = sent
+    for _ in range(30):  # a full first page of the inbox
+        Referral.objects.create(
+            sender_id=referral.sender_id,
+            receiver_id=referral.receiver_id,
+            service=referral.service,
+            service_type_code="shelter",
+            field_set="shelter_intake",
+            field_sets_version="2026.1",
+            basis="agreement",
+            sealed_content=b"x",
+            due_at=timezone.now() + datetime.timedelta(hours=1),
+        )
+    static = Path(__file__).resolve().parent.parent / "amparo" / "static"
+    receiver, sender = sign_in_for_real(staff_b[Role.CASE_WORKER]), verified_client(staff_a[Role.CASE_WORKER])
+    pages = [
+        receiver.get(reverse("referral:waiting")),
+        receiver.get(reverse("referral:detail", kwargs={"pk": referral.pk})),
+        sender.get(reverse("referral:sent")),
+        sender.get(
+            reverse("referral:create", kwargs={"reference": case.reference}),
+            {"service": referral.service_id, "field_set": "shelter_intake"},
+        ),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assets = set(re.findall(rb'(?:href|src)="/static/([^"?]+)', page.content))
+        total = len(page.content) + sum((static / a.decode()).stat().st_size for a in assets)
+        assert total < 100_000, (page.wsgi_request.path, total)
