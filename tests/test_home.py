@@ -22,8 +22,9 @@ NOT_BUILT = ("This part of Amparo is not built yet.", "Esta parte de Amparo toda
 
 
 def test_every_role_with_nothing_but_the_organisation_profile_has_a_plan():
-    # The shared service directory (search, and a shelter manager's own services) is not a role's part.
-    directory = {Perm.DIRECTORY_VIEW, Perm.SERVICE_MANAGE}
+    # The shared service directory (search, and a shelter manager's own services) is not a role's part,
+    # nor are referrals received (a shelter manager's or an authority's part is still to be built).
+    directory = {Perm.DIRECTORY_VIEW, Perm.SERVICE_MANAGE, Perm.REFERRAL_VIEW, Perm.REFERRAL_DECIDE}
     bare = {role for role, perms in ROLE_PERMISSIONS.items() if perms - directory <= {Perm.ORG_VIEW}}
     assert bare == set(ROLES_NOT_BUILT_YET) == set(ROLE_WORDS)
 

@@ -389,3 +389,17 @@ def test_referral_pages_weigh_under_100_kb_on_first_load(sent, staff_a, staff_b)
         assets = set(re.findall(rb'(?:href|src)="/static/([^"?]+)', page.content))
         total = len(page.content) + sum((static / a.decode()).stat().st_size for a in assets)
         assert total < 100_000, (page.wsgi_request.path, total)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"status": "bogus"}, {"status": "sent\x00"}, {"service_type": "shel\x00ter"}, {"page": "x"}, {"box": "all"}],
+)
+def test_bad_list_filters_get_a_clear_400_never_a_500(sent, staff_b, query):
+    client = verified_client(staff_b[Role.CASE_WORKER])
+    response = client.get(reverse("api:referral_list"), query)
+    assert response.status_code == 400  # a NUL is refused before the view, the rest by it with a message
+    if not any("\x00" in value for value in query.values()):
+        assert response.json()["detail"]
+    page = client.get(reverse("referral:waiting"), query)
+    assert page.status_code in (200, 400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -18,9 +19,10 @@ from amparo.core import sealing
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
 from amparo.referrals import workflow
-from amparo.referrals.workflow_models import DeclineReason, Referral
+from amparo.referrals.workflow_models import DeclineReason, Referral, ReferralStatus
 
 PAGE_SIZE = 50
+SERVICE_TYPE_CODE = re.compile(r"[a-z0-9_-]{1,40}")
 
 
 class ReferralOutput(serializers.Serializer):
@@ -68,7 +70,7 @@ class ReferralListApi(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("box", str, enum=["received", "sent"], description="Default: received"),
-            OpenApiParameter("status", str),
+            OpenApiParameter("status", str, enum=list(ReferralStatus.values)),
             OpenApiParameter("service_type", str),
             OpenApiParameter("page", int),
         ],
@@ -87,10 +89,16 @@ class ReferralListApi(APIView):
             referrals = referrals.received_by(org_id).order_by("due_at", "id")
         else:
             referrals = referrals.sent_by(org_id).order_by("-sent_at", "-id")
-        status = str(request.query_params.get("status", ""))[:20]
-        if status:
+        status = str(request.query_params.get("status", ""))
+        if status and status not in ReferralStatus.values:
+            return Response({"detail": _("Choose a status from the list.")}, status=400)
+        if status == ReferralStatus.EXPIRED:
+            referrals = referrals.overdue()
+        elif status:
             referrals = referrals.filter(status=status)
-        service_type = str(request.query_params.get("service_type", ""))[:40]
+        service_type = str(request.query_params.get("service_type", ""))
+        if service_type and not SERVICE_TYPE_CODE.fullmatch(service_type):
+            return Response({"detail": _("Choose a type of service from the list.")}, status=400)
         if service_type:
             referrals = referrals.filter(service_type_code=service_type)
         try:
