@@ -382,3 +382,9 @@ CELERY_BEAT_SCHEDULE["notify-urgent-reports"] = {
     "task": "amparo.reports.notify_urgent",
     "schedule": AMPARO_URGENT_NOTIFY_MINUTES * 60,
 }
+
+# Referrals past their answer time: both sides are told once (amparo/referrals/tasks.py).
+CELERY_BEAT_SCHEDULE["referral-overdue-alerts"] = {
+    "task": "amparo.referrals.overdue_alert",
+    "schedule": 15 * 60,
+}

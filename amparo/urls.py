@@ -6,6 +6,7 @@ from amparo.core import ops
 from amparo.core import views as core_views
 from amparo.findhelp.urls import public_urlpatterns as help_public
 from amparo.referrals.urls import api_urlpatterns as referral_api
+from amparo.referrals.workflow_urls import api_urlpatterns as referral_workflow_api
 from amparo.reports.urls import api_urlpatterns as report_api
 from amparo.reports.urls import public_urlpatterns as report_public
 
@@ -27,6 +28,7 @@ api_patterns = (
         *case_api,
         *report_api,
         *referral_api,
+        *referral_workflow_api,
     ],
     "api",
 )
@@ -42,6 +44,7 @@ urlpatterns = [
     path("shelters/", include("amparo.shelters.urls")),
     path("help/", include(help_public)),  # anonymous: amparo/findhelp/public_views.py
     path("awareness/", include("amparo.findhelp.urls")),
+    path("referrals/", include("amparo.referrals.workflow_urls")),
     path("api/v1/", include(api_patterns)),
 ]
 

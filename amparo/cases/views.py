@@ -341,7 +341,26 @@ def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
             .select_related("organisation")
             .first(),
             "by_emergency": not can(user, Perm.CASE_VIEW),
+            "may_refer": _may_refer(user, case),
+            "case_referrals": _case_referrals(user, case),
         },
+    )
+
+
+def _may_refer(user: Any, case: Case) -> bool:
+    from amparo.referrals.workflow import may_refer
+
+    return may_refer(user, case)
+
+
+def _case_referrals(user: Any, case: Case) -> list[Any]:
+    """The referrals sent from this case (metadata only), for those who see referrals."""
+    from amparo.referrals.models import Referral
+
+    return list(
+        Referral.objects.visible_to(user)
+        .filter(case=case, sender_id=case.organisation_id)
+        .select_related("receiver", "service")
     )
 
 

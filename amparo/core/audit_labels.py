@@ -110,6 +110,21 @@ ACTION_LABELS = {
     "awareness.update": _("Changed an awareness page"),
     "awareness.publish": _("Published an awareness page"),
     "awareness.unpublish": _("Took an awareness page back to draft"),
+    # Referrals between organisations
+    "case.refer": _("Referred the person to another organisation's service"),
+    "referral.send": _("Sent a referral"),
+    "referral.accept": _("Accepted a referral"),
+    "referral.decline": _("Declined a referral"),
+    "referral.start": _("Started work on a referral"),
+    "referral.complete": _("Reported the outcome of a referral"),
+    "referral.revoke": _("Revoked a referral"),
+    "referral.update": _("Sent an update on a referral"),
+    "referral.content_read": _("Read what was shared in a referral"),
+    "referral.content_read_by_receiver": _("The receiving organisation read what was shared in a referral"),
+    "referral.reply_read": _("Read the receiving organisation's note on a referral"),
+    "referral.overdue": _("A referral passed its answer time"),
+    "referral.open_case": _("Opened a case from a referral"),
+    "case.from_referral": _("Opened a case from a referral received"),
 }
 
 

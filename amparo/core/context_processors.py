@@ -23,6 +23,7 @@ NAVIGATION = [
     ("referrals:our_services", _("Our services"), Perm.SERVICE_MANAGE),
     ("shelters:shelter_list", _("Shelters"), Perm.SHELTER_VIEW),
     ("findhelp:awareness_manage", _("Awareness pages"), Perm.AWARENESS_EDIT),
+    ("referral:waiting", _("Referrals"), Perm.REFERRAL_VIEW),
     ("accounts:organisation_detail", _("Organisation"), Perm.ORG_VIEW),
     ("accounts:staff_list", _("Staff"), Perm.STAFF_VIEW),
     ("accounts:agreement_list", _("Data-sharing agreements"), Perm.AGREEMENT_VIEW),

@@ -59,6 +59,9 @@ class Perm(models.TextChoices):
     SHELTER_ADMIT = "shelter.admit", _("Admit people to shelters, discharge them and manage waiting lists")
     SHELTER_WAITLIST = "shelter.waitlist", _("Put people on a shelter's waiting list")
     AWARENESS_EDIT = "awareness.edit", _("Write and publish the organisation's public awareness pages")
+    REFERRAL_VIEW = "referral.view", _("See the referrals the organisation sent and received")
+    REFERRAL_SEND = "referral.send", _("Refer people from case files to other organisations' services")
+    REFERRAL_DECIDE = "referral.decide", _("Accept, decline and report the outcome of referrals received")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -102,6 +105,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 
 # The service directory is shared: every staff role may search it (decision 0018).
 ROLE_PERMISSIONS = {role: perms | {Perm.DIRECTORY_VIEW} for role, perms in ROLE_PERMISSIONS.items()}
+
+# Referrals between organisations (decision 0020): case workers send and decide; shelter
+# managers and authorities (for their law-enforcement services) decide; administrators see.
+_REFERRALS: dict[str, set[str]] = {
+    Role.CASE_WORKER: {Perm.REFERRAL_VIEW, Perm.REFERRAL_SEND, Perm.REFERRAL_DECIDE},
+    Role.SHELTER_MANAGER: {Perm.REFERRAL_VIEW, Perm.REFERRAL_DECIDE},
+    Role.AUTHORITY: {Perm.REFERRAL_VIEW, Perm.REFERRAL_DECIDE},
+    Role.ORG_ADMIN: {Perm.REFERRAL_VIEW},
+}
+ROLE_PERMISSIONS = {role: perms | _REFERRALS.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()}
 
 
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,

@@ -205,3 +205,9 @@ class Service(OrgScoped):
 
     def nationality_list(self) -> list[str]:
         return undelimited(self.nationalities)
+
+
+# The referral workflow's models live in their own module; imported here so Django finds them.
+from amparo.referrals.workflow_models import Referral, ReferralUpdate  # noqa: E402
+
+__all__ = ["Gender", "Referral", "ReferralUpdate", "Service", "ServiceType"]

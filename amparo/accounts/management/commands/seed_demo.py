@@ -88,7 +88,10 @@ def demo_cases(org: Organisation, creator: User, language: str) -> None:
             given_by=ConsentGivenBy.PERSON,
             child_assent=False,
             text_language=language,
-            purposes={ConsentPurpose.SERVICES: (LawfulBasis.CONSENT, True)},
+            purposes={
+                ConsentPurpose.SERVICES: (LawfulBasis.CONSENT, True),
+                ConsentPurpose.REFERRAL: (LawfulBasis.CONSENT, True),
+            },
         )
         case_services.case_create(
             actor=creator,
@@ -125,6 +128,39 @@ def demo_sharing_agreement() -> None:
         ends_on=today + datetime.timedelta(days=365),
         status=AgreementStatus.ACTIVE,
         decided_at=timezone.now(),
+    )
+
+
+def demo_referral() -> None:
+    """One referral from the first demo organisation's first case to the second's legal clinic
+    (legal-aid fields, sealed to the second organisation's key), as its case worker would send
+    it. Created once, and only when the case has consent to referral."""
+    from amparo.cases.services.consent import consent_allows
+    from amparo.referrals.models import Referral, Service
+    from amparo.referrals.workflow import referral_send
+
+    if Referral.objects.exists():  # scoping: seeding the demo, no one's data is shown
+        return
+    first, second = (Organisation.objects.get(name=spec["name"]) for spec in DEMO_ORGANISATIONS[:2])
+    worker = User.objects.get(email=demo_email(DEMO_ORGANISATIONS[0]["slug"], Role.CASE_WORKER))
+    worker.is_verified = lambda: True  # type: ignore[method-assign]  # seeding acts as a signed-in worker
+    case = Case.objects.filter(organisation=first).order_by("created_at").first()  # scoping: seeding the demo
+    service = Service.objects.filter(organisation=second, service_type__code="legal_aid").first()  # scoping: seeding
+    if case is None or service is None or not consent_allows(case, ConsentPurpose.REFERRAL):
+        return
+    referral_send(
+        actor=worker,
+        case=case,
+        service=service,
+        field_set="legal_aid",
+        values={
+            "full_name": "Ana Ejemplo Ficticia",
+            "nationality": "México",
+            "languages": "Español",
+            "exploitation": "Demo: explotación laboral ficticia",
+            "proceedings": "Ninguno (demo)",
+        },
+        note="Demo: persona ficticia; llamar antes de la cita.",
     )
 
 
@@ -349,6 +385,7 @@ class Command(BaseCommand):
                         organisation=org, country=country, region="", exploitation_type=""
                     )
             demo_sharing_agreement()
+            demo_referral()
         self.stdout.write("Demo organisations and accounts (all fictional):")
         width = max(len(email) for _org, _role, email in rows)
         for org_name, role_label, email in rows:

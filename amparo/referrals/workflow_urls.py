@@ -1,0 +1,27 @@
+from django.urls import path
+
+from amparo.referrals import workflow_api, workflow_views
+
+app_name = "referral"
+
+urlpatterns = [
+    path("", workflow_views.waiting, name="waiting"),
+    path("sent/", workflow_views.sent, name="sent"),
+    path("overdue/", workflow_views.overdue, name="overdue"),
+    path("new/<str:reference>/", workflow_views.create, name="create"),
+    path("<int:pk>/", workflow_views.detail, name="detail"),
+    path("<int:pk>/accept/", workflow_views.accept, name="accept"),
+    path("<int:pk>/decline/", workflow_views.decline, name="decline"),
+    path("<int:pk>/start/", workflow_views.start, name="start"),
+    path("<int:pk>/complete/", workflow_views.complete, name="complete"),
+    path("<int:pk>/revoke/", workflow_views.revoke, name="revoke"),
+    path("<int:pk>/update/", workflow_views.update, name="update"),
+    path("<int:pk>/open-case/", workflow_views.open_case, name="open_case"),
+]
+
+api_urlpatterns = [
+    path("referrals/", workflow_api.ReferralListApi.as_view(), name="referral_list"),
+    path("referrals/<int:pk>/", workflow_api.ReferralDetailApi.as_view(), name="referral_detail"),
+    path("referrals/<int:pk>/accept/", workflow_api.ReferralAcceptApi.as_view(), name="referral_accept"),
+    path("referrals/<int:pk>/decline/", workflow_api.ReferralDeclineApi.as_view(), name="referral_decline"),
+]
