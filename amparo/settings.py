@@ -339,7 +339,7 @@ SILENCED_SYSTEM_CHECKS = ["axes.W006", "security.W021"]
 AMPARO_REPORT_RETENTION_DAYS = int(os.environ.get("AMPARO_REPORT_RETENTION_DAYS", "365"))
 AMPARO_REPORT_DEFAULT_ORGANISATION = int(os.environ.get("AMPARO_REPORT_DEFAULT_ORGANISATION", "0")) or None
 #: Paths on which the address, user agent, referer and cookies are removed before anything runs.
-AMPARO_ANONYMOUS_PATHS = ("/report/", "/api/v1/report/", "/help/")
+AMPARO_ANONYMOUS_PATHS = ("/report/", "/api/v1/report/", "/help/", "/r/")
 #: Networks (CIDR) exempt from submission caps, e.g. a training room behind one address.
 AMPARO_REPORT_TRUSTED_NETWORKS = env_list("AMPARO_REPORT_TRUSTED_NETWORKS")
 AMPARO_POW_BITS = int(os.environ.get("AMPARO_POW_BITS", "16"))

@@ -5,6 +5,7 @@ from amparo.cases.urls import api_urlpatterns as case_api
 from amparo.core import ops
 from amparo.core import views as core_views
 from amparo.findhelp.urls import public_urlpatterns as help_public
+from amparo.referrals import onetime_views
 from amparo.referrals.urls import api_urlpatterns as referral_api
 from amparo.referrals.workflow_urls import api_urlpatterns as referral_workflow_api
 from amparo.reports.urls import api_urlpatterns as report_api
@@ -45,6 +46,7 @@ urlpatterns = [
     path("help/", include(help_public)),  # anonymous: amparo/findhelp/public_views.py
     path("awareness/", include("amparo.findhelp.urls")),
     path("referrals/", include("amparo.referrals.workflow_urls")),
+    path("r/<str:token>/", onetime_views.link_open, name="onetime_open"),  # anonymous (decision 0032)
     path("api/v1/", include(api_patterns)),
 ]
 

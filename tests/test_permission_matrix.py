@@ -64,6 +64,7 @@ from tests import (  # noqa: E402
     matrix_agreements,
     matrix_cases,
     matrix_findhelp,
+    matrix_referral_onetime,
     matrix_referral_workflow,
     matrix_referrals,
     matrix_reports,
@@ -114,6 +115,7 @@ MATRIX_MODULES = [
     matrix_agreements,
     matrix_referrals,
     matrix_referral_workflow,
+    matrix_referral_onetime,
     matrix_shelters,
     matrix_findhelp,
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amparo.referrals import workflow_api, workflow_views
+from amparo.referrals import onetime_views, workflow_api, workflow_views
 
 app_name = "referral"
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("<int:pk>/revoke/", workflow_views.revoke, name="revoke"),
     path("<int:pk>/update/", workflow_views.update, name="update"),
     path("<int:pk>/open-case/", workflow_views.open_case, name="open_case"),
+    path("external/new/<str:reference>/", onetime_views.external_create, name="external_create"),
+    path("external/<int:pk>/", onetime_views.external_detail, name="external_detail"),
+    path("external/<int:pk>/revoke/", onetime_views.external_revoke, name="external_revoke"),
 ]
 
 api_urlpatterns = [

@@ -31,6 +31,7 @@ from amparo.referrals.workflow_forms import (
     UpdateForm,
     ValuesForm,
 )
+from amparo.referrals.onetime_models import ExternalReferral
 from amparo.referrals.workflow_models import OPEN_STATUSES, Referral, ReferralStatus
 
 PAGE_SIZE = 25
@@ -90,10 +91,18 @@ def _list_page(request: HttpRequest, box: str) -> HttpResponse:
     start = (page_number - 1) * PAGE_SIZE
     rows = list(referrals[start : start + PAGE_SIZE + 1])
     page = ListPage(rows[:PAGE_SIZE], page_number, has_next=len(rows) > PAGE_SIZE)
+    external: list[Any] = []
+    if box == "sent" and page_number == 1:
+        # Referrals to services not on Amparo (decision 0032): the latest, metadata only.
+        external = list(
+            ExternalReferral.objects.visible_to(request.user)
+            .select_related("service")
+            .defer("ciphertext", "salt", "token_hash")[:PAGE_SIZE]
+        )
     return render(
         request,
         "referrals/referral_list.html",
-        {"box": box, "page": page, "form": form, "types": types, "org_id": org_id},
+        {"box": box, "page": page, "form": form, "types": types, "org_id": org_id, "external": external},
     )
 
 
