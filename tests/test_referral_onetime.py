@@ -161,7 +161,7 @@ def test_no_cookie_and_no_store_on_the_public_page(issued, client):
         assert not response.cookies, response.cookies
         assert "no-store" in response["Cache-Control"]
         assert response["Referrer-Policy"] == "no-referrer"
-    assert client.get(f"/r/{token}/?lang=es").content.count("Frase de paso".encode()) >= 1
+    assert client.get(f"/r/{token}/?lang=es").content.count(b"Frase de paso") >= 1
 
 
 def test_nothing_shared_is_stored_in_clear_and_the_passphrase_is_not_stored(issued):
@@ -228,7 +228,9 @@ def test_the_printed_sheet_shows_the_fields_stores_none_and_is_audited(setup, st
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    token=st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="/?#%"), min_size=1, max_size=80),
+    token=st.text(
+        alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="/?#%"), min_size=1, max_size=80
+    ),
     passphrase=st.text(max_size=300),
 )
 def test_bad_input_never_500(issued, client, token, passphrase):

@@ -211,4 +211,3 @@ class Service(OrgScoped):
 from amparo.referrals.workflow_models import Referral, ReferralUpdate  # noqa: E402
 
 __all__ = ["Gender", "Referral", "ReferralUpdate", "Service", "ServiceType"]
-from amparo.referrals.onetime_models import ExternalReferral  # noqa: E402

@@ -76,6 +76,7 @@ class ExternalReferral(models.Model):
     burnt_at = models.DateTimeField(null=True, blank=True)
     failed_attempts = models.PositiveSmallIntegerField(default=0)
 
+    organisation_id: int
     view_permission = Perm.REFERRAL_VIEW
     objects = OrgScopedQuerySet.as_manager()
 

@@ -43,8 +43,7 @@ class ExternalChooseForm(forms.Form):
         initial=ExternalKind.LINK,
         widget=forms.RadioSelect,
         help_text=gettext_lazy(
-            "A one-time link is opened with a passphrase you give by phone; a printed sheet is "
-            "handed over on paper."
+            "A one-time link is opened with a passphrase you give by phone; a printed sheet is handed over on paper."
         ),
     )
     days = forms.IntegerField(

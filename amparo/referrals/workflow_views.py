@@ -20,6 +20,7 @@ from amparo.core import sealing
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
 from amparo.referrals import content, workflow
+from amparo.referrals.onetime_models import ExternalReferral
 from amparo.referrals.services import types_for
 from amparo.referrals.workflow_forms import (
     ChooseForm,
@@ -31,7 +32,6 @@ from amparo.referrals.workflow_forms import (
     UpdateForm,
     ValuesForm,
 )
-from amparo.referrals.onetime_models import ExternalReferral
 from amparo.referrals.workflow_models import OPEN_STATUSES, Referral, ReferralStatus
 
 PAGE_SIZE = 25
