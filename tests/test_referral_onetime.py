@@ -240,3 +240,13 @@ def test_bad_input_never_500(issued, client, token, passphrase):
     response = client.post(f"/r/{token}/", {"passphrase": passphrase.replace("\x00", "")})
     assert response.status_code in (400, 404), response.status_code
     assert not response.cookies
+
+
+def test_another_organisation_cannot_post_the_form_for_a_case_not_its_own(setup, staff_b):
+    case, service = setup
+    client = verified_client(staff_b[Role.CASE_WORKER])
+    body = {"service": service.pk, "field_set": "legal_aid", "kind": "link", "days": "7", "f_full_name": "X"}
+    refused = client.post(reverse("referral:external_create", kwargs={"reference": case.reference}), body)
+    missing = client.post(reverse("referral:external_create", kwargs={"reference": "NOPE0000"}), body)
+    assert refused.status_code == missing.status_code == 404
+    assert not ExternalReferral.objects.exists()
