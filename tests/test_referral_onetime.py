@@ -250,3 +250,17 @@ def test_another_organisation_cannot_post_the_form_for_a_case_not_its_own(setup,
     missing = client.post(reverse("referral:external_create", kwargs={"reference": "NOPE0000"}), body)
     assert refused.status_code == missing.status_code == 404
     assert not ExternalReferral.objects.exists()
+
+
+def test_the_demo_shows_a_link_in_sent_by_us(settings, db):
+    from django.core.management import call_command
+
+    from amparo.accounts.models import User
+
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # still one: created once
+    record = ExternalReferral.objects.get()
+    worker = User.objects.get(organisation_id=record.organisation_id, role=Role.CASE_WORKER)
+    page = verified_client(worker).get(reverse("referral:sent")).content.decode()
+    assert str(ExternalStatus.LINK_SENT.label) in page and "fuera de Amparo" in page

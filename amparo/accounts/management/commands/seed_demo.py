@@ -164,6 +164,34 @@ def demo_referral() -> None:
     )
 
 
+def demo_external_referral() -> None:
+    """One one-time link from the first demo organisation's first case to the legal clinic not on
+    Amparo (decision 0032), so "Sent by us" shows one. Its passphrase is not kept: the demo
+    shows the status, not the opening (send a new one from the case to try /r/...)."""
+    from amparo.cases.services.consent import consent_allows
+    from amparo.referrals import onetime
+    from amparo.referrals.models import Service
+    from amparo.referrals.onetime_models import ExternalReferral
+
+    if ExternalReferral.objects.exists():  # scoping: seeding the demo, no one's data is shown
+        return
+    first = Organisation.objects.get(name=DEMO_ORGANISATIONS[0]["name"])
+    worker = User.objects.get(email=demo_email(DEMO_ORGANISATIONS[0]["slug"], Role.CASE_WORKER))
+    worker.is_verified = lambda: True  # type: ignore[method-assign]  # seeding acts as a signed-in worker
+    case = Case.objects.filter(organisation=first).order_by("created_at").first()  # scoping: seeding the demo
+    service = Service.objects.filter(on_amparo=False, is_published=True).first()  # scoping: seeding the demo
+    if case is None or service is None or not consent_allows(case, ConsentPurpose.REFERRAL):
+        return
+    onetime.link_issue(
+        actor=worker,
+        case=case,
+        service=service,
+        field_set="legal_aid",
+        values={"full_name": "Ana Ejemplo Ficticia", "languages": "Español", "proceedings": "Ninguno (demo)"},
+        note="Demo: persona ficticia.",
+    )
+
+
 def org_slug(org: Organisation) -> str:
     return next(spec["slug"] for spec in DEMO_ORGANISATIONS if spec["name"] == org.name)
 
@@ -176,6 +204,18 @@ def demo_email(slug: str, role: str) -> str:
 #: Amanecer's shelter is a confidential safe house: other organisations see only its intake contact.
 DEMO_SERVICES: dict[str, list[tuple[str, str, dict[str, Any]]]] = {
     "amanecer": [
+        (
+            "legal_aid",
+            "Clínica jurídica universitaria, fuera de Amparo (demo)",
+            {
+                "on_amparo": False,
+                "provider_name": "Universidad Ficticia (demo)",
+                "countries": ",MEX,",
+                "languages": ",SPA,",
+                "cost": "Gratuito",
+                "intake_contact": "intake@clinica.example (demo)",
+            },
+        ),
         (
             "shelter",
             "Casa Refugio Amanecer (demo)",
@@ -386,6 +426,7 @@ class Command(BaseCommand):
                     )
             demo_sharing_agreement()
             demo_referral()
+            demo_external_referral()
         self.stdout.write("Demo organisations and accounts (all fictional):")
         width = max(len(email) for _org, _role, email in rows)
         for org_name, role_label, email in rows:
