@@ -1,0 +1,211 @@
+"""Referral figures for one organisation (issue 9, part 6; decision 0031).
+
+Everything here is computed from a referral's metadata only: the two organisations, the
+service type, the agreement, the status, its times and the codes of a decline or an outcome.
+No sealed column is fetched, let alone opened. Every query starts from
+`Referral.objects.visible_to(user)` (the two-party queryset), then keeps the referrals the
+user's organisation sent or received.
+
+Definitions (also in docs/decisions/0031):
+
+* accepted: the receiver accepted it (`decided_at` set and not declined), whatever happened
+  next (in progress, done, or revoked later);
+* acceptance rate: accepted / (accepted + declined), of the referrals answered;
+* completion rate: done / accepted;
+* time to acceptance: `decided_at - sent_at` of the accepted, in hours; the median is the
+  usual median, p90 the nearest-rank 90th percentile (the smallest value that at least 90 %
+  of the values do not exceed).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from amparo.accounts.models import Organisation, SharingAgreement
+from amparo.referrals.services import types_for
+from amparo.referrals.workflow_models import DeclineReason, Outcome, Referral, ReferralStatus
+
+#: The periods a user may choose, in days.
+PERIODS = (30, 90, 365)
+DEFAULT_PERIOD = 90
+DIRECTIONS = ("sent", "received")
+
+_ACCEPTED = Q(decided_at__isnull=False) & ~Q(status=ReferralStatus.DECLINED)
+_DECLINED = Q(status=ReferralStatus.DECLINED)
+_DONE = Q(status=ReferralStatus.DONE)
+
+
+@dataclass
+class Breakdown:
+    """Counts of one group (a service type, a partner, an agreement)."""
+
+    key: str
+    label: str
+    total: int
+    accepted: int
+    declined: int
+    done: int
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return rate(self.accepted, self.accepted + self.declined)
+
+    @property
+    def completion_rate(self) -> float | None:
+        return rate(self.done, self.accepted)
+
+
+@dataclass
+class Direction:
+    """The figures of the referrals sent, or received, in the period."""
+
+    name: str
+    total: int = 0
+    by_status: list[tuple[str, str, int]] = field(default_factory=list)
+    accepted: int = 0
+    declined: int = 0
+    done: int = 0
+    median_hours: float | None = None
+    p90_hours: float | None = None
+    decline_reasons: list[tuple[str, str, int]] = field(default_factory=list)
+    outcomes: list[tuple[str, str, int]] = field(default_factory=list)
+    by_type: list[Breakdown] = field(default_factory=list)
+    by_partner: list[Breakdown] = field(default_factory=list)
+    by_agreement: list[Breakdown] = field(default_factory=list)
+
+    @property
+    def acceptance_rate(self) -> float | None:
+        return rate(self.accepted, self.accepted + self.declined)
+
+    @property
+    def completion_rate(self) -> float | None:
+        return rate(self.done, self.accepted)
+
+    @property
+    def breakdowns(self) -> list[tuple[str, list[Breakdown]]]:
+        return [("by_type", self.by_type), ("by_partner", self.by_partner), ("by_agreement", self.by_agreement)]
+
+
+def rate(part: int, whole: int) -> float | None:
+    """A percentage with one decimal, or None when there is nothing to divide by."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def nearest_rank(values: list[float], percentile: int) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(percentile / 100 * len(ordered)) - 1, 0)]
+
+
+def _hours(delta: timedelta) -> float:
+    return delta.total_seconds() / 3600
+
+
+def base(user: Any, *, days: int, now: datetime | None = None, agreement_id: int | None = None) -> QuerySet[Referral]:
+    since = (now or timezone.now()) - timedelta(days=days)
+    referrals = Referral.objects.visible_to(user).filter(sent_at__gte=since)
+    if agreement_id is not None:
+        referrals = referrals.filter(agreement_id=agreement_id)
+    return referrals
+
+
+def visible_agreement(user: Any, agreement_id: int) -> SharingAgreement | None:
+    return SharingAgreement.objects.visible_to(user).filter(pk=agreement_id).first()
+
+
+def _breakdown(referrals: QuerySet[Referral], key: str, labels: dict[Any, str]) -> list[Breakdown]:
+    rows = (
+        referrals.order_by()
+        .values(key)
+        .annotate(
+            total=Count("id"),
+            accepted=Count("id", filter=_ACCEPTED),
+            declined=Count("id", filter=_DECLINED),
+            done=Count("id", filter=_DONE),
+        )
+    )
+    out = [
+        Breakdown(
+            key="" if row[key] is None else str(row[key]),
+            label=labels.get(row[key], "" if row[key] is None else str(row[key])),
+            total=row["total"],
+            accepted=row["accepted"],
+            declined=row["declined"],
+            done=row["done"],
+        )
+        for row in rows
+    ]
+    return sorted(out, key=lambda b: (-b.total, b.label))
+
+
+def _coded(referrals: QuerySet[Referral], key: str, labels: dict[str, str]) -> list[tuple[str, str, int]]:
+    rows = referrals.order_by().exclude(**{key: ""}).values(key).annotate(n=Count("id"))
+    counts = {row[key]: row["n"] for row in rows}
+    return [(code, label, counts[code]) for code, label in labels.items() if counts.get(code)]
+
+
+def direction_figures(
+    user: Any, name: str, *, days: int, now: datetime | None = None, agreement_id: int | None = None
+) -> Direction:
+    now = now or timezone.now()
+    org_id = user.organisation_id
+    referrals = base(user, days=days, now=now, agreement_id=agreement_id)
+    referrals = referrals.sent_by(org_id) if name == "sent" else referrals.received_by(org_id)
+    out = Direction(name=name)
+    current = Case(
+        When(status=ReferralStatus.SENT, due_at__lt=now, then=Value(ReferralStatus.EXPIRED.value)),
+        default=F("status"),
+        output_field=CharField(),
+    )
+    status_counts = {
+        row["current"]: row["n"]
+        for row in referrals.order_by().annotate(current=current).values("current").annotate(n=Count("id"))
+    }
+    out.by_status = [(s.value, str(s.label), status_counts.get(s.value, 0)) for s in ReferralStatus]
+    totals = referrals.order_by().aggregate(
+        total=Count("id"),
+        accepted=Count("id", filter=_ACCEPTED),
+        declined=Count("id", filter=_DECLINED),
+        done=Count("id", filter=_DONE),
+    )
+    out.total, out.accepted, out.declined, out.done = (
+        totals["total"],
+        totals["accepted"],
+        totals["declined"],
+        totals["done"],
+    )
+    # Two timestamps per accepted referral: the percentiles are taken here, the same on every database.
+    hours = [_hours(d - s) for s, d in referrals.filter(_ACCEPTED).order_by().values_list("sent_at", "decided_at")]
+    if hours:
+        out.median_hours = round(statistics.median(hours), 1)
+        out.p90_hours = round(nearest_rank(hours, 90) or 0.0, 1)
+    out.decline_reasons = _coded(referrals.filter(_DECLINED), "decline_reason", dict(DeclineReason.choices))
+    out.outcomes = _coded(referrals.filter(_DONE), "outcome", dict(Outcome.choices))
+    type_labels = {t.code: t.label for t in types_for(org_id)}
+    out.by_type = _breakdown(referrals, "service_type_code", type_labels)
+    partner_key = "receiver_id" if name == "sent" else "sender_id"
+    partner_ids = set(referrals.order_by().values_list(partner_key, flat=True).distinct())
+    # scoping: the names of the other party of referrals the user already sees (both parties know each other)
+    names = dict(Organisation.objects.filter(pk__in=partner_ids).values_list("pk", "name"))
+    out.by_partner = _breakdown(referrals, partner_key, names)
+    agreements = SharingAgreement.objects.visible_to(user).values_list("pk", "proposer_id", "receiver_id", "starts_on")
+    agreement_labels: dict[Any, str] = {}
+    for pk, proposer_id, receiver_id, starts_on in agreements:
+        other = receiver_id if proposer_id == org_id else proposer_id
+        agreement_labels[pk] = f"{names.get(other, '')} ({starts_on.isoformat()})"
+    out.by_agreement = [b for b in _breakdown(referrals, "agreement_id", agreement_labels) if b.key]
+    return out
+
+
+def figures(
+    user: Any, *, days: int, now: datetime | None = None, agreement_id: int | None = None
+) -> dict[str, Direction]:
+    return {d: direction_figures(user, d, days=days, now=now, agreement_id=agreement_id) for d in DIRECTIONS}
