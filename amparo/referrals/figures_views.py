@@ -144,7 +144,7 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
             if series and not row[1].split(":")[0] == series:
                 continue
             # A label starting with = + - @ is not read as a formula by a spreadsheet.
-            writer.writerow([("'" + cell) if cell[:1] in "=+-@" and not _number(cell) else cell for cell in row])
+            writer.writerow([("'" + cell) if cell and cell[0] in "=+-@" and not _number(cell) else cell for cell in row])
     return response
 
 
