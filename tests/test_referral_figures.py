@@ -75,9 +75,7 @@ def planted(staff_a, staff_b, org_a, org_b):
     )
     make(org_a, org_b, b_service, sent_ago=2 * H, status=ReferralStatus.SENT)
     make(org_a, org_b, b_service, sent_ago=3 * D, status=ReferralStatus.SENT)
-    make(
-        org_a, org_b, b_service, sent_ago=100 * D, status=ReferralStatus.DONE, accepted_after=30 * H, outcome="partly"
-    )
+    make(org_a, org_b, b_service, sent_ago=100 * D, status=ReferralStatus.DONE, accepted_after=30 * H, outcome="partly")
     make(
         org_b,
         org_a,
@@ -226,4 +224,3 @@ def test_the_spanish_page_has_spanish_labels(planted, staff_a):
     assert "Cifras de derivaciones" in text and "Tasa de aceptación" in text and "Sin capacidad" in text
     assert "Acceptance rate" not in text
     assert len(page.content) <= 100 * 1024
-

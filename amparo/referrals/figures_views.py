@@ -31,14 +31,14 @@ def _parameters(request: HttpRequest) -> tuple[int, SharingAgreement | None]:
     raw_period = request.GET.get("period", "")
     if raw_period == "":
         days = kpi.DEFAULT_PERIOD
-    elif raw_period.isdigit() and int(raw_period) in kpi.PERIODS:
+    elif raw_period in {str(p) for p in kpi.PERIODS}:  # ASCII digits only: int() would take "٣٠"
         days = int(raw_period)
     else:
         raise BadParameter(_("Choose a period of 30, 90 or 365 days."))
     raw_agreement = request.GET.get("agreement", "")
     agreement = None
     if raw_agreement:
-        if not raw_agreement.isdigit() or len(raw_agreement) > 19:
+        if not (raw_agreement.isascii() and raw_agreement.isdigit()) or len(raw_agreement) > 18:
             raise BadParameter(_("That is not an agreement of your organisation."))
         agreement = get_visible_or_404(SharingAgreement, request.user, pk=int(raw_agreement))
     return days, agreement
@@ -48,31 +48,35 @@ def _bad(request: HttpRequest, message: str) -> HttpResponse:
     return render(request, "referrals/figures_bad.html", {"message": message}, status=400)
 
 
+def _titles(name: str) -> dict[str, str]:
+    if name == "sent":
+        return {
+            "status": _("Referrals we sent, by status"),
+            "decline_reasons": _("Referrals we sent that were declined, by reason"),
+            "outcomes": _("Referrals we sent that were done, by outcome"),
+            "by_type": _("Referrals we sent, by type of service"),
+        }
+    return {
+        "status": _("Referrals we received, by status"),
+        "decline_reasons": _("Referrals we received and declined, by reason"),
+        "outcomes": _("Referrals we received and did, by outcome"),
+        "by_type": _("Referrals we received, by type of service"),
+    }
+
+
 def _charts(directions: dict[str, kpi.Direction]) -> dict[str, dict[str, Any]]:
     charts: dict[str, dict[str, Any]] = {}
     for name, d in directions.items():
-        side = _("sent") if name == "sent" else _("received")
+        titles = _titles(name)
         charts[name] = {
-            "status": bar_svg(
-                [(label, n) for _code, label, n in d.by_status],
-                _("Referrals %(side)s by status") % {"side": side},
-                f"chart-{name}-status",
-            ),
+            "status": bar_svg([(label, n) for _c, label, n in d.by_status], titles["status"], f"chart-{name}-status"),
             "decline_reasons": bar_svg(
-                [(label, n) for _code, label, n in d.decline_reasons],
-                _("Referrals %(side)s declined, by reason") % {"side": side},
-                f"chart-{name}-declines",
+                [(label, n) for _c, label, n in d.decline_reasons], titles["decline_reasons"], f"chart-{name}-declines"
             ),
             "outcomes": bar_svg(
-                [(label, n) for _code, label, n in d.outcomes],
-                _("Referrals %(side)s done, by outcome") % {"side": side},
-                f"chart-{name}-outcomes",
+                [(label, n) for _c, label, n in d.outcomes], titles["outcomes"], f"chart-{name}-outcomes"
             ),
-            "by_type": bar_svg(
-                [(b.label, b.total) for b in d.by_type],
-                _("Referrals %(side)s by type of service") % {"side": side},
-                f"chart-{name}-types",
-            ),
+            "by_type": bar_svg([(b.label, b.total) for b in d.by_type], titles["by_type"], f"chart-{name}-types"),
         }
     return charts
 
@@ -144,7 +148,9 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
             if series and not row[1].split(":")[0] == series:
                 continue
             # A label starting with = + - @ is not read as a formula by a spreadsheet.
-            writer.writerow([("'" + cell) if cell and cell[0] in "=+-@" and not _number(cell) else cell for cell in row])
+            writer.writerow(
+                [("'" + cell) if cell and cell[0] in "=+-@" and not _number(cell) else cell for cell in row]
+            )
     return response
 
 
