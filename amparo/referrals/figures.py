@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from amparo.accounts.models import Organisation, SharingAgreement
 from amparo.referrals.services import types_for
-from amparo.referrals.workflow_models import DeclineReason, Outcome, Referral, ReferralStatus
+from amparo.referrals.workflow_models import DeclineReason, Outcome, Referral, ReferralQuerySet, ReferralStatus
 
 #: The periods a user may choose, in days.
 PERIODS = (30, 90, 365)
@@ -109,9 +109,9 @@ def _hours(delta: timedelta) -> float:
     return delta.total_seconds() / 3600
 
 
-def base(user: Any, *, days: int, now: datetime | None = None, agreement_id: int | None = None) -> QuerySet[Referral]:
+def base(user: Any, *, days: int, now: datetime | None = None, agreement_id: int | None = None) -> ReferralQuerySet:
     since = (now or timezone.now()) - timedelta(days=days)
-    referrals = Referral.objects.visible_to(user).filter(sent_at__gte=since)
+    referrals: ReferralQuerySet = Referral.objects.visible_to(user).filter(sent_at__gte=since)
     if agreement_id is not None:
         referrals = referrals.filter(agreement_id=agreement_id)
     return referrals
@@ -183,12 +183,15 @@ def direction_figures(
         totals["done"],
     )
     # Two timestamps per accepted referral: the percentiles are taken here, the same on every database.
-    hours = [_hours(d - s) for s, d in referrals.filter(_ACCEPTED).order_by().values_list("sent_at", "decided_at")]
+    pairs = referrals.filter(_ACCEPTED).order_by().values_list("sent_at", "decided_at")
+    hours = [_hours(decided - sent) for sent, decided in pairs if decided is not None]
     if hours:
         out.median_hours = round(statistics.median(hours), 1)
         out.p90_hours = round(nearest_rank(hours, 90) or 0.0, 1)
-    out.decline_reasons = _coded(referrals.filter(_DECLINED), "decline_reason", dict(DeclineReason.choices))
-    out.outcomes = _coded(referrals.filter(_DONE), "outcome", dict(Outcome.choices))
+    out.decline_reasons = _coded(
+        referrals.filter(_DECLINED), "decline_reason", {c: str(label) for c, label in DeclineReason.choices}
+    )
+    out.outcomes = _coded(referrals.filter(_DONE), "outcome", {c: str(label) for c, label in Outcome.choices})
     type_labels = {t.code: t.label for t in types_for(org_id)}
     out.by_type = _breakdown(referrals, "service_type_code", type_labels)
     partner_key = "receiver_id" if name == "sent" else "sender_id"
