@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, CharField, Count, F, Q, Value, When
 from django.utils import timezone
 
 from amparo.accounts.models import Organisation, SharingAgreement
@@ -38,8 +38,6 @@ DEFAULT_PERIOD = 90
 DIRECTIONS = ("sent", "received")
 
 _ACCEPTED = Q(decided_at__isnull=False) & ~Q(status=ReferralStatus.DECLINED)
-_DECLINED = Q(status=ReferralStatus.DECLINED)
-_DONE = Q(status=ReferralStatus.DONE)
 
 
 @dataclass
@@ -117,38 +115,28 @@ def base(user: Any, *, days: int, now: datetime | None = None, agreement_id: int
     return referrals
 
 
-def visible_agreement(user: Any, agreement_id: int) -> SharingAgreement | None:
-    return SharingAgreement.objects.visible_to(user).filter(pk=agreement_id).first()
+def _rollup(cells: list[dict[str, Any]], key: str, labels: dict[Any, str]) -> list[Breakdown]:
+    groups: dict[Any, Breakdown] = {}
+    for cell in cells:
+        value = cell[key]
+        b = groups.get(value)
+        if b is None:
+            text = "" if value is None else str(value)
+            b = groups[value] = Breakdown(
+                key=text, label=labels.get(value, text), total=0, accepted=0, declined=0, done=0
+            )
+        b.total += cell["n"]
+        b.accepted += cell["n"] if cell["accepted"] else 0
+        b.declined += cell["n"] if cell["current"] == ReferralStatus.DECLINED else 0
+        b.done += cell["n"] if cell["current"] == ReferralStatus.DONE else 0
+    return sorted(groups.values(), key=lambda b: (-b.total, b.label))
 
 
-def _breakdown(referrals: QuerySet[Referral], key: str, labels: dict[Any, str]) -> list[Breakdown]:
-    rows = (
-        referrals.order_by()
-        .values(key)
-        .annotate(
-            total=Count("id"),
-            accepted=Count("id", filter=_ACCEPTED),
-            declined=Count("id", filter=_DECLINED),
-            done=Count("id", filter=_DONE),
-        )
-    )
-    out = [
-        Breakdown(
-            key="" if row[key] is None else str(row[key]),
-            label=labels.get(row[key], "" if row[key] is None else str(row[key])),
-            total=row["total"],
-            accepted=row["accepted"],
-            declined=row["declined"],
-            done=row["done"],
-        )
-        for row in rows
-    ]
-    return sorted(out, key=lambda b: (-b.total, b.label))
-
-
-def _coded(referrals: QuerySet[Referral], key: str, labels: dict[str, str]) -> list[tuple[str, str, int]]:
-    rows = referrals.order_by().exclude(**{key: ""}).values(key).annotate(n=Count("id"))
-    counts = {row[key]: row["n"] for row in rows}
+def _coded(cells: list[dict[str, Any]], status: str, key: str, labels: dict[str, str]) -> list[tuple[str, str, int]]:
+    counts: dict[str, int] = {}
+    for cell in cells:
+        if cell["current"] == status and cell[key]:
+            counts[cell[key]] = counts.get(cell[key], 0) + cell["n"]
     return [(code, label, counts[code]) for code, label in labels.items() if counts.get(code)]
 
 
@@ -159,29 +147,29 @@ def direction_figures(
     org_id = user.organisation_id
     referrals = base(user, days=days, now=now, agreement_id=agreement_id)
     referrals = referrals.sent_by(org_id) if name == "sent" else referrals.received_by(org_id)
+    partner_key = "receiver_id" if name == "sent" else "sender_id"
     out = Direction(name=name)
     current = Case(
         When(status=ReferralStatus.SENT, due_at__lt=now, then=Value(ReferralStatus.EXPIRED.value)),
         default=F("status"),
         output_field=CharField(),
     )
-    status_counts = {
-        row["current"]: row["n"]
-        for row in referrals.order_by().annotate(current=current).values("current").annotate(n=Count("id"))
-    }
+    accepted = Case(When(_ACCEPTED, then=Value(True)), default=Value(False), output_field=BooleanField())
+    # One grouped count over every dimension shown; each table is a roll-up of these cells.
+    cells = list(
+        referrals.order_by()
+        .annotate(current=current, accepted=accepted)
+        .values("current", "accepted", "service_type_code", partner_key, "agreement_id", "decline_reason", "outcome")
+        .annotate(n=Count("id"))
+    )
+    status_counts: dict[str, int] = {}
+    for cell in cells:
+        status_counts[cell["current"]] = status_counts.get(cell["current"], 0) + cell["n"]
+        out.total += cell["n"]
+        out.accepted += cell["n"] if cell["accepted"] else 0
     out.by_status = [(s.value, str(s.label), status_counts.get(s.value, 0)) for s in ReferralStatus]
-    totals = referrals.order_by().aggregate(
-        total=Count("id"),
-        accepted=Count("id", filter=_ACCEPTED),
-        declined=Count("id", filter=_DECLINED),
-        done=Count("id", filter=_DONE),
-    )
-    out.total, out.accepted, out.declined, out.done = (
-        totals["total"],
-        totals["accepted"],
-        totals["declined"],
-        totals["done"],
-    )
+    out.declined = status_counts.get(ReferralStatus.DECLINED, 0)
+    out.done = status_counts.get(ReferralStatus.DONE, 0)
     # Two timestamps per accepted referral: the percentiles are taken here, the same on every database.
     pairs = referrals.filter(_ACCEPTED).order_by().values_list("sent_at", "decided_at")
     hours = [_hours(decided - sent) for sent, decided in pairs if decided is not None]
@@ -189,22 +177,26 @@ def direction_figures(
         out.median_hours = round(statistics.median(hours), 1)
         out.p90_hours = round(nearest_rank(hours, 90) or 0.0, 1)
     out.decline_reasons = _coded(
-        referrals.filter(_DECLINED), "decline_reason", {c: str(label) for c, label in DeclineReason.choices}
+        cells, ReferralStatus.DECLINED, "decline_reason", {c: str(label) for c, label in DeclineReason.choices}
     )
-    out.outcomes = _coded(referrals.filter(_DONE), "outcome", {c: str(label) for c, label in Outcome.choices})
+    out.outcomes = _coded(cells, ReferralStatus.DONE, "outcome", {c: str(label) for c, label in Outcome.choices})
     type_labels = {t.code: t.label for t in types_for(org_id)}
-    out.by_type = _breakdown(referrals, "service_type_code", type_labels)
-    partner_key = "receiver_id" if name == "sent" else "sender_id"
-    partner_ids = set(referrals.order_by().values_list(partner_key, flat=True).distinct())
+    out.by_type = _rollup(cells, "service_type_code", type_labels)
+    partner_ids = {cell[partner_key] for cell in cells}
     # scoping: the names of the other party of referrals the user already sees (both parties know each other)
     names = dict(Organisation.objects.filter(pk__in=partner_ids).values_list("pk", "name"))
-    out.by_partner = _breakdown(referrals, partner_key, names)
-    agreements = SharingAgreement.objects.visible_to(user).values_list("pk", "proposer_id", "receiver_id", "starts_on")
+    out.by_partner = _rollup(cells, partner_key, names)
+    agreement_ids = {cell["agreement_id"] for cell in cells if cell["agreement_id"] is not None}
+    agreements = (
+        SharingAgreement.objects.visible_to(user)
+        .filter(pk__in=agreement_ids)
+        .values_list("pk", "proposer_id", "receiver_id", "starts_on")
+    )
     agreement_labels: dict[Any, str] = {}
     for pk, proposer_id, receiver_id, starts_on in agreements:
         other = receiver_id if proposer_id == org_id else proposer_id
         agreement_labels[pk] = f"{names.get(other, '')} ({starts_on.isoformat()})"
-    out.by_agreement = [b for b in _breakdown(referrals, "agreement_id", agreement_labels) if b.key]
+    out.by_agreement = [b for b in _rollup(cells, "agreement_id", agreement_labels) if b.key]
     return out
 
 
