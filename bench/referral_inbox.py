@@ -10,7 +10,9 @@ overdue). Measured, for a case worker of one organisation (about 1,000 referrals
   - the page "Waiting for us" (GET /referrals/, first page: routing, middleware, session,
     scoping, the audit entry of the list, template), through the Django test client;
   - the same list through the API (GET /api/v1/referrals/);
-  - the floor: a plain indexed SELECT of the same 25 rows (receiver, status, due_at).
+  - the floor: a plain indexed SELECT of the same 25 rows (receiver, status, due_at);
+  - the "Referral figures" page over the last 365 days (GET /referrals/figures/?period=365:
+    sent and received, every aggregate and breakdown, six SVG charts; decision 0031).
 Target: p95 < 150 ms for the page.
 """
 
@@ -88,6 +90,8 @@ def child(size: int, orgs_count: int, queries: int, var_dir: str) -> None:
         while sender.pk == service.organisation_id:
             sender = rng.choice(orgs)
         sent_at = now - datetime.timedelta(minutes=rng.randint(0, 60 * 24 * 365))
+        status = rng.choice(statuses)
+        answered = status in ("accepted", "in_progress", "done", "declined")
         rows.append(
             Referral(
                 sender=sender,
@@ -98,7 +102,12 @@ def child(size: int, orgs_count: int, queries: int, var_dir: str) -> None:
                 field_sets_version="2026.1",
                 basis="agreement",
                 sealed_content=rng.randbytes(512),
-                status=rng.choice(statuses),
+                status=status,
+                decided_at=sent_at + datetime.timedelta(minutes=rng.randint(5, 60 * 96)) if answered else None,
+                decline_reason=rng.choice(["no_capacity", "not_eligible", "out_of_area"])
+                if status == "declined"
+                else "",
+                outcome=rng.choice(["provided", "partly", "person_left"]) if status == "done" else "",
                 sent_at=sent_at,
                 due_at=sent_at + datetime.timedelta(hours=72) + datetime.timedelta(days=rng.randint(0, 400)),
             )
@@ -136,8 +145,13 @@ def child(size: int, orgs_count: int, queries: int, var_dir: str) -> None:
             .values_list("id", "sender_id", "service_id", "status", "sent_at", "due_at")[:25]
         )
 
+    def figures() -> None:
+        response = client.get("/referrals/figures/?period=365")
+        assert response.status_code == 200, response.status_code
+
     results = [
         ('page "Waiting for us" (GET /referrals/)', measure(page, queries)),
+        ("figures page, 365 days", measure(figures, max(queries // 4, 5))),
         ("API GET /api/v1/referrals/", measure(api, queries)),
         ("floor: indexed SELECT of the page", measure(floor, queries)),
     ]

@@ -27,6 +27,8 @@ EXPECTATIONS = {
     "referral:waiting": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:sent": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:overdue": ("GET", Perm.REFERRAL_VIEW, None),
+    "referral:figures": ("GET", Perm.REFERRAL_VIEW, None),
+    "referral:figures_csv": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:create": ("POST", Perm.REFERRAL_SEND, "referral_case"),
     "referral:detail": ("GET", Perm.REFERRAL_VIEW, "referral_out"),
     "referral:accept": ("POST", Perm.REFERRAL_DECIDE, "referral_in_accept"),

@@ -84,7 +84,6 @@ def _list_page(request: HttpRequest, box: str) -> HttpResponse:
         if form.cleaned_data["service_type"]:
             referrals = referrals.filter(service_type_code=form.cleaned_data["service_type"])
         page_number = form.cleaned_data["page"] or 1
-    # Lists show metadata only: the sealed blobs are not even fetched.
     # Lists show metadata only: the sealed blobs are not even fetched, and no count is taken
     # (one row more than a page says whether there is a next one).
     referrals = referrals.select_related("sender", "receiver", "service").defer("sealed_content", "sealed_reply")
