@@ -32,3 +32,15 @@ def test_help_texts_are_on_the_page_that_points_to_them(staff_a):
         assert not _dangling_descriptions(html), (name, _dangling_descriptions(html))
         described += html.count("aria-describedby=")
     assert described, "the pages checked carry no aria-describedby at all: the test checks nothing"
+
+
+def test_error_messages_are_on_the_page_that_points_to_them(staff_a):
+    # Django names "<id>_error" in a field's aria-describedby when it has errors: the message
+    # a screen reader announces must carry that id, or the field is described by nothing.
+    response = verified_client(staff_a[Role.HOTLINE_ADVOCATE]).post(
+        reverse("reports:hotline_create"), {"what_happened": ""}
+    )
+    html = response.content.decode()
+    assert response.status_code == 400 and 'class="error"' in html
+    assert re.search(r'aria-describedby="[^"]*_error', html), "no field points to its error: the test checks nothing"
+    assert not _dangling_descriptions(html), _dangling_descriptions(html)
