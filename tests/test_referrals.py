@@ -294,7 +294,8 @@ def test_demo_data_publishes_services_with_one_confidential_shelter(settings, db
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     published = Service.objects.published()
-    assert published.count() == 5
+    # Five services on Amparo and one legal clinic that is not (contact only: one-time links).
+    assert published.count() == 6 and published.filter(on_amparo=True).count() == 5
     assert published.values("organisation").distinct().count() == 3
     safe = published.get(confidential_location=True)
     assert safe.service_type.code == "shelter" and safe.search_latitude == 19.4
