@@ -40,7 +40,6 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -192,10 +191,9 @@ def applied_migrations() -> dict[str, list[str]]:
 
 
 def amparo_version() -> str:
-    try:
-        return metadata.version("amparo")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+    import amparo
+
+    return amparo.__version__
 
 
 # --- PostgreSQL client tools --------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Navigation built from the permission map: a role sees only the sections it may open."""
+"""Navigation built from the permission map: a role sees only the sections it may open; the
+release in the footer, for signed-in staff only (decision 0038)."""
 
 from __future__ import annotations
 
@@ -35,7 +36,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"nav_items": []}
+    import amparo
+
     return {
+        "amparo_version": amparo.__version__,
         "nav_items": [
             {"url_name": url_name, "label": label}
             for url_name, label, perm in NAVIGATION

@@ -24,7 +24,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
 CHECK_TIMEOUT_SECONDS = 2.0
@@ -253,6 +253,19 @@ class BackgroundCollector(Collector):
         yield failures
 
 
+class BuildInfoCollector(Collector):
+    """`amparo_build_info{version="..."} 1`: which release answers (decision 0038). Only behind
+    the metrics token: a public page naming the version would tell a visitor which published
+    weakness to try."""
+
+    def collect(self) -> Iterator[Any]:
+        import amparo
+
+        info = InfoMetricFamily("amparo_build", "The Amparo release this process runs.")
+        info.add_metric([], {"version": amparo.__version__})
+        yield info
+
+
 def _scrape_registry() -> CollectorRegistry:
     """Under gunicorn with several workers, PROMETHEUS_MULTIPROC_DIR makes the counters add
     up over all of them (gunicorn.conf.py cleans up after a worker exits)."""
@@ -264,6 +277,7 @@ def _scrape_registry() -> CollectorRegistry:
     else:
         registry.register(_RegistryView())
     registry.register(BackgroundCollector())
+    registry.register(BuildInfoCollector())
     return registry
 
 
