@@ -44,5 +44,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             {"url_name": url_name, "label": label}
             for url_name, label, perm in NAVIGATION
             if perm is None or can(user, perm)
-        ]
+        ],
     }
