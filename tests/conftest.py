@@ -15,6 +15,23 @@ from amparo.core.permissions import Role
 PASSWORD = "a-long-test-password-2026"
 
 
+def _replica_test_mirror() -> None:
+    """A `replica` alias on the test database (Django's TEST MIRROR), so tests can check which
+    connection a query took (tests/test_scale_replica.py, decision 0037). Routing to it stays
+    off (AMPARO_READ_REPLICA empty) unless a test turns it on, or DATABASE_REPLICA_URL is set."""
+    import copy
+
+    from django.conf import settings
+
+    if "replica" not in settings.DATABASES:
+        mirror = copy.deepcopy(settings.DATABASES["default"])
+        mirror["TEST"] = {"MIRROR": "default"}
+        settings.DATABASES["replica"] = mirror
+
+
+_replica_test_mirror()
+
+
 @pytest.fixture(autouse=True)
 def _english_fast_hashes_clean_caches(settings):
     settings.LANGUAGE_CODE = "en"
