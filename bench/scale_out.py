@@ -374,7 +374,7 @@ def main() -> int:
         primary_scans_before, replica_scans_before = referral_scans(stack.primary), referral_scans(stack.replica)
         totals = {name: Result() for name in configurations}
         figures_reads = 0
-        print(f"{'round':<7}{'shape':<7}{'reports/s':>10}{'staff/s':>9}{'errors':>8}", flush=True)
+        print(f"{'round':<7}{'shape':<7}{'reports/s':>10}{'staff/s':>9}{'errors':>8}{'load':>7}", flush=True)
         for number in range(args.rounds):
             for name, ports in configurations.items():
                 bodies = prepare_reports(ports[0], args.reports)
@@ -389,7 +389,7 @@ def main() -> int:
                 print(
                     f"{number + 1:<7}{name:<7}{len(result.latency['report']) / result.seconds:>10.1f}"
                     f"{len(result.latency['staff']) / result.seconds:>9.1f}"
-                    f"{result.errors['report'] + result.errors['staff']:>8}",
+                    f"{result.errors['report'] + result.errors['staff']:>8}{os.getloadavg()[0]:>7.1f}",
                     flush=True,
                 )
         ids = [public_id for t in totals.values() for public_id in t.acknowledged]
