@@ -284,13 +284,16 @@ class Result:
         self.seconds = 0.0
 
 
-def drive(ports: list[int], reports: list[dict], session: str, concurrency: int) -> Result:
-    """The mix (report, inbox, report, figures, ...) at fixed concurrency, round-robin over `ports`."""
+def drive(ports: list[int], reports: list[dict], session: str, concurrency: int, staff_share: float = 0.5) -> Result:
+    """The mix (report, inbox, report, figures, ...) at fixed concurrency, round-robin over `ports`.
+    `staff_share` 0: reports only; 1: one staff read (inbox, figures, ...) per entry of `reports`."""
     jobs: list[tuple[str, object]] = []
     for index, body in enumerate(reports):
-        jobs.append(("report", body))
-        if index % 2 == 1:
-            jobs.append(("staff", "/reports/" if index % 4 == 1 else "/referrals/figures/?period=90"))
+        if staff_share < 1:
+            jobs.append(("report", body))
+        if staff_share == 1 or (staff_share > 0 and index % 2 == 1):
+            inbox = index % 2 == 0 if staff_share == 1 else index % 4 == 1
+            jobs.append(("staff", "/reports/" if inbox else "/referrals/figures/?period=90"))
     jobs.reverse()
     result = Result()
     cookie = {"Cookie": f"sessionid={session}"}
@@ -351,12 +354,73 @@ def referral_scans(cluster: Cluster) -> int:
     )
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds of the process and its reaped children) from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), sum(int(v) for v in fields[11:15]) / CLOCK_TICKS
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used so far by process `root` and every process below it."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            found = _stat(int(entry.name))
+            if found:
+                table[int(entry.name)] = found
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            total += table[pid][1]
+            todo.extend(child for child, (parent, _cpu) in table.items() if parent == pid)
+    return total
+
+
+def postmaster(cluster: Cluster) -> int:
+    return int((cluster.data / "postmaster.pid").read_text().split()[0])
+
+
+def cost(stack: Stack, kind: str, count: int, concurrency: int) -> dict[str, float]:
+    """CPU milliseconds per request of one kind, on the 1x2N server, by tier: the web
+    processes, the primary and the replica. CPU time, unlike wall time, does not depend on
+    what else the shared machine runs (Redis and the load generator are not counted)."""
+    port = stack.port("C")
+    reports = prepare_reports(port, count) if kind == "report" else []
+    pids = {
+        "web": stack.servers["C"][0].pid,
+        "primary": postmaster(stack.primary),
+        "replica": postmaster(stack.replica),
+    }
+    before = {tier: tree_cpu(pid) for tier, pid in pids.items()}
+    if kind == "report":
+        result = drive([port], reports, stack.session, concurrency, staff_share=0)
+    else:
+        result = drive([port], [{}] * count, stack.session, concurrency, staff_share=1)
+    done = len(result.latency[kind])
+    spent = {tier: (tree_cpu(pid) - before[tier]) * 1000 / max(done, 1) for tier, pid in pids.items()}
+    errors = result.errors[kind]
+    print(
+        f"{kind:<8}{done:>6}{errors:>7}{spent['web']:>9.1f}{spent['primary']:>10.1f}{spent['replica']:>10.1f}"
+        f"{sum(spent.values()):>9.1f}{1000 / max(sum(spent.values()), 0.001):>11.1f}",
+        flush=True,
+    )
+    return spent
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="N: sync workers per process of the pair")
     parser.add_argument("--reports", type=int, default=300, help="reports per round (plus half as many reads)")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2, help="rounds per configuration, alternating")
+    parser.add_argument("--cost", type=int, default=200, help="requests per kind for the CPU cost (0: skip)")
     args = parser.parse_args()
     stack = Stack(args.workers)
     try:
@@ -431,6 +495,14 @@ def main() -> int:
             f"figures pages read: {figures_reads}; referral-table scans on the replica: {replica_scans}, "
             f"on the primary: {primary_scans}"
         )
+        if args.cost:
+            print()
+            print("CPU per request on the 1x2N server (ms), and requests per second one core sustains:")
+            print(
+                f"{'kind':<8}{'n':>6}{'errors':>7}{'web':>9}{'primary':>10}{'replica':>10}{'total':>9}{'per core/s':>11}"
+            )
+            cost(stack, "report", args.cost, args.concurrency)
+            cost(stack, "staff", args.cost, args.concurrency)
         if acknowledged != stored or on_replica != stored:
             print("FAILED: acknowledged reports missing", file=sys.stderr)
             return 1
