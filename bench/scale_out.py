@@ -436,6 +436,11 @@ def main() -> int:
             f"1x{2 * args.workers}": [stack.port("C")],
         }
         primary_scans_before, replica_scans_before = referral_scans(stack.primary), referral_scans(stack.replica)
+        size_query = (
+            "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname LIKE 'reports\\_%'"
+        )
+        reports_bytes_before = int(stack.primary.sql(size_query) or 0)
         totals = {name: Result() for name in configurations}
         figures_reads = 0
         print(f"{'round':<7}{'shape':<7}{'reports/s':>10}{'staff/s':>9}{'errors':>8}{'load':>7}", flush=True)
@@ -489,6 +494,9 @@ def main() -> int:
         print(f"2x{args.workers} / 1x{2 * args.workers} reports/s: {two / one:.0%}")
         print(f"acknowledged: {acknowledged}, stored on the primary: {stored}, lost: {acknowledged - stored}")
         print(f"on the replica after catching up: {on_replica}, replay lag at the end: {float(lag):.3f} s")
+        stack.primary.sql("VACUUM ANALYZE")
+        grown = int(stack.primary.sql(size_query) or 0) - reports_bytes_before
+        print(f"reporter tables grew by {grown / 1024:.0f} KiB: {grown / max(acknowledged, 1):.0f} bytes per report")
         replica_scans = referral_scans(stack.replica) - replica_scans_before
         primary_scans = referral_scans(stack.primary) - primary_scans_before
         print(
