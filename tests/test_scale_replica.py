@@ -188,5 +188,4 @@ def test_readiness_reports_the_replica_without_failing_on_it(tmp_path):
     )
     assert body["checks"]["replica"] == "fail" and body["checks"]["database"] == "ok"
     assert status == 200 and body["status"] == "ok"  # dashboards fall back; the intake stays in rotation
-    status, body, _ = ready_in_a_process(tmp_path)
-    assert "replica" not in body["checks"]
+    # Without DATABASE_REPLICA_URL there is no "replica" check: tests/test_ops.py compares the whole answer.
