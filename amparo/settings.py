@@ -123,6 +123,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The raw-database scan in the tests reads this file, so the test database is a file too.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-amparo-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+# An optional PostgreSQL streaming replica for dashboard and research reads only
+# (amparo.core.dbrouter, decision 0037): writes and every other read stay on the primary.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+AMPARO_READ_REPLICA = "replica" if DATABASE_REPLICA_URL else ""
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0"))
+    )
+    # Tests point the alias at the test database: a mirror, never a second test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["amparo.core.dbrouter.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -15,6 +15,23 @@ from amparo.core.permissions import Role
 PASSWORD = "a-long-test-password-2026"
 
 
+def _replica_test_mirror() -> None:
+    """A `replica` alias on the test database (Django's TEST MIRROR), so tests can check which
+    connection a query took (tests/test_scale_replica.py, decision 0037). Routing to it stays
+    off (AMPARO_READ_REPLICA empty, below) unless a test turns it on."""
+    import copy
+
+    from django.conf import settings
+
+    if "replica" not in settings.DATABASES:
+        mirror = copy.deepcopy(settings.DATABASES["default"])
+        mirror["TEST"] = {"MIRROR": "default"}
+        settings.DATABASES["replica"] = mirror
+
+
+_replica_test_mirror()
+
+
 @pytest.fixture(autouse=True)
 def _english_fast_hashes_clean_caches(settings):
     settings.LANGUAGE_CODE = "en"
@@ -23,6 +40,9 @@ def _english_fast_hashes_clean_caches(settings):
     # The sealed-key KDF at its minimum cost in tests (production: Argon2id "interactive").
     settings.AMPARO_KDF_OPSLIMIT = 1
     settings.AMPARO_KDF_MEMLIMIT = 8192
+    # Replica reads off unless a test turns them on (tests/test_scale_replica.py), even when
+    # DATABASE_REPLICA_URL is set: the mirror alias only sees committed rows.
+    settings.AMPARO_READ_REPLICA = ""
     from django.core.cache import cache
 
     cache.clear()

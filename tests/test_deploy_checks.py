@@ -1,4 +1,4 @@
-"""check --deploy warns when production runs without a shared cache or a Celery broker."""
+"""check --deploy refuses production without a shared cache and warns without a Celery broker."""
 
 from __future__ import annotations
 
@@ -9,7 +9,42 @@ def test_production_without_redis_or_broker_is_flagged(settings):
     settings.PRODUCTION = True
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.CELERY_BROKER_URL = ""
-    assert {w.id for w in shared_cache_and_broker()} == {"amparo.W001", "amparo.W002"}
+    assert {w.id for w in shared_cache_and_broker()} == {"amparo.E002", "amparo.W002"}
+    assert "amparo.E002" in _deploy_check_ids(settings)  # an error: check --deploy fails
+
+
+def test_production_refuses_a_per_process_cache_from_the_environment(tmp_path):
+    """Without REDIS_URL, `check --deploy` fails even at its default level (errors only):
+    several web processes would each keep their own challenges and caps (decision 0037)."""
+    import os
+    import subprocess
+    import sys
+
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("AMPARO_", "REDIS_", "CELERY_", "EMAIL_"))}
+    env = {
+        **keep,
+        "AMPARO_ENV": "production",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "amparo.test",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "AMPARO_CREATE_KEY_FILE": "true",
+        "AMPARO_VAR_DIR": str(tmp_path),
+        "STATIC_ROOT": str(tmp_path / "static"),
+    }
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], env=env, capture_output=True, text=True, cwd=str(root)
+    )
+    assert result.returncode != 0 and "amparo.E002" in result.stderr + result.stdout
+    with_redis = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        env={**env, "REDIS_URL": "redis://127.0.0.1:6379/14"},
+        capture_output=True,
+        text=True,
+        cwd=str(root),
+    )
+    assert "amparo.E002" not in with_redis.stderr + with_redis.stdout
 
 
 def test_production_with_redis_and_a_broker_passes(settings):

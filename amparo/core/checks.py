@@ -9,24 +9,27 @@ from django.core.checks import Error, Tags, Warning, register
 
 
 @register(Tags.caches, deploy=True)
-def shared_cache_and_broker(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+def shared_cache_and_broker(app_configs: Any = None, **kwargs: Any) -> list[Warning | Error]:
     """Production needs a shared cache and a Celery broker.
 
     Proof-of-work challenges, submission caps and receipt throttles live in Django's cache: a
-    per-process memory cache would refuse reporters whose challenge was issued by another
-    worker and count caps per process. Without a broker, scheduled work (report purge, audit
-    verification, urgent-report notices) never runs.
+    per-process memory cache would let a challenge used at one web process (or one gunicorn
+    worker) be used again at another, and would count every cap per process, so N processes
+    take N times the cap (tests/test_scale_two_processes.py shows the shared rules; decision
+    0037). That is an error, not a warning. Without a broker, scheduled work (report purge,
+    audit verification, urgent-report notices) never runs.
     """
     if not getattr(settings, "PRODUCTION", False):
         return []
-    problems = []
+    problems: list[Warning | Error] = []
     backend = settings.CACHES["default"]["BACKEND"]
     if backend.endswith("LocMemCache") or backend.endswith("DummyCache"):
         problems.append(
-            Warning(
-                "Django's cache is local to each process.",
+            Error(
+                "Django's cache is local to each process: proof-of-work challenges could be used "
+                "again at another process and the hourly caps would count per process.",
                 hint="Set REDIS_URL so that every web process and worker shares one cache.",
-                id="amparo.W001",
+                id="amparo.E002",
             )
         )
     if not settings.CELERY_BROKER_URL:

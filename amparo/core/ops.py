@@ -33,15 +33,38 @@ CHECK_TIMEOUT_SECONDS = 2.0
 # Health
 
 
-def _check_database() -> bool:
+def _select_one(alias: str) -> bool:
     from django.db import connections
 
-    for alias in connections:
-        with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT 1")
-            if cursor.fetchone() != (1,):
-                return False
-    return True
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+def _check_database() -> bool:
+    """The primary: every write and every read but the replica's (decision 0037)."""
+    from django.db import DEFAULT_DB_ALIAS
+
+    return _select_one(DEFAULT_DB_ALIAS)
+
+
+def _check_replica() -> bool:
+    """The streaming replica answers and is in recovery (a standby, not a second primary).
+    Reported but not required (READY_REQUIRED): dashboards fall back to the primary when it
+    is down, and taking every web process out of rotation for it would stop the intake."""
+    from django.db import connections
+
+    from amparo.core.dbrouter import replica_alias
+
+    alias = replica_alias()
+    if not _select_one(alias):
+        return False
+    if connections[alias].vendor != "postgresql":
+        return True
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT pg_is_in_recovery()")
+        row = cursor.fetchone()
+    return bool(row and row[0])
 
 
 def _check_cache() -> bool:
@@ -90,13 +113,22 @@ READY_CHECKS: dict[str, Callable[[], bool]] = {
     "migrations": _check_migrations,
 }
 
+#: Checks reported by /health/ready without making it answer 503 when they fail.
+READY_OPTIONAL = frozenset({"replica"})
+
 logger = logging.getLogger("amparo.ops")
 
 
 def readiness() -> dict[str, str]:
-    """Each check's outcome as `ok` or `fail`; an exception is a failure, logged by kind only."""
+    """Each check's outcome as `ok` or `fail`; an exception is a failure, logged by kind only.
+    The replica is checked only when one is configured (decision 0037)."""
+    from amparo.core.dbrouter import replica_alias
+
+    checks = dict(READY_CHECKS)
+    if replica_alias():
+        checks["replica"] = _check_replica
     results = {}
-    for name, check in READY_CHECKS.items():
+    for name, check in checks.items():
         try:
             results[name] = "ok" if check() else "fail"
         except Exception as error:  # noqa: BLE001 (any error means "not ready")
@@ -121,7 +153,7 @@ def health_live(request: HttpRequest) -> HttpResponse:
 @never_cache
 def health_ready(request: HttpRequest) -> HttpResponse:
     checks = readiness()
-    ready = all(value == "ok" for value in checks.values())
+    ready = all(value == "ok" for name, value in checks.items() if name not in READY_OPTIONAL)
     return JsonResponse({"status": "ok" if ready else "fail", "checks": checks}, status=200 if ready else 503)
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from amparo.cases.models import Case
+from amparo.core.dbrouter import from_replica
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
 from amparo.referrals.models import Service
@@ -148,7 +149,8 @@ def shelter_history(request: HttpRequest, pk: int) -> HttpResponse:
     shelter = get_visible_or_404(Shelter, request.user, pk=pk)
     form = HistoryForm(request.GET or None)
     days = (form.cleaned_data.get("days") if form.is_valid() else None) or 30
-    history = services.occupancy_history(shelter, days=days)
+    # A chart of past days: read from the replica when one is configured (decision 0037).
+    history = from_replica(lambda: services.occupancy_history(shelter, days=days))
     capacities = services.capacities_of(shelter)
     types = [
         (value, label)
