@@ -29,13 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ADDRESS = "Zzcalle del Albergue Oculto 9090"
 
 
-def _open_referral(page: Page, sender: str) -> None:
-    nav_link(page, "Derivaciones").click()
-    page.goto("/referrals/?status=")  # every status, not only the unanswered
-    page.locator("main tbody tr", has_text=sender).get_by_role("link").first.click()
-    expect(page).to_have_url(re.compile(r"/referrals/\d+/$"))
-
-
 def test_a_survivor_referred_to_a_shelter_is_admitted_discharged_and_the_outcome_reaches_the_sender_in_spanish(
     page: Page, open_context, staff_a: dict[str, User], staff_b: dict[str, User]
 ) -> None:
@@ -78,7 +71,8 @@ def test_a_survivor_referred_to_a_shelter_is_admitted_discharged_and_the_outcome
     # B's case worker reads what was shared, accepts, and opens B's own case with consent again.
     sign_in_verified(page, worker_b)
     expect(page.locator("html")).to_have_attribute("lang", "es")
-    _open_referral(page, "Alpha Refuge")
+    nav_link(page, "Derivaciones").click()
+    page.locator("main tbody tr", has_text="Alpha Refuge").get_by_role("link").first.click()
     main = page.locator("main")
     expect(main).to_contain_text("Una cama segura esta noche")
     expect(main).not_to_contain_text(UNSHARED["family_name"])
@@ -86,8 +80,8 @@ def test_a_survivor_referred_to_a_shelter_is_admitted_discharged_and_the_outcome
     page.get_by_role("button", name="Aceptar la derivación").click()
     expect(page.locator(".messages")).to_contain_text("La derivación se aceptó.")
     expect(main).not_to_contain_text("Ingresar en Casa Refugio Norte")  # the case worker does not admit
-    page.get_by_role("link", name="Abrir un caso desde la derivación").click()
-    expect(page.get_by_label("Nombre de pila")).to_have_value("Yolanda")
+    page.get_by_role("link", name="Abrir un caso a partir de la derivación").click()
+    expect(page.locator("input[name=given_name]")).to_have_value("Yolanda")
     axe_check(page)
     page.check("input[name=explained]")
     page.check("input[name=given_by][value=person]")
@@ -101,7 +95,12 @@ def test_a_survivor_referred_to_a_shelter_is_admitted_discharged_and_the_outcome
 
     # B's shelter manager admits her from the referral, without its sealed content, then discharges her.
     sign_in_verified(page, manager_b)
-    _open_referral(page, "Alpha Refuge")
+    nav_link(page, "Albergues").click()
+    page.locator("main").get_by_role("link", name="Casa Refugio Norte").click()
+    referred = page.locator("main table[aria-labelledby=referred-title]")
+    expect(referred).to_contain_text("Alpha Refuge")
+    axe_check(page)
+    referred.get_by_role("link", name="Alpha Refuge", exact=True).click()  # the referral itself: metadata, no sealed content
     expect(main).not_to_contain_text("Una cama segura esta noche")
     axe_check(page)
     page.get_by_role("link", name="Ingresar en Casa Refugio Norte").click()
