@@ -464,7 +464,7 @@ def admission_from_referral(
     _require(actor, Perm.SHELTER_ADMIT)
     shelter = shelter_for_referral(actor, referral)
     check_referral_admission(actor, referral, shelter)  # type: ignore[arg-type]
-    assert shelter is not None
+    assert shelter is not None and referral.receiver_case_id is not None  # both checked just above
     # scoping: the case the actor's organisation opened from the referral: its id and organisation only
     case = Case.objects.only("id", "organisation_id").get(pk=referral.receiver_case_id)
     return admission_create(

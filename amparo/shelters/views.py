@@ -295,7 +295,7 @@ def referral_admit(request: HttpRequest, pk: int) -> HttpResponse:
     if problem:
         messages.error(request, problem)
         return redirect("referral:detail", pk=referral.pk)
-    assert shelter is not None
+    assert shelter is not None and referral.receiver_case_id is not None  # a problem otherwise
     # scoping: the reference of the case the actor's organisation opened from the referral (nothing decrypted)
     reference = Case.objects.filter(pk=referral.receiver_case_id).values_list("reference", flat=True).first()
     form = AdmissionForm(request.POST or None)

@@ -100,7 +100,9 @@ def test_a_survivor_referred_to_a_shelter_is_admitted_discharged_and_the_outcome
     referred = page.locator("main table[aria-labelledby=referred-title]")
     expect(referred).to_contain_text("Alpha Refuge")
     axe_check(page)
-    referred.get_by_role("link", name="Alpha Refuge", exact=True).click()  # the referral itself: metadata, no sealed content
+    referred.get_by_role(
+        "link", name="Alpha Refuge", exact=True
+    ).click()  # the referral itself: metadata, no sealed content
     expect(main).not_to_contain_text("Una cama segura esta noche")
     axe_check(page)
     page.get_by_role("link", name="Ingresar en Casa Refugio Norte").click()
