@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import html
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -344,3 +345,29 @@ def test_a_third_organisation_sees_nothing_of_the_stay(accepted, staff_b):
         assert client.get(_admit_path(referral)).status_code in (403, 404)
         stay = Admission.objects.get()
         assert client.get(reverse("shelters:admission_detail", kwargs={"pk": stay.pk})).status_code in (403, 404)
+
+
+def test_the_new_pages_weigh_under_100_kb_and_load_nothing_from_another_host(accepted, staff_b):
+    referral, shelter, _own = accepted
+    client = verified_client(staff_b[Role.SHELTER_MANAGER])
+
+    def weigh(path: str) -> None:
+        for language in ("en", "es"):
+            response = client.get(path, headers={"accept-language": language})
+            assert response.status_code == 200, path
+            assert len(response.content) <= 100 * 1024, (path, language, len(response.content))
+            text = response.content.decode()
+            assert not re.search(r'(?:src|href)="(?:https?:)?//', text), path
+            assert "<script>" not in text and " style=" not in text, path
+
+    weigh(_admit_path(referral))
+    weigh(reverse("shelters:shelter_detail", args=[shelter.pk]))  # with its "referred" table
+    weigh(reverse("referral:detail", kwargs={"pk": referral.pk}))
+    admission = services.admission_from_referral(
+        actor=as_verified(staff_b[Role.SHELTER_MANAGER]),
+        referral=referral,
+        bed_type=BedType.WOMEN,
+        admitted_on=services.today(),
+    )
+    weigh(reverse("shelters:admission_detail", args=[admission.pk]))
+    weigh(reverse("referral:detail", kwargs={"pk": referral.pk}))
