@@ -8,13 +8,19 @@ women's bed, one person staying and one waiting.
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import timezone
+
+from amparo.accounts.models import AgreementStatus, Organisation, OrganisationType, SharingAgreement
 from amparo.cases.models import Case
 from amparo.core.permissions import Perm, Role
-from amparo.referrals.models import Service, ServiceType
+from amparo.referrals.models import Referral, Service, ServiceType
 from amparo.referrals.services import load_global_types
+from amparo.referrals.workflow_models import ReferralStatus
 from amparo.shelters import services
 from amparo.shelters.models import BedType, Priority
-from tests.conftest import as_verified
+from tests.conftest import as_verified, make_user, registered_case
 
 EXPECTATIONS = {
     "shelters:shelter_list": ("GET", Perm.SHELTER_VIEW, None),
@@ -27,6 +33,8 @@ EXPECTATIONS = {
     "shelters:waiting_withdraw": ("POST", Perm.SHELTER_ADMIT, "waiting_entry"),
     "shelters:admission_detail": ("GET", Perm.SHELTER_ADMIT, "admission"),
     "shelters:admission_discharge": ("POST", Perm.SHELTER_ADMIT, "admission"),
+    # Admitting the person of an accepted referral to A's shelter (decision 0033).
+    "shelters:referral_admit": ("GET", Perm.SHELTER_ADMIT, "referral_to_shelter"),
 }
 
 READ_ONLY = {"shelters:shelter_detail", "shelters:shelter_history", "shelters:admission_detail"}
@@ -50,12 +58,48 @@ POST_BODIES = {
     },
     "shelters:waiting_admit": lambda ctx: {"bed_type": BedType.WOMEN, "admitted_on": _today(ctx), "expected_days": 30},
     "shelters:waiting_withdraw": lambda ctx: {},
+    "shelters:referral_admit": lambda ctx: {"bed_type": BedType.WOMEN, "admitted_on": _today(ctx)},
     "shelters:admission_discharge": lambda ctx: {
         "discharged_on": _today(ctx),
         "destination": "family",
         "reason": "Went home to her family",
     },
 }
+
+
+def _referral_to(shelter, org_a, *, receiver_case) -> int:
+    """An accepted referral from a third organisation, Delta Acogida, to A's shelter, from
+    which A opened its own case (`receiver_case`): what the shelter manager admits."""
+    delta = Organisation.objects.create(name="Delta Acogida", org_type=OrganisationType.NGO, country="ECU")
+    today = timezone.localdate()
+    agreement = SharingAgreement.objects.create(
+        proposer=delta,
+        receiver=org_a,
+        purposes=["referral"],
+        field_sets=["shelter_intake"],
+        field_sets_version="2026.1",
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=90),
+        status=AgreementStatus.ACTIVE,
+    )
+    delta_case = registered_case(make_user(delta, Role.CASE_WORKER), referral=("consent", True))
+    now = timezone.now()
+    return Referral.objects.create(
+        sender=delta,
+        receiver=org_a,
+        service=shelter.service,
+        service_type_code="shelter",
+        status=ReferralStatus.ACCEPTED,
+        case=delta_case,
+        receiver_case=receiver_case,
+        field_set="shelter_intake",
+        field_sets_version="2026.1",
+        basis="agreement",
+        agreement=agreement,
+        sealed_content=b"sealed",
+        sent_at=now,
+        due_at=now + datetime.timedelta(hours=24),
+    ).pk
 
 
 def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
@@ -95,6 +139,7 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         actor=worker, shelter=shelter, case_reference=waiting.reference, bed_type=BedType.WOMEN, priority=2
     )
     return {
+        "referral_to_shelter": {"pk": _referral_to(shelter, org_a, receiver_case=spare)},
         "shelter": {"pk": shelter.pk},
         "waiting_entry": {"pk": waiting_entry.pk},
         "admission": {"pk": admission.pk},

@@ -101,6 +101,7 @@ ACTION_LABELS = {
     "shelter.admit": _("Admitted a person to a shelter"),
     "shelter.admit_over_capacity": _("Admitted a person to a shelter over its capacity"),
     "shelter.admission_view": _("Read a shelter admission"),
+    "shelter.admit_from_referral": _("Admitted the person of a referral from another organisation"),
     "shelter.discharge": _("Discharged a person from a shelter"),
     "case.shelter_admitted": _("The person was admitted to a shelter"),
     "shelter.waiting_add": _("Put a person on a shelter's waiting list"),

@@ -196,6 +196,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     may_decide = is_receiver and can(user, Perm.REFERRAL_DECIDE) and not cut
     may_send = not is_receiver and can(user, Perm.REFERRAL_SEND)
     names = workflow.organisation_names({referral.sender_id, referral.receiver_id})
+    shelter_context = _shelter_context(user, referral, current) if is_receiver and not cut else {}
     return render(
         request,
         "referrals/referral_detail.html",
@@ -228,8 +229,30 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "complete_form": CompleteForm(),
             "revoke_form": RevokeForm(),
             "update_form": UpdateForm(),
+            **shelter_context,
         },
     )
+
+
+def _shelter_context(user: Any, referral: Referral, current: str) -> dict[str, Any]:
+    """For the receiver of a referral to one of its shelters (decision 0033): the stay it led
+    to, or "Admit" for those who admit (or why not yet)."""
+    from amparo.shelters import services as shelter_services
+    from amparo.shelters.models import Admission
+
+    shelter = shelter_services.shelter_for_referral(user, referral)
+    if shelter is None:
+        return {}
+    # scoping: the stay linked to this referral, in a shelter the user sees (visible_to)
+    admission = Admission.objects.visible_to(user).filter(referral_id=referral.pk).select_related("shelter").first()
+    if admission is not None:
+        return {"shelter_admission": admission, "may_see_admission": can(user, Perm.SHELTER_ADMIT)}
+    if not can(user, Perm.SHELTER_ADMIT) or current not in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS):
+        return {}
+    return {
+        "admit_shelter": shelter,
+        "admit_problem": shelter_services.referral_admission_problem(user, referral, shelter),
+    }
 
 
 def _own_case(user: Any, referral: Referral) -> Case | None:

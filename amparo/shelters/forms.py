@@ -105,9 +105,24 @@ class DischargeForm(forms.Form):
     destination = forms.ChoiceField(label=_("Destination"), choices=[("", "—"), *Destination.choices])
     reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, reports_to: str = "", **kwargs: Any) -> None:
+        """`reports_to`: the referring organisation's name, when the stay came from a referral
+        whose outcome the discharge reports (decision 0033)."""
         kwargs.setdefault("initial", {"discharged_on": today().isoformat()})
         super().__init__(*args, **kwargs)
+        self.fields["reason"].help_text = _("Stays in your organisation.")
+        if reports_to:
+            self.fields["note_for_sender"] = forms.CharField(
+                label=_("Note for %(org)s (optional)") % {"org": reports_to},
+                required=False,
+                max_length=1000,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_(
+                    "The discharge reports the outcome of the referral to %(org)s, from the destination; "
+                    "this note goes with it, sealed to them. Never write the shelter's address."
+                )
+                % {"org": reports_to},
+            )
 
 
 class WaitingForm(forms.Form):

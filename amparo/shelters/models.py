@@ -132,9 +132,9 @@ class Admission(models.Model):
     """A stay in a shelter: the case, the bed type and the dates. No copy of the person's
     data: the name shown is the case's, read through `Case.objects.visible_to`.
 
-    Later, an admission may also name the accepted referral it came from (a nullable link
-    added beside `case`, decision 0023); the case stays required: a person referred by
-    another organisation is admitted once the shelter's organisation has opened its own case.
+    An admission may also name the accepted referral it came from (`referral`, decisions 0023
+    and 0033); the case stays required: a person referred by another organisation is admitted
+    once the shelter's organisation has opened its own case from the referral.
     """
 
     scope_through = "shelter"
@@ -143,6 +143,17 @@ class Admission(models.Model):
     shelter = models.ForeignKey(Shelter, on_delete=models.PROTECT, related_name="admissions")
     #: CASCADE: erasing a case at the person's request removes their stays (decision 0023).
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="admissions")
+    #: The accepted referral of another organisation this stay came from (decision 0033): its
+    #: outcome is reported back when the stay ends. SET_NULL: the stay is the shelter's record.
+    referral = models.ForeignKey(
+        "referrals.Referral",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("referral"),
+        editable=False,
+    )
     bed_type = models.CharField(_("bed type"), max_length=20, choices=BedType.choices)
     admitted_on = models.DateField(_("admission date"))
     expected_days = models.PositiveSmallIntegerField(_("expected stay in days"), null=True, blank=True)

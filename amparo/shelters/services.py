@@ -24,7 +24,9 @@ from django.utils.translation import gettext as _
 from amparo.cases.models import Case
 from amparo.core import audit
 from amparo.core.permissions import Perm, can
+from amparo.referrals import workflow
 from amparo.referrals.models import COARSE_DEGREES, Service
+from amparo.referrals.workflow_models import Outcome, Referral, ReferralStatus
 from amparo.shelters.models import (
     Admission,
     AdmissionQuerySet,
@@ -276,8 +278,14 @@ def admission_create(
     expected_days: int | None = None,
     over_capacity_reason: str = "",
     entry: WaitingEntry | None = None,
+    referral: Referral | None = None,
 ) -> Admission:
     """Admit the person of `case` to a bed of `bed_type`.
+
+    With `referral`: the accepted referral of another organisation to this shelter, from
+    which the actor's organisation opened `case` (decision 0033). It stands in for the case's
+    visibility (the shelter manager admits the case the referral names without opening it),
+    is kept on the admission, and moves to "in progress".
 
     Refuses: a shelter not of the actor's organisation; a case of another organisation; a
     case the actor cannot open (`Case.objects.visible_to`) unless it comes from this
@@ -295,7 +303,11 @@ def admission_create(
         and entry.case_id == case.pk
         and entry.status == WaitingStatus.WAITING
     )
-    if not from_list and not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
+    if referral is not None:
+        check_referral_admission(actor, referral, shelter)
+        if referral.receiver_case_id != case.pk:
+            raise PermissionDenied
+    if referral is None and not from_list and not Case.objects.visible_to(actor).filter(pk=case.pk).exists():
         raise PermissionDenied
     if bed_type not in BedType.values:
         raise ValidationError({"bed_type": _("Choose one of the bed types offered.")})
@@ -330,6 +342,7 @@ def admission_create(
             expected_days=expected_days,
             over_capacity_reason=reason if over else "",
             admitted_by=actor,
+            referral=referral,
         )
         admission.save()
         if from_list:
@@ -343,14 +356,143 @@ def admission_create(
             organisation_id=org_id,
         )
         audit.record(actor=actor, action="case.shelter_admitted", obj=case)
+        if referral is not None:
+            audit.record(
+                actor=actor,
+                action="shelter.admit_from_referral",
+                obj=admission,
+                organisation_id=org_id,
+                reason=f"referral:{referral.pk}",
+            )
+            if referral.current_status() == ReferralStatus.ACCEPTED:
+                workflow.referral_start(actor=actor, referral=referral)
     return admission
 
 
+# --- admissions from a referral (decision 0033) --------------------------------------------------
+
+#: The outcome reported to the referring organisation for each discharge destination.
+OUTCOME_FOR_DESTINATION: dict[str, str] = {
+    Destination.FAMILY: Outcome.SERVICE_PROVIDED,
+    Destination.INDEPENDENT: Outcome.SERVICE_PROVIDED,
+    Destination.RETURN: Outcome.SERVICE_PROVIDED,
+    Destination.SHELTER: Outcome.REFERRED_ON,
+    Destination.HOSPITAL: Outcome.PARTLY_PROVIDED,
+    Destination.OTHER: Outcome.PARTLY_PROVIDED,
+    Destination.LEFT: Outcome.PERSON_LEFT,
+}
+
+
+def shelter_for_referral(actor: Any, referral: Referral) -> Shelter | None:
+    """The actor's organisation's shelter behind the service the referral went to, if any."""
+    if referral.receiver_id != actor.organisation_id or not can(actor, Perm.SHELTER_VIEW):
+        return None
+    return Shelter.objects.visible_to(actor).filter(service_id=referral.service_id).first()
+
+
+def referral_admission_problem(actor: Any, referral: Referral, shelter: Shelter | None) -> str:
+    """'' when the person of `referral` can be admitted to `shelter` now, else why not, in
+    words: a referral to another organisation's shelter or service, one not accepted (sent,
+    expired, declined, revoked, done), one whose shared content was cut (agreement ended,
+    consent withdrawn), one from which no case was opened yet, or a stay already recorded."""
+    if (
+        shelter is None
+        or referral.receiver_id != actor.organisation_id
+        or shelter.organisation_id != actor.organisation_id
+        or referral.service_id != shelter.service_id
+    ):
+        return _("This referral is not to one of your organisation's shelters.")
+    status = referral.current_status()
+    if status in (ReferralStatus.REVOKED, ReferralStatus.EXPIRED):
+        return str(workflow.CUT_REASONS[status])
+    if status == ReferralStatus.SENT:
+        return _("Accept the referral before admitting the person.")
+    if status not in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS):
+        return _("This referral is closed: the person cannot be admitted from it.")
+    cut = workflow.receiver_access_cut(referral)
+    if cut:
+        return f"{workflow.CUT_REASONS[cut]} {_('The person cannot be admitted from this referral.')}"
+    if referral.receiver_case_id is None:
+        return _(
+            "A case worker of your organisation opens a case from this referral first (recording the "
+            "person's consent again); then the person can be admitted."
+        )
+    # scoping: whether the referral named (already resolved through visible_to) has a stay
+    if Admission.objects.filter(referral_id=referral.pk).exists():
+        return _("The person of this referral was already admitted.")
+    return ""
+
+
+def referrals_to_admit(actor: Any, shelter: Shelter) -> list[Referral]:
+    """Accepted referrals (or in progress) to this shelter's directory entry that led to no
+    stay yet, for the shelter's page: metadata only (sender, dates, status), like the
+    referral inboxes (decision 0021), so not audited; the sealed blobs are not fetched."""
+    if not can(actor, Perm.REFERRAL_VIEW) or shelter.organisation_id != actor.organisation_id:
+        return []
+    # scoping: the referral ids of this shelter's stays (the shelter came through visible_to)
+    admitted = Admission.objects.filter(shelter=shelter, referral__isnull=False).values("referral_id")
+    return list(
+        Referral.objects.visible_to(actor)
+        .received_by(actor.organisation_id)
+        .filter(service_id=shelter.service_id, status__in=(ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS))
+        .exclude(pk__in=admitted)
+        .select_related("sender")
+        .defer("sealed_content", "sealed_reply")
+        .order_by("sent_at", "id")[:50]
+    )
+
+
+def check_referral_admission(actor: Any, referral: Referral, shelter: Shelter) -> None:
+    if not can(actor, Perm.REFERRAL_DECIDE) or referral.receiver_id != actor.organisation_id:
+        raise PermissionDenied
+    problem = referral_admission_problem(actor, referral, shelter)
+    if problem:
+        raise ValidationError(problem, code="referral")
+
+
+def admission_from_referral(
+    *,
+    actor: Any,
+    referral: Referral,
+    bed_type: str,
+    admitted_on: datetime.date,
+    expected_days: int | None = None,
+    over_capacity_reason: str = "",
+) -> Admission:
+    """Admit the person of an accepted referral to the shelter it was sent to: the case the
+    receiving organisation opened from it, read for its id and organisation only."""
+    _require(actor, Perm.SHELTER_ADMIT)
+    shelter = shelter_for_referral(actor, referral)
+    check_referral_admission(actor, referral, shelter)  # type: ignore[arg-type]
+    assert shelter is not None and referral.receiver_case_id is not None  # both checked just above
+    # scoping: the case the actor's organisation opened from the referral: its id and organisation only
+    case = Case.objects.only("id", "organisation_id").get(pk=referral.receiver_case_id)
+    return admission_create(
+        actor=actor,
+        shelter=shelter,
+        case=case,
+        bed_type=bed_type,
+        admitted_on=admitted_on,
+        expected_days=expected_days,
+        over_capacity_reason=over_capacity_reason,
+        referral=referral,
+    )
+
+
 def admission_discharge(
-    *, actor: Any, admission: Admission, discharged_on: datetime.date, destination: str, reason: str
+    *,
+    actor: Any,
+    admission: Admission,
+    discharged_on: datetime.date,
+    destination: str,
+    reason: str,
+    note_for_sender: str = "",
 ) -> Admission:
     """Record the end of a stay: date (not before the admission), destination and reason. The
-    bed is free from that day."""
+    bed is free from that day. A stay that came from a referral still open reports its outcome
+    to the referring organisation in the same transaction: the outcome follows the destination
+    (`OUTCOME_FOR_DESTINATION`), the optional note is sealed to the sender; the discharge
+    reason never leaves the organisation (decision 0033)."""
     org_id = _require(actor, Perm.SHELTER_ADMIT, admission.shelter)
     if admission.discharged_on is not None:
         raise ValidationError(_("This stay has already ended."))
@@ -368,7 +510,25 @@ def admission_discharge(
         admission.discharged_by = actor
         admission.save()
         audit.record(actor=actor, action="shelter.discharge", obj=admission, organisation_id=org_id)
+        referral = referral_to_report(actor, admission)
+        if referral is not None:
+            workflow.referral_complete(
+                actor=actor, referral=referral, outcome=OUTCOME_FOR_DESTINATION[destination], note=note_for_sender
+            )
     return admission
+
+
+def referral_to_report(actor: Any, admission: Admission) -> Referral | None:
+    """The referral a stay came from, when its outcome is still to be reported by the actor:
+    accepted or in progress (a revoked or already completed one is left as it is)."""
+    if admission.referral_id is None or not can(actor, Perm.REFERRAL_DECIDE):
+        return None
+    referral = Referral.objects.visible_to(actor).filter(pk=admission.referral_id).first()
+    if referral is None or referral.receiver_id != actor.organisation_id:
+        return None
+    if referral.current_status() not in (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS):
+        return None
+    return referral
 
 
 def admission_viewed(*, actor: Any, admission: Admission) -> None:

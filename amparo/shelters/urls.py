@@ -14,5 +14,6 @@ urlpatterns = [
     path("waiting/<int:pk>/admit/", views.waiting_admit, name="waiting_admit"),
     path("waiting/<int:pk>/withdraw/", views.waiting_withdraw, name="waiting_withdraw"),
     path("admissions/<int:pk>/", views.admission_detail, name="admission_detail"),
+    path("from-referral/<int:pk>/admit/", views.referral_admit, name="referral_admit"),
     path("admissions/<int:pk>/discharge/", views.admission_discharge, name="admission_discharge"),
 ]

@@ -20,7 +20,9 @@ from amparo.cases.models import Case
 from amparo.core.dbrouter import from_replica
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
+from amparo.referrals import workflow
 from amparo.referrals.models import Service
+from amparo.referrals.workflow_models import Referral
 from amparo.shelters import charts, services
 from amparo.shelters.forms import AdmissionForm, DischargeForm, HistoryForm, ShelterForm, WaitingForm
 from amparo.shelters.models import Admission, Shelter, WaitingEntry, WaitingStatus
@@ -139,6 +141,7 @@ def shelter_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "may_admit": may_admit,
             "may_manage": can(request.user, Perm.SHELTER_MANAGE),
             "may_wait": can(request.user, Perm.SHELTER_WAITLIST),
+            "referred": services.referrals_to_admit(request.user, shelter) if may_admit else [],
         },
     )
 
@@ -223,20 +226,35 @@ def _admission(request: HttpRequest, pk: int) -> Admission:
     return admission
 
 
+def _referral_context(request: HttpRequest, admission: Admission) -> dict[str, Any]:
+    """The referral a stay came from, for its page: the referring organisation's name and
+    whether the discharge will report the outcome to it (decision 0033)."""
+    if admission.referral_id is None:
+        return {"referral": None, "reports_to": ""}
+    referral = Referral.objects.visible_to(request.user).filter(pk=admission.referral_id).first()
+    if referral is None:
+        return {"referral": None, "reports_to": ""}
+    sender = workflow.organisation_names({referral.sender_id}).get(referral.sender_id, "")
+    reports = services.referral_to_report(request.user, admission) is not None
+    return {"referral": referral, "sender_name": sender, "reports_to": sender if reports else ""}
+
+
 def admission_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One stay (audited read), with the discharge form while it lasts."""
     _require(request, Perm.SHELTER_ADMIT)
     admission = _admission(request, pk)
     services.admission_viewed(actor=request.user, admission=admission)
-    form = DischargeForm() if admission.discharged_on is None else None
-    return render(request, "shelters/admission_detail.html", {"admission": admission, "form": form})
+    context = _referral_context(request, admission)
+    form = DischargeForm(reports_to=context["reports_to"]) if admission.discharged_on is None else None
+    return render(request, "shelters/admission_detail.html", {"admission": admission, "form": form, **context})
 
 
 @require_POST
 def admission_discharge(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, Perm.SHELTER_ADMIT)
     admission = _admission(request, pk)
-    form = DischargeForm(request.POST)
+    context = _referral_context(request, admission)
+    form = DischargeForm(request.POST, reports_to=context["reports_to"])
     if form.is_valid():
         data = form.cleaned_data
         done = _run(
@@ -247,12 +265,74 @@ def admission_discharge(request: HttpRequest, pk: int) -> HttpResponse:
                 discharged_on=data["discharged_on"],
                 destination=data["destination"],
                 reason=data["reason"],
+                note_for_sender=data.get("note_for_sender", ""),
             ),
         )
         if done is not None:
             messages.success(request, _("The stay ended: the bed is free."))
+            if context["reports_to"]:
+                messages.success(
+                    request,
+                    _("The outcome was reported to %(org)s: %(outcome)s.")
+                    % {
+                        "org": context["reports_to"],
+                        "outcome": services.Outcome(services.OUTCOME_FOR_DESTINATION[data["destination"]]).label,
+                    },
+                )
             return redirect("shelters:shelter_detail", pk=admission.shelter_id)
-    return render(request, "shelters/admission_detail.html", {"admission": admission, "form": form}, status=400)
+    return render(
+        request, "shelters/admission_detail.html", {"admission": admission, "form": form, **context}, status=400
+    )
+
+
+def referral_admit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Admit the person of an accepted referral to the shelter it was sent to (decision 0033).
+    The shelter manager sees the referring organisation, the reference of the case their
+    organisation opened from the referral and the beds, never the sealed content."""
+    _require(request, Perm.SHELTER_ADMIT)
+    _require(request, Perm.REFERRAL_DECIDE)
+    referral = get_visible_or_404(Referral, request.user, pk=pk, receiver_id=request.user.organisation_id)  # type: ignore[union-attr]
+    shelter = services.shelter_for_referral(request.user, referral)
+    problem = services.referral_admission_problem(request.user, referral, shelter)
+    if problem:
+        messages.error(request, problem)
+        return redirect("referral:detail", pk=referral.pk)
+    assert shelter is not None and referral.receiver_case_id is not None  # a problem otherwise
+    # scoping: the reference of the case the actor's organisation opened from the referral (nothing decrypted)
+    reference = Case.objects.filter(pk=referral.receiver_case_id).values_list("reference", flat=True).first()
+    form = AdmissionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        admission = _run(
+            form,
+            lambda: services.admission_from_referral(
+                actor=request.user,
+                referral=referral,
+                bed_type=data["bed_type"],
+                admitted_on=data["admitted_on"],
+                expected_days=data["expected_days"],
+                over_capacity_reason=data["over_capacity_reason"],
+            ),
+        )
+        if admission is not None:
+            messages.success(
+                request, _("The person was admitted; the referring organisation sees the referral in progress.")
+            )
+            return redirect("shelters:admission_detail", pk=admission.pk)
+    sender = workflow.organisation_names({referral.sender_id}).get(referral.sender_id, "")
+    return render(
+        request,
+        "shelters/referral_admit.html",
+        {
+            "form": form,
+            "shelter": shelter,
+            "referral": referral,
+            "reference": reference,
+            "sender_name": sender,
+            "beds": services.occupancy(shelter),
+        },
+        status=_status(form),
+    )
 
 
 def waiting_add(request: HttpRequest, pk: int) -> HttpResponse:
