@@ -1,0 +1,173 @@
+"""Where attachment ciphertext is kept: in its database row (default) or in a storage backend.
+
+Decision 0039. `settings.AMPARO_ATTACHMENT_STORAGE` is one of:
+
+- ``database`` (default, as before): the sealed or vault-encrypted bytes stay in the
+  attachment's row;
+- ``filesystem``: they go to files under ``MEDIA_ROOT/attachments`` (in the backups' media);
+- ``s3``: they go to an S3-compatible bucket through django-storages (``STORAGES["attachments"]``).
+
+Whatever the place, only ciphertext leaves the application: a report attachment's object is
+the blob sealed to the organisation's public key (the server cannot open it without a
+colleague's session), a case attachment's object is a vault token bound to the row
+(``cases.CaseAttachment.object|<id>|case=<case id>``), so an object copied to another row does
+not open. The row keeps the object's random key and its SHA-256: an object swapped, cut or
+changed in the bucket is refused before anything is opened (`ObjectDamaged`).
+
+Object keys are 32 random hexadecimal characters: no case reference, file name, type or date.
+The storage never hands out a URL (`url()` raises): attachments are served only by Amparo's
+own permission-checked, audited views. Deleting a row (report purge, case erasure, any
+cascade) deletes its object once the transaction commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.signals import setting_changed
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+
+MODES = ("database", "filesystem", "s3")
+ALIAS = "attachments"
+
+
+class ObjectDamaged(Exception):
+    """An attachment's object is missing from the storage or is not the one its row names."""
+
+
+class PrivateFileSystemStorage(FileSystemStorage):
+    """Files readable only by Amparo's user, never reachable by a URL."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("file_permissions_mode", 0o600)
+        kwargs.setdefault("directory_permissions_mode", 0o700)
+        super().__init__(**kwargs)
+
+    def url(self, name: str | None) -> str:
+        raise NotImplementedError("Attachments have no URL: they are served only through Amparo's views.")
+
+
+def mode() -> str:
+    return str(getattr(settings, "AMPARO_ATTACHMENT_STORAGE", "database"))
+
+
+def external() -> bool:
+    """New attachments go to the storage backend rather than into their row."""
+    return mode() != "database"
+
+
+def storage() -> Storage:
+    return storages[ALIAS]
+
+
+def new_key() -> str:
+    return secrets.token_hex(16)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def put(data: bytes) -> tuple[str, str]:
+    """Store ciphertext under a fresh random key; (key, SHA-256) for the row."""
+    name = storage().save(new_key(), ContentFile(data))
+    return name, sha256(data)
+
+
+def get(key: str, digest: str) -> bytes:
+    """The object's bytes, refused unless they are the ones its row recorded."""
+    try:
+        with storage().open(key, "rb") as handle:
+            data = handle.read()
+    except (FileNotFoundError, OSError) as exc:
+        raise ObjectDamaged("An attachment's stored object is missing.") from exc
+    except Exception as exc:  # boto3's ClientError (NoSuchKey) and friends
+        raise ObjectDamaged("An attachment's stored object could not be read.") from exc
+    if not secrets.compare_digest(sha256(data), digest):
+        raise ObjectDamaged("An attachment's stored object is not the one its row names.")
+    return bytes(data)
+
+
+def discard(keys: list[str]) -> None:
+    """Delete objects (best effort: an object already gone is not an error)."""
+    target = storage()
+    for key in keys:
+        target.delete(key)
+
+
+def _delete_after_commit(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    key = getattr(instance, "object_key", "")
+    if key:
+        transaction.on_commit(lambda: discard([key]), robust=True)
+
+
+def attachment_models() -> list[type[models.Model]]:
+    from amparo.cases.models import CaseAttachment
+    from amparo.reports.models import Attachment
+
+    return [Attachment, CaseAttachment]
+
+
+def connect() -> None:
+    """Delete an attachment's object with its row. Connected only while attachments may live
+    outside the database: a receiver makes Django load each deleted row, and in database mode
+    that would read every blob of a purge into memory for nothing."""
+    for model in attachment_models():
+        if external():
+            post_delete.connect(_delete_after_commit, sender=model, dispatch_uid=f"blob-delete:{model._meta.label}")
+        else:
+            post_delete.disconnect(sender=model, dispatch_uid=f"blob-delete:{model._meta.label}")
+
+
+def _on_setting_changed(setting: str, **kwargs: Any) -> None:
+    if setting in {"AMPARO_ATTACHMENT_STORAGE", "STORAGES"}:
+        connect()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="blob-setting-changed")
+
+
+def referenced_keys(cursor: Any) -> list[str]:
+    """Every object key the database names, through `cursor` (the backup's snapshot)."""
+    keys: list[str] = []
+    for model in attachment_models():
+        table = model._meta.db_table  # plain lower-case names, the same on SQLite and PostgreSQL
+        cursor.execute(f"SELECT object_key FROM {table} WHERE object_key <> ''")  # noqa: S608
+        keys.extend(row[0] for row in cursor.fetchall())
+    return sorted(keys)
+
+
+def damaged_objects() -> list[str]:
+    """Rows whose object is missing or is not the one recorded (after a restore)."""
+    if not any(m._base_manager.exclude(object_key="").exists() for m in attachment_models()):
+        return []
+    failed = []
+    for model in attachment_models():
+        rows = model._base_manager.exclude(object_key="").values_list("pk", "object_key", "object_sha256")
+        for pk, key, digest in rows.iterator(chunk_size=500):
+            try:
+                get(key, digest)
+            except ObjectDamaged:
+                failed.append(f"{model._meta.label} {pk}")
+    return failed
+
+
+def sealed_fields(sealed: bytes) -> dict[str, Any]:
+    """A report attachment's content columns for a blob sealed to its organisation."""
+    if not external():
+        return {"sealed_content": sealed}
+    key, digest = put(sealed)
+    return {"sealed_content": b"", "object_key": key, "object_sha256": digest}
+
+
+def sealed_content(attachment: Any) -> bytes:
+    """A report attachment's sealed blob, from its row or its object."""
+    if attachment.object_key:
+        return get(attachment.object_key, attachment.object_sha256)
+    return bytes(attachment.sealed_content)
