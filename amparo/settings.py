@@ -208,7 +208,9 @@ _ATTACHMENT_MODES = ("database", "filesystem", "s3")
 def _attachment_storage_settings(mode: str, environ: Any, media_root: Path) -> dict[str, Any] | None:
     """The ``STORAGES["attachments"]`` entry for `mode`, from the environment (decision 0039)."""
     if mode not in _ATTACHMENT_MODES:
-        raise ImproperlyConfigured(f"AMPARO_ATTACHMENT_STORAGE must be one of {', '.join(_ATTACHMENT_MODES)}, not {mode!r}.")
+        raise ImproperlyConfigured(
+            f"AMPARO_ATTACHMENT_STORAGE must be one of {', '.join(_ATTACHMENT_MODES)}, not {mode!r}."
+        )
     if mode == "database":
         return None
     if mode == "filesystem":

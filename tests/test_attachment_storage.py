@@ -338,7 +338,9 @@ def test_a_backup_carries_the_bucket_objects_and_restore_puts_them_back(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_backup_with_an_object_lost_from_the_bucket_is_refused(staff_a, org_a, settings, tmp_path, monkeypatch, moto_endpoint):
+def test_a_backup_with_an_object_lost_from_the_bucket_is_refused(
+    staff_a, org_a, settings, tmp_path, monkeypatch, moto_endpoint
+):
     from tests.test_backup_drill import PASSPHRASE, seed
 
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -50,8 +50,8 @@ from typing import Any, BinaryIO
 import pyrage
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, transaction
 from django.core.files import File
+from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 from amparo.core import blobs, vault
@@ -314,7 +314,7 @@ def _fetch_objects(keys: list[str], workdir: Path) -> list[tuple[str, Path]]:
         try:
             with store.open(key, "rb") as source, target.open("wb") as out:
                 shutil.copyfileobj(source, out, CHUNK)
-        except Exception:  # noqa: BLE001 (a missing object: FileNotFoundError or boto3's ClientError)
+        except Exception:  # a missing object: FileNotFoundError, or boto3's ClientError
             missing += 1
             continue
         found.append((f"objects/{key}", target))
