@@ -270,6 +270,18 @@ def test_a_failed_upload_leaves_no_object(storage, staff_a):
     assert storage.objects() == {} and not CaseAttachment.objects.exists()
 
 
+def test_a_page_submitted_twice_leaves_one_set_of_objects(storage, org_a, staff_a):
+    org_with_keys(org_a)
+    RoutingRule.objects.create(organisation=org_a, country="MEX")
+    client = Client()
+    data = solved_form(client)
+    for _ in range(2):
+        photo = SimpleUploadedFile(REPORT_FILE, _png(4), content_type="image/png")
+        assert client.post(reverse("report:report_create"), {**data, "attachments": [photo]}).status_code == 200
+    assert Signal.objects.count() == 1
+    assert set(storage.objects()) == {Attachment.objects.get().object_key}
+
+
 def test_the_database_stays_the_default_and_a_wrong_setting_is_refused(settings, staff_a, tmp_path):
     assert settings.AMPARO_ATTACHMENT_STORAGE == "database" and "attachments" not in settings.STORAGES
     _case, attachment = _case_with_file(staff_a)

@@ -96,6 +96,8 @@ def get(key: str, digest: str) -> bytes:
 
 def discard(keys: list[str]) -> None:
     """Delete objects (best effort: an object already gone is not an error)."""
+    if not keys:
+        return
     target = storage()
     for key in keys:
         target.delete(key)
