@@ -216,6 +216,10 @@ def test_only_ciphertext_under_random_names_reaches_the_storage_and_staff_open_i
     # The storage itself never hands out a link.
     with pytest.raises(NotImplementedError):
         blobs.storage().url(case_file.object_key)
+    if storage.mode == "filesystem":
+        folder = Path(blobs.storage().path(case_file.object_key)).parent
+        assert folder.stat().st_mode & 0o777 == 0o700
+        assert all((folder / key).stat().st_mode & 0o777 == 0o600 for key in objects)
     if storage.mode == "s3":
         for key in objects:
             grants = storage.s3.get_object_acl(Bucket=storage.bucket, Key=key)["Grants"]  # type: ignore[attr-defined]
