@@ -286,6 +286,33 @@ def test_a_page_submitted_twice_leaves_one_set_of_objects(storage, org_a, staff_
     assert set(storage.objects()) == {Attachment.objects.get().object_key}
 
 
+def test_attachments_kept_in_the_database_move_to_the_storage_and_still_open(
+    settings, tmp_path, monkeypatch, staff_a, org_a, moto_endpoint
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    signal, report_file = _report_with_photo(org_a)  # stored in the database (the default)
+    case, case_file = _case_with_file(staff_a)
+    before = verified_client(staff_a[Role.CASE_WORKER]).get(_case_url(case, case_file)).content
+    with pytest.raises(CommandError, match="AMPARO_ATTACHMENT_STORAGE"):
+        call_command("attachments_to_storage", stdout=StringIO())
+    stored = _use_s3(settings, monkeypatch, moto_endpoint)
+    out = StringIO()
+    call_command("attachments_to_storage", stdout=out)
+    assert "reports.Attachment: 1 moved" in out.getvalue() and "cases.CaseAttachment: 1 moved" in out.getvalue()
+    report_file.refresh_from_db()
+    case_file.refresh_from_db()
+    assert bytes(report_file.sealed_content) == b"" and case_file.content == ""
+    assert set(stored.objects()) == {report_file.object_key, case_file.object_key}
+    after = verified_client(staff_a[Role.CASE_WORKER]).get(_case_url(case, case_file))
+    assert after.status_code == 200 and after.content == before
+    report = unlocked_client(staff_a[Role.CASE_WORKER]).get(_report_url(signal, report_file))
+    assert report.status_code == 200 and report.content.startswith(b"\x89PNG")
+    _assert_no_plaintext(stored.objects(), before, FILE_NAME)
+    # Run again: nothing left to move, nothing written twice.
+    call_command("attachments_to_storage", stdout=(again := StringIO()))
+    assert "reports.Attachment: 0 moved" in again.getvalue() and len(stored.objects()) == 2
+
+
 def test_the_database_stays_the_default_and_a_wrong_setting_is_refused(settings, staff_a, tmp_path):
     assert settings.AMPARO_ATTACHMENT_STORAGE == "database" and "attachments" not in settings.STORAGES
     _case, attachment = _case_with_file(staff_a)

@@ -173,3 +173,51 @@ def sealed_content(attachment: Any) -> bytes:
     if attachment.object_key:
         return get(attachment.object_key, attachment.object_sha256)
     return bytes(attachment.sealed_content)
+
+
+def move_out_of_database(*, batch: int = 100) -> dict[str, int]:
+    """Move attachments stored in their rows into the configured storage, one row per
+    transaction (`manage.py attachments_to_storage`). Returns rows moved per model.
+
+    Each object is written first and the row emptied after, in a transaction that locks the
+    row; if the row changed meanwhile (deleted, moved) the object is deleted again. Safe to
+    stop and run again: rows already moved are skipped."""
+    from amparo.cases.models import CaseAttachment
+    from amparo.reports.models import Attachment
+
+    if not external():
+        raise ValueError("Set AMPARO_ATTACHMENT_STORAGE to filesystem or s3 first.")
+    moved = {"reports.Attachment": 0, "cases.CaseAttachment": 0}
+    # scoping: system command over every organisation's attachments (ids only)
+    for pk in Attachment.objects.filter(object_key="").values_list("pk", flat=True).iterator(chunk_size=batch):
+        with transaction.atomic():
+            # scoping: the row found above, locked while it is moved
+            row = Attachment.objects.select_for_update().filter(pk=pk, object_key="").first()
+            if row is None or not bytes(row.sealed_content):
+                continue
+            fields = sealed_fields(bytes(row.sealed_content))
+            try:
+                Attachment.objects.filter(pk=pk).update(**fields)  # scoping: the locked row
+            except BaseException:
+                discard([fields["object_key"]])
+                raise
+        moved["reports.Attachment"] += 1
+    from amparo.core import vault
+
+    # scoping: system command over every organisation's attachments (ids only)
+    for pk in CaseAttachment.objects.filter(object_key="").values_list("pk", flat=True).iterator(chunk_size=batch):
+        with transaction.atomic():
+            # scoping: the row found above, locked while it is moved
+            case_row = CaseAttachment.objects.select_for_update().filter(pk=pk, object_key="").first()
+            if case_row is None or not case_row.content:
+                continue
+            token = vault.encrypt(str(case_row.content), context=case_row.object_context())
+            key, digest = put(token.encode("ascii"))
+            case_row.content, case_row.object_key, case_row.object_sha256 = "", key, digest
+            try:
+                case_row.save(update_fields=["content", "object_key", "object_sha256"])
+            except BaseException:
+                discard([key])
+                raise
+        moved["cases.CaseAttachment"] += 1
+    return moved
