@@ -313,6 +313,38 @@ def test_attachments_kept_in_the_database_move_to_the_storage_and_still_open(
     assert "reports.Attachment: 0 moved" in again.getvalue() and len(stored.objects()) == 2
 
 
+@pytest.mark.django_db(transaction=True)
+def test_rotating_the_vault_keys_re_encrypts_the_case_objects(settings, tmp_path, monkeypatch, staff_a):
+    from amparo.core import vault
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    stored = _use_filesystem(settings)
+    monkeypatch.delenv("AMPARO_KEYS", raising=False)
+    settings.AMPARO_KEY_FILE = tmp_path / "keys.json"
+    vault.write_key_file(settings.AMPARO_KEY_FILE, vault.Keyring.generate())
+    vault.reset_keyring()
+    try:
+        case, attachment = _case_with_file(staff_a)
+        before = base64.b64decode(case_services.attachment_content(attachment))
+        old_kid = vault.keyring().active
+        out = StringIO()
+        call_command("rotate_keys", "--retire", stdout=out)
+        assert "1 attachment objects re-encrypted" in out.getvalue()
+        vault.reset_keyring()  # the rotated file, as a restarted server reads it; the old key is gone
+        assert old_kid not in vault.keyring().keys
+        moved = CaseAttachment.objects.get()
+        assert moved.object_key != attachment.object_key and set(stored.objects()) == {moved.object_key}
+        assert vault.key_id(stored.objects()[moved.object_key].decode()) == vault.keyring().active
+        assert base64.b64decode(case_services.attachment_content(moved)) == before
+        # Without the storage configured, rotation refuses before changing anything.
+        _configure(settings, "database", {})
+        with pytest.raises(CommandError, match="not configured"):
+            call_command("rotate_keys", stdout=StringIO())
+        assert vault.keyring().active == json.loads(settings.AMPARO_KEY_FILE.read_text())["active"]
+    finally:
+        vault.reset_keyring()
+
+
 def test_the_database_stays_the_default_and_a_wrong_setting_is_refused(settings, staff_a, tmp_path):
     assert settings.AMPARO_ATTACHMENT_STORAGE == "database" and "attachments" not in settings.STORAGES
     _case, attachment = _case_with_file(staff_a)

@@ -221,3 +221,43 @@ def move_out_of_database(*, batch: int = 100) -> dict[str, int]:
                 raise
         moved["cases.CaseAttachment"] += 1
     return moved
+
+
+def has_case_objects() -> bool:
+    from amparo.cases.models import CaseAttachment
+
+    # scoping: system check over every organisation's attachments (existence only)
+    return CaseAttachment.objects.exclude(object_key="").exists()
+
+
+def reencrypt_case_objects() -> int:
+    """Re-encrypt case attachment objects under the vault's active key (`rotate_keys`):
+    each into a new object, the row repointed in a transaction, the old object deleted after
+    the commit. Objects already under the active key are left. Returns objects rewritten."""
+    from amparo.cases.models import CaseAttachment
+    from amparo.core import vault
+
+    active = vault.keyring().active
+    count = 0
+    # scoping: system command over every organisation's attachments (ids only)
+    for pk in CaseAttachment.objects.exclude(object_key="").values_list("pk", flat=True).iterator(chunk_size=100):
+        with transaction.atomic():
+            # scoping: the row found above, locked while its object is replaced
+            row = CaseAttachment.objects.select_for_update().filter(pk=pk).exclude(object_key="").first()
+            if row is None:
+                continue
+            token = get(row.object_key, row.object_sha256).decode("ascii", errors="replace")
+            if vault.key_id(token) == active:
+                continue
+            fresh = vault.encrypt(vault.decrypt(token, context=row.object_context()), context=row.object_context())
+            old = row.object_key
+            key, digest = put(fresh.encode("ascii"))
+            try:
+                # scoping: the locked row
+                CaseAttachment.objects.filter(pk=pk).update(object_key=key, object_sha256=digest)
+            except BaseException:
+                discard([key])
+                raise
+            transaction.on_commit(lambda old=old: discard([old]), robust=True)  # type: ignore[misc]
+        count += 1
+    return count
