@@ -237,6 +237,8 @@ def test_a_swapped_or_changed_object_is_refused_with_a_message(storage, staff_a)
     CaseAttachment.objects.filter(pk=second.pk).update(object_key=first.object_key, object_sha256=first.object_sha256)
     refused = client.get(_case_url(case, second))
     assert refused.status_code == 502 and b"This file cannot be opened" in refused.content
+    # The check a restore runs names that row, and only that one.
+    assert blobs.damaged_objects() == [f"cases.CaseAttachment {second.pk}"]
     # A changed object is refused by its digest before anything is opened.
     store = blobs.storage()
     store.delete(first.object_key)

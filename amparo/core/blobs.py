@@ -149,13 +149,21 @@ def damaged_objects() -> list[str]:
     """Rows whose object is missing or is not the one recorded (after a restore)."""
     if not any(m._base_manager.exclude(object_key="").exists() for m in attachment_models()):
         return []
+    from amparo.cases.models import CaseAttachment
+    from amparo.core import vault
+
     failed = []
     for model in attachment_models():
-        rows = model._base_manager.exclude(object_key="").values_list("pk", "object_key", "object_sha256")
-        for pk, key, digest in rows.iterator(chunk_size=500):
+        scope = "case_id" if model is CaseAttachment else "pk"
+        rows = model._base_manager.exclude(object_key="").values_list("pk", "object_key", "object_sha256", scope)
+        for pk, key, digest, case_id in rows.iterator(chunk_size=500):
             try:
-                get(key, digest)
-            except ObjectDamaged:
+                data = get(key, digest)
+                if model is CaseAttachment:
+                    # A case object is a vault token: it must open with the key file in use.
+                    row = CaseAttachment(pk=pk, case_id=case_id)
+                    vault.decrypt(data.decode("ascii", errors="replace"), context=row.object_context())
+            except (ObjectDamaged, vault.VaultError):
                 failed.append(f"{model._meta.label} {pk}")
     return failed
 
