@@ -9,6 +9,7 @@ which turns DEBUG off and refuses to start without a real SECRET_KEY and key fil
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -212,6 +213,52 @@ STORAGES = {
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+_ATTACHMENT_MODES = ("database", "filesystem", "s3")
+
+
+def _attachment_storage_settings(mode: str, environ: Any, media_root: Path) -> dict[str, Any] | None:
+    """The ``STORAGES["attachments"]`` entry for `mode`, from the environment (decision 0039)."""
+    if mode not in _ATTACHMENT_MODES:
+        raise ImproperlyConfigured(
+            f"AMPARO_ATTACHMENT_STORAGE must be one of {', '.join(_ATTACHMENT_MODES)}, not {mode!r}."
+        )
+    if mode == "database":
+        return None
+    if mode == "filesystem":
+        return {
+            "BACKEND": "amparo.core.blobs.PrivateFileSystemStorage",
+            "OPTIONS": {"location": str(media_root / "attachments")},
+        }
+    bucket = environ.get("AWS_STORAGE_BUCKET_NAME", "")
+    if not bucket:
+        raise ImproperlyConfigured("AMPARO_ATTACHMENT_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    options: dict[str, Any] = {
+        "bucket_name": bucket,
+        "endpoint_url": environ.get("AWS_S3_ENDPOINT_URL") or None,
+        "region_name": environ.get("AWS_S3_REGION_NAME") or None,
+        "location": environ.get("AWS_LOCATION", ""),
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+        "custom_domain": None,
+        "gzip": False,
+        "object_parameters": {"ContentType": "application/octet-stream", "CacheControl": "no-store"},
+    }
+    if environ.get("AWS_S3_ADDRESSING_STYLE"):
+        options["addressing_style"] = environ["AWS_S3_ADDRESSING_STYLE"]
+    # Credentials: AWS_S3_ACCESS_KEY_ID / AWS_S3_SECRET_ACCESS_KEY (or AWS_ACCESS_KEY_ID /
+    # AWS_SECRET_ACCESS_KEY, or an instance role), read by django-storages and boto3 from the
+    # environment, never written into the settings module.
+    return {"BACKEND": "amparo.core.s3.PrivateS3Storage", "OPTIONS": options}
+
+
+# Where attachment ciphertext is kept (decision 0039): "database" (default, in its row),
+# "filesystem" (MEDIA_ROOT/attachments) or "s3" (an S3-compatible bucket, AWS_* variables).
+# Only sealed or vault-encrypted bytes ever reach the storage; it never hands out URLs.
+AMPARO_ATTACHMENT_STORAGE = os.environ.get("AMPARO_ATTACHMENT_STORAGE", "database").strip().lower()
+_attachment_storage = _attachment_storage_settings(AMPARO_ATTACHMENT_STORAGE, os.environ, MEDIA_ROOT)
+if _attachment_storage is not None:
+    STORAGES["attachments"] = _attachment_storage
 
 # Keys: never in the database. A JSON key file (see amparo.core.vault); make run creates one.
 AMPARO_KEY_FILE = Path(os.environ.get("AMPARO_KEY_FILE", VAR_DIR / "keys.json"))

@@ -57,7 +57,14 @@ from amparo.cases.vocabularies import (
     validate_country_codes,
     validate_language,
 )
-from amparo.core.fields import EncryptedTextField, index_for, latitude_field, longitude_field, random_primary_key
+from amparo.core.fields import (
+    EncryptedTextField,
+    index_for,
+    latitude_field,
+    longitude_field,
+    random_primary_key,
+    row_context,
+)
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import OrgScoped, OrgScopedQuerySet, ScopedThroughQuerySet
 
@@ -421,6 +428,9 @@ class CaseAttachment(models.Model):
 
     The file name and the content (base64 of the cleaned bytes) are vault-encrypted; the
     type and size stay in clear. Read through the visible case (`case.attachments`).
+    When attachments are kept in a storage backend (amparo.core.blobs), `content` is empty
+    and the object `object_key` (SHA-256 `object_sha256`) holds the content as a vault token
+    bound to this row (`object_context`).
     """
 
     id = random_primary_key()
@@ -432,7 +442,9 @@ class CaseAttachment(models.Model):
     file_name = EncryptedTextField(_("file name"))
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size"), validators=[MaxValueValidator(ATTACHMENT_MAX_BYTES)])
-    content = EncryptedTextField(_("content"))
+    content = EncryptedTextField(_("content"), blank=True)
+    object_key = models.CharField(max_length=64, blank=True, default="")
+    object_sha256 = models.CharField(max_length=64, blank=True, default="")
 
     scope_through = "case"
     objects = ScopedThroughQuerySet.as_manager()
@@ -442,6 +454,10 @@ class CaseAttachment(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(size__lte=ATTACHMENT_MAX_BYTES), name="attachment_at_most_8_mb")
         ]
+
+    def object_context(self) -> str:
+        """The vault's associated data for this row's object: it opens in no other row or case."""
+        return row_context("cases.CaseAttachment.object", self.pk, "case_id", self.case_id)
 
 
 class ClosureDecision(models.TextChoices):

@@ -56,6 +56,7 @@ from amparo.cases.vocabularies import (
     SexualExploitationType,
     language_name,
 )
+from amparo.core import blobs, vault
 from amparo.core.countries import country_name
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
@@ -624,7 +625,10 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpRe
     """The cleaned file, reached through the visible case; never shown inline."""
     case = get_visible_or_404(Case, request.user, reference=reference)
     attachment = _child_or_404(case.attachments.visible_to(request.user), pk)
-    content = services.attachment_read(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
+    try:
+        content = services.attachment_read(actor=request.user, attachment=attachment)  # type: ignore[arg-type]
+    except (blobs.ObjectDamaged, vault.VaultError):
+        return render(request, "errors/attachment_unavailable.html", status=502)
     response = HttpResponse(content, content_type=attachment.content_type)
     extension = {"image/jpeg": "jpg", "application/pdf": "pdf"}.get(attachment.content_type, "png")
     response["Content-Disposition"] = f'attachment; filename="{case.reference}-{attachment.pk}.{extension}"'

@@ -8,4 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from amparo.core import checks  # noqa: F401 (registers the deployment checks)
+        from amparo.core import blobs, checks  # noqa: F401 (registers the deployment checks)
+
+        blobs.connect()  # an attachment's object is deleted with its row (decision 0039)

@@ -10,7 +10,10 @@ The archive is an uncompressed tar, encrypted with age (``pyrage``) as a stream:
 - ``database/amparo.pgdump`` (``pg_dump --format=custom``, uncompressed, taken in the same
   snapshot as the counts) on PostgreSQL, or ``database/amparo.sqlite3`` (SQLite's online
   backup) on SQLite;
-- ``media/...``: every file under ``MEDIA_ROOT``.
+- ``media/...``: every file under ``MEDIA_ROOT`` (attachment objects kept on the filesystem
+  included, ``media/attachments/<key>``);
+- ``objects/<key>``: with attachments in an S3 bucket (decision 0039), every object the
+  database names in the dump's snapshot, as stored (sealed blobs and vault tokens only).
 
 The key file is never inside: whoever holds an archive and its passphrase still holds only
 vault tokens and sealed blobs.
@@ -46,10 +49,11 @@ from typing import Any, BinaryIO
 import pyrage
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
 from django.db import connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
-from amparo.core import vault
+from amparo.core import blobs, vault
 
 FORMAT_VERSION = 1
 PASSPHRASE_MAGIC = b"AMPARO-BACKUP-1 scrypt "
@@ -243,8 +247,9 @@ def _media_files() -> list[tuple[str, Path]]:
     return found
 
 
-def _dump_database(workdir: Path) -> tuple[str, Path, dict[str, int]]:
-    """The database dump (member name, file) and the row counts of the same snapshot."""
+def _dump_database(workdir: Path) -> tuple[str, Path, dict[str, int], list[str]]:
+    """The database dump (member name, file), the row counts and the attachment object keys
+    of the same snapshot."""
     vendor = connection.vendor
     if vendor == "postgresql":
         target = workdir / "amparo.pgdump"
@@ -254,6 +259,7 @@ def _dump_database(workdir: Path) -> tuple[str, Path, dict[str, int]]:
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
             counts = count_rows(cursor, set(connection.introspection.table_names(cursor)))
+            keys = blobs.referenced_keys(cursor)
             _env, name = _pg_env()
             _run(
                 [
@@ -268,7 +274,7 @@ def _dump_database(workdir: Path) -> tuple[str, Path, dict[str, int]]:
                 ],
                 "pg_dump",
             )
-        return "database/amparo.pgdump", target, counts
+        return "database/amparo.pgdump", target, counts, keys
     if vendor == "sqlite":
         target = workdir / "amparo.sqlite3"
         connection.ensure_connection()
@@ -278,10 +284,45 @@ def _dump_database(workdir: Path) -> tuple[str, Path, dict[str, int]]:
             rows_cursor = copy.cursor()
             tables = {row[0] for row in rows_cursor.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             counts = count_rows(rows_cursor, tables)
+            keys = blobs.referenced_keys(rows_cursor)
         finally:
             copy.close()
-        return "database/amparo.sqlite3", target, counts
+        return "database/amparo.sqlite3", target, counts, keys
     raise BackupError(f"Backups support PostgreSQL and SQLite, not {vendor}.")
+
+
+def _fetch_objects(keys: list[str], workdir: Path) -> list[tuple[str, Path]]:
+    """Copy the attachment objects of an S3 bucket into the archive (``objects/<key>``).
+
+    On the filesystem they are already under MEDIA_ROOT (``media/attachments``). Objects stay
+    as stored: what the archive gains is ciphertext the database names, nothing readable."""
+    if not keys or blobs.mode() == "filesystem":
+        return []
+    if blobs.mode() != "s3":
+        raise BackupError(
+            f"The database names {len(keys)} attachment objects but AMPARO_ATTACHMENT_STORAGE is "
+            f"{blobs.mode()!r}: configure the storage they are in, then back up."
+        )
+    folder = workdir / "objects"
+    folder.mkdir(mode=0o700)
+    found, missing = [], 0
+    store = blobs.storage()
+    for key in keys:
+        target = folder / key
+        try:
+            with store.open(key, "rb") as source, target.open("wb") as out:
+                shutil.copyfileobj(source, out, CHUNK)
+        except Exception:  # a missing object: FileNotFoundError, or boto3's ClientError
+            missing += 1
+            continue
+        found.append((f"objects/{key}", target))
+    if missing:
+        raise BackupError(
+            f"{missing} attachment object(s) the database names are missing from the bucket; "
+            "no archive was written. Run the backup again (an erasure may have been under way); "
+            "if it keeps failing, the bucket has lost objects."
+        )
+    return found
 
 
 def _tar_writer(members: list[tuple[str, Path | bytes]], sink: BinaryIO) -> None:
@@ -311,8 +352,8 @@ def create(output: Path, secret: Secret) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="amparo-backup-") as tmp:
         workdir = Path(tmp)
         os.chmod(workdir, 0o700)
-        db_name, db_file, counts = _dump_database(workdir)
-        files = [(db_name, db_file), *_media_files()]
+        db_name, db_file, counts, keys = _dump_database(workdir)
+        files = [(db_name, db_file), *_media_files(), *_fetch_objects(keys, workdir)]
         manifest = {
             "format": "amparo-backup",
             "version": FORMAT_VERSION,
@@ -321,6 +362,7 @@ def create(output: Path, secret: Secret) -> dict[str, Any]:
             "migrations": applied_migrations(),
             "database": {"vendor": connection.vendor, "member": db_name},
             "key_file": key_fingerprint(),
+            "attachment_storage": blobs.mode(),
             "counts": counts,
             "files": [{"name": name, "size": path.stat().st_size, "sha256": _sha256(path)} for name, path in files],
         }
@@ -548,6 +590,19 @@ def _check_target(manifest: dict[str, Any]) -> None:
     media = Path(settings.MEDIA_ROOT)
     if media.is_dir() and any(media.iterdir()):
         raise BackupError(f"MEDIA_ROOT ({media}) is not empty: restore into an empty one. Nothing was changed.")
+    objects = [entry["name"] for entry in manifest["files"] if _object_key(entry["name"])]
+    if objects and not blobs.external():
+        raise BackupError(
+            f"This backup holds {len(objects)} attachment objects: set AMPARO_ATTACHMENT_STORAGE (filesystem or s3, "
+            "as in docs/deployment.md) before restoring. Nothing was changed."
+        )
+    if objects and blobs.mode() == "s3":
+        _dirs, present = blobs.storage().listdir("")
+        if present:
+            raise BackupError(
+                "The attachment bucket is not empty: restore into an empty bucket (or a new AWS_LOCATION). "
+                "Nothing was changed."
+            )
     if manifest["key_file"] != key_fingerprint():
         raise BackupError(
             "The key file in use is not the one this backup was made with (AMPARO_KEY_FILE): "
@@ -599,9 +654,26 @@ def _load_database(found: Opened) -> None:
     connection.close()
 
 
+def _object_key(name: str) -> str:
+    """The attachment object key of an archive member, or "" (decision 0039)."""
+    for prefix in ("objects/", "media/attachments/"):
+        key = name.removeprefix(prefix)
+        if key != name and "/" not in key and key:
+            return key
+    return ""
+
+
 def _restore_media(found: Opened) -> None:
     root = Path(settings.MEDIA_ROOT).resolve()
     for name, path in found.files.items():
+        key = _object_key(name)
+        if key and blobs.external():
+            # Into the storage configured now, whichever it was taken from.
+            with path.open("rb") as handle:
+                stored = blobs.storage().save(key, File(handle))
+            if stored != key:
+                raise BackupError(f"The attachment storage already held an object named {key}.")
+            continue
         if not name.startswith("media/"):
             continue
         target = (root / name.removeprefix("media/")).resolve()
@@ -654,7 +726,7 @@ def restore(archive: Path, secret: Secret) -> Restored:
     executor = MigrationExecutor(connection)
     migrate_needed = bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
     problems = verify_chain() if not migrate_needed else []
-    failed = undecryptable_rows() if not migrate_needed else []
+    failed = [*undecryptable_rows(), *blobs.damaged_objects()] if not migrate_needed else []
     seconds["check"] = time.perf_counter() - started
     return Restored(
         manifest=manifest,

@@ -199,13 +199,20 @@ class Message(models.Model):
 
 
 class Attachment(models.Model):
-    """A cleaned file (images re-encoded without metadata), name and content sealed."""
+    """A cleaned file (images re-encoded without metadata), name and content sealed.
+
+    The sealed content is in `sealed_content`, or (when attachments are kept in a storage
+    backend, amparo.core.blobs) in the object `object_key` whose SHA-256 is `object_sha256`,
+    and `sealed_content` is empty.
+    """
 
     id = RandomIdField()
     signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
     sealed_name = models.BinaryField()
-    sealed_content = models.BinaryField()
+    sealed_content = models.BinaryField(blank=True)
+    object_key = models.CharField(max_length=64, blank=True, default="")
+    object_sha256 = models.CharField(max_length=64, blank=True, default="")
 
     scope_through = "signal"
     objects = ScopedThroughQuerySet.as_manager()

@@ -16,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from amparo.accounts.models import User
-from amparo.core import sealing
+from amparo.core import blobs, sealing
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
 from amparo.reports import services
@@ -266,6 +266,8 @@ def attachment_download(request: HttpRequest, reference: str, pk: int) -> HttpRe
         )
     except sealing.Locked:
         return _locked(request, signal)
+    except blobs.ObjectDamaged:
+        return render(request, "errors/attachment_unavailable.html", status=502)
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"

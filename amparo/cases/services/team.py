@@ -29,7 +29,7 @@ from amparo.cases.services.common import _is_erased, _require
 from amparo.cases.services.consent import consent_allows
 from amparo.cases.services.decisions import notify_decision
 from amparo.cases.vocabularies import ClosureReason
-from amparo.core import audit
+from amparo.core import audit, blobs, vault
 from amparo.core.fields import encrypted_fields
 from amparo.core.permissions import ROLE_PERMISSIONS, Perm, Role
 from amparo.reports import cleaning
@@ -70,10 +70,22 @@ def attachment_add(*, actor: User, case: Case, upload: Any, note: Note | None = 
             file_name=clean.name,
             content_type=clean.content_type,
             size=len(clean.content),
-            content=base64.b64encode(clean.content).decode("ascii"),
         )
-        attachment.full_clean()
-        attachment.save()
+        encoded = base64.b64encode(clean.content).decode("ascii")
+        if blobs.external():
+            # Decision 0039: only a vault token bound to this row leaves for the storage.
+            attachment.full_clean()
+            token = vault.encrypt(encoded, context=attachment.object_context())
+            attachment.object_key, attachment.object_sha256 = blobs.put(token.encode("ascii"))
+            try:
+                attachment.save()
+            except BaseException:
+                blobs.discard([attachment.object_key])
+                raise
+        else:
+            attachment.content = encoded
+            attachment.full_clean()
+            attachment.save()
         audit.record(
             actor=actor,
             action="case.attachment_add",
@@ -85,11 +97,21 @@ def attachment_add(*, actor: User, case: Case, upload: Any, note: Note | None = 
 
 def attachment_read(*, actor: User, attachment: CaseAttachment) -> bytes:
     """The cleaned bytes of an attachment, for someone the view let see its case; audited."""
+    content = base64.b64decode(attachment_content(attachment))
     with transaction.atomic():
         audit.record(
             actor=actor, action="case.attachment_view", obj=attachment.case, reason=f"attachment:{attachment.pk}"
         )
-    return base64.b64decode(attachment.content)
+    return content
+
+
+def attachment_content(attachment: CaseAttachment) -> str:
+    """The base64 content of an attachment: from its row, or from its object (decision 0039),
+    refused (`blobs.ObjectDamaged`, `vault.VaultError`) unless it is this row's own."""
+    if not attachment.object_key:
+        return str(attachment.content)
+    token = blobs.get(attachment.object_key, attachment.object_sha256).decode("ascii", errors="replace")
+    return vault.decrypt(token, context=attachment.object_context())
 
 
 def assignable_staff(actor: User) -> QuerySet[User]:

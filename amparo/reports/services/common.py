@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from nacl.public import PublicKey, SealedBox
 
-from amparo.core import audit, sealing, vault
+from amparo.core import audit, blobs, sealing, vault
 from amparo.core.models import OrganisationKeys
 from amparo.core.permissions import Perm, can
 from amparo.reports import abuse, receipts
@@ -287,7 +287,7 @@ def _attach(signal: Signal, files: list[CleanFile], message: Message | None = No
             signal=signal,
             message=message,
             sealed_name=sealing.seal(signal.organisation_id, meta),
-            sealed_content=sealing.seal(signal.organisation_id, item.content),
+            **blobs.sealed_fields(sealing.seal(signal.organisation_id, item.content)),
         )
 
 

@@ -9,7 +9,7 @@ from typing import Any, cast
 from django.db import IntegrityError, transaction
 from nacl.public import PublicKey, SealedBox
 
-from amparo.core import bulk, sealing, vault
+from amparo.core import blobs, bulk, sealing, vault
 from amparo.reports import abuse, cleaning, receipts
 from amparo.reports.cleaning import CleanFile, PendingFile
 from amparo.reports.models import Attachment, Message, Receipt, Signal, SubmissionKey
@@ -129,53 +129,61 @@ def report_submit(
         for org_id in targets
         for item in cleaned
     ]
-    receipt_fields = _receipt_fields(secret or "", device_keys)
-    receipt_fields["sealed_report"] = SealedBox(PublicKey(receipt_fields["reporter_public_key"])).encrypt(
-        sealing.pad(content)
-    )
-    for attempt in range(5):
-        # Every row in one statement (amparo.core.bulk): ids, receipt public id and signal
-        # references are drawn afresh on each attempt, so a collision of a random value
-        # rolls the statement back and it is tried again.
-        receipt = Receipt(public_id=receipts.new_public_id(), **receipt_fields)
-        signals = [
-            Signal(
-                organisation_id=org_id,
-                receipt=receipt,
-                channel=channel,
-                country=country,
-                region=region,
-                exploitation_type=exploitation_type,
-                urgency=urgency,
-                language=language[:8],
-                arrived_on=arrived_on,
-                held=held,
-                consent_police=answers.get("consent_police"),
-                consent_services=answers.get("consent_services"),
-                fingerprint=signature,
-                sealed=sealed[org_id],
-            )
-            for org_id in targets
-        ]
-        by_org = {signal.organisation_id: signal for signal in signals}
-        rows: list[Any] = [receipt]
-        if key_hash:
-            rows.append(SubmissionKey(key_hash=key_hash, receipt=receipt, created_on=arrived_on))
-        rows.extend(signals)
-        rows.extend(
-            Attachment(signal=by_org[org_id], sealed_name=name, sealed_content=blob)
-            for org_id, name, blob in sealed_files
+    # In a storage backend (decision 0039) the sealed files are written once, before the
+    # insert; objects of a submission that is not stored (a replay, an error) are deleted.
+    stored_files = [(org_id, name, blobs.sealed_fields(blob)) for org_id, name, blob in sealed_files]
+    placed = [fields["object_key"] for _org, _name, fields in stored_files if fields.get("object_key")]
+    try:
+        receipt_fields = _receipt_fields(secret or "", device_keys)
+        receipt_fields["sealed_report"] = SealedBox(PublicKey(receipt_fields["reporter_public_key"])).encrypt(
+            sealing.pad(content)
         )
-        try:
-            bulk.insert_together(rows)
-            break
-        except IntegrityError:
-            if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
-                abuse.uncount(room.counted)  # a retry: the first one was stored (and counted)
-                return _replay(key_hash, secret or None, held)
-            if attempt == 4:
-                abuse.uncount(room.counted)
-                raise
+        for attempt in range(5):
+            # Every row in one statement (amparo.core.bulk): ids, receipt public id and signal
+            # references are drawn afresh on each attempt, so a collision of a random value
+            # rolls the statement back and it is tried again.
+            receipt = Receipt(public_id=receipts.new_public_id(), **receipt_fields)
+            signals = [
+                Signal(
+                    organisation_id=org_id,
+                    receipt=receipt,
+                    channel=channel,
+                    country=country,
+                    region=region,
+                    exploitation_type=exploitation_type,
+                    urgency=urgency,
+                    language=language[:8],
+                    arrived_on=arrived_on,
+                    held=held,
+                    consent_police=answers.get("consent_police"),
+                    consent_services=answers.get("consent_services"),
+                    fingerprint=signature,
+                    sealed=sealed[org_id],
+                )
+                for org_id in targets
+            ]
+            by_org = {signal.organisation_id: signal for signal in signals}
+            rows: list[Any] = [receipt]
+            if key_hash:
+                rows.append(SubmissionKey(key_hash=key_hash, receipt=receipt, created_on=arrived_on))
+            rows.extend(signals)
+            rows.extend(
+                Attachment(signal=by_org[org_id], sealed_name=name, **fields) for org_id, name, fields in stored_files
+            )
+            try:
+                bulk.insert_together(rows)
+                break
+            except IntegrityError:
+                if key_hash and SubmissionKey.objects.filter(key_hash=key_hash).exists():
+                    abuse.uncount(room.counted)  # a retry: the first one was stored (and counted)
+                    blobs.discard(placed)
+                    return _replay(key_hash, secret or None, held)
+                if attempt == 4:
+                    abuse.uncount(room.counted)
+                    raise
+    except BaseException:
+        blobs.discard(placed)
+        raise
     return Submitted(
         public_id=receipt.public_id,
         # Without device keys the secret was drawn above when not given: a str here.

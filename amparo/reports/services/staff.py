@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 
-from amparo.core import audit, sealing
+from amparo.core import audit, blobs, sealing
 from amparo.core.permissions import Perm, can
 from amparo.reports import receipts
 from amparo.reports.models import Attachment, Message, Signal
@@ -71,7 +71,7 @@ def attachment_open(*, request: HttpRequest, actor: Any, attachment: Attachment)
     """(name, content type, content) of an attachment of a visible signal; audited."""
     org_id = attachment.signal.organisation_id
     meta = json.loads(sealing.unseal(request, org_id, bytes(attachment.sealed_name)))
-    content = sealing.unseal(request, org_id, bytes(attachment.sealed_content))
+    content = sealing.unseal(request, org_id, blobs.sealed_content(attachment))
     audit.record(actor=actor, action="report.attachment_view", obj=attachment.signal)
     return meta.get("name", "file"), meta.get("content_type", "application/octet-stream"), content
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from amparo.core import audit, vault
+from amparo.core import audit, blobs, vault
 from amparo.core.fields import EncryptedTextField
 
 
@@ -36,6 +36,11 @@ class Command(BaseCommand):
             raise CommandError(
                 "Keys come from AMPARO_KEYS; rotate them where they are kept and re-run with a key file."
             )
+        if blobs.has_case_objects() and not blobs.external():
+            raise CommandError(
+                "Case attachments are kept in a storage that is not configured (AMPARO_ATTACHMENT_STORAGE): "
+                "configure it, so their objects are re-encrypted too. Nothing was changed."
+            )
         path = Path(settings.AMPARO_KEY_FILE)
         old = vault.keyring()
         new = old.with_new_active_key()
@@ -51,8 +56,16 @@ class Command(BaseCommand):
                         # Loading decrypts under whichever key wrote the value; saving encrypts under the new one.
                         obj.save(update_fields=names)
                         total += 1
-        audit.record(actor=None, action="vault.rotate", reason=f"new key {new.active}; {total} rows re-encrypted")
-        self.stdout.write(f"Active key is now {new.active}; {total} rows re-encrypted.")
+        # Case attachments in a storage backend are vault tokens too (decision 0039).
+        objects = blobs.reencrypt_case_objects() if blobs.external() else 0
+        audit.record(
+            actor=None,
+            action="vault.rotate",
+            reason=f"new key {new.active}; {total} rows re-encrypted; {objects} attachment objects",
+        )
+        self.stdout.write(
+            f"Active key is now {new.active}; {total} rows re-encrypted; {objects} attachment objects re-encrypted."
+        )
         if options["retire"]:
             retired = [kid for kid in new.keys if kid != new.active]
             kept = vault.Keyring(
