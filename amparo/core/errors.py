@@ -20,4 +20,11 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    import sys
+
+    from amparo.core.unavailable import UNAVAILABLE_ERRORS, service_unavailable
+
+    # Raised in a middleware, past ServiceUnavailableMiddleware.process_exception: still a 503.
+    if isinstance(sys.exc_info()[1], UNAVAILABLE_ERRORS):
+        return service_unavailable(request)
     return render(request, "errors/500.html", status=500)
