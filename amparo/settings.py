@@ -214,6 +214,8 @@ AMPARO_KDF_MEMLIMIT = int(os.environ.get("AMPARO_KDF_MEMLIMIT", str(64 * 1024 * 
 
 # E-mail: printed on the console unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For the file backend (bench/drills.py counts the notices a worker sent): one file per message.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
