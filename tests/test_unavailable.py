@@ -92,3 +92,32 @@ def test_staff_pages_that_need_no_cache_keep_working_with_redis_down(receiving, 
     settings.CACHES = CLOSED
     response = client.get(reverse("reports:signal_list"))
     assert response.status_code == 200
+
+
+def test_a_session_that_could_not_be_saved_while_the_database_was_away_is_a_503_not_a_400(db):
+    """SessionMiddleware turns a failed session save into SessionInterrupted (400); when the
+    failure was the database being away (a PostgreSQL restart), the answer is 'try again'."""
+    from django.contrib.sessions.backends.base import UpdateError
+    from django.contrib.sessions.exceptions import SessionInterrupted
+    from django.db import OperationalError
+    from django.test import RequestFactory
+
+    from amparo.core.errors import bad_request
+
+    def interrupted(cause: Exception) -> SessionInterrupted:
+        try:
+            try:
+                raise cause
+            except Exception:
+                raise UpdateError  # noqa: B904 (as SessionStore.save does on a DatabaseError)
+        except UpdateError:
+            try:
+                raise SessionInterrupted("The request's session was deleted before the request completed.")
+            except SessionInterrupted as error:
+                return error
+
+    request = RequestFactory().get("/reports/")
+    away = bad_request(request, interrupted(OperationalError("connection refused")))
+    assert away.status_code == 503 and TRY_AGAIN["en"] in away.content.decode()
+    deleted = bad_request(request, interrupted(ValueError("the session row is gone")))
+    assert deleted.status_code == 400
