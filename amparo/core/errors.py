@@ -15,7 +15,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
     from amparo.core.unavailable import UNAVAILABLE_ERRORS, service_unavailable
 
-    cause = exception
+    cause: BaseException | None = exception
     while cause is not None:
         if isinstance(cause, UNAVAILABLE_ERRORS):
             return service_unavailable(request)
