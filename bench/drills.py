@@ -500,8 +500,9 @@ class Drills(Smoke):
             )
             for note in phase.notes:
                 print(f"{'':40}{note}")
-            if mismatched:
-                print(f"{'':40}MARKER MISMATCH in {len(mismatched)} of {len(sample)} opened")
+            if sample:
+                verdict = f"MISMATCH in {len(mismatched)}" if mismatched else "every marker as sent"
+                print(f"{'':40}{len(sample)} acknowledged reports opened by the case worker: {verdict}")
             results.append(
                 {
                     "drill": phase.name,
