@@ -568,7 +568,8 @@ def main() -> int:
         if not KEEP:
             shutil.rmtree(pg.root, ignore_errors=True)
             shutil.rmtree(work, ignore_errors=True)
-    step(f"drills done in {time.monotonic() - started:.0f} s")
+    load_1, load_5, _ = os.getloadavg()
+    step(f"drills done in {time.monotonic() - started:.0f} s; load average {load_1:.1f} (1 min), {load_5:.1f} (5 min)")
     if problems:
         print(f"DRILLS FAILED: {problems} report(s) lost, duplicated, mismatched or unfinished", file=sys.stderr)
         return 1
