@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from django.conf import settings
 from django.core import mail
 from django.utils import timezone
@@ -96,6 +97,7 @@ def test_the_purge_run_twice_deletes_once_and_audits_once(receiving, settings):
     assert AuditEntry.objects.filter(action="report.purge").count() == 1
 
 
+@pytest.mark.django_db(transaction=True)  # CLUSTER runs outside a test's wrapping transaction
 def test_the_storage_reorder_run_twice_keeps_every_report(receiving):
     submit()
     submit(danger="yes")
