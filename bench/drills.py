@@ -160,6 +160,7 @@ class Phase:
     errors: Counter = field(default_factory=Counter)
     staff: Counter = field(default_factory=Counter)
     acks: dict[str, str] = field(default_factory=dict)  # public id -> marker
+    replays: list[str] = field(default_factory=list)  # markers acknowledged as "already received"
     ack_times: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -182,6 +183,7 @@ class Load:
         self.stop_new = threading.Event()
         self.stop_all = threading.Event()
         self.threads = [threading.Thread(target=self.reporter, daemon=True) for _ in range(SUBMITTERS)]
+        self.threads.append(threading.Thread(target=self.form_reporter, daemon=True))
         self.threads.append(threading.Thread(target=self.reader, daemon=True))
         self.unfinished = 0
 
@@ -248,6 +250,78 @@ class Load:
                         break
                 with self.lock:
                     self.phase.errors[status] += 1
+                time.sleep(0.5)  # the reporter presses "send" again
+
+    def _page(self, client: Browser, method: str, path: str, fields: dict | None = None) -> tuple[str, bytes]:
+        with self.lock:
+            self.phase.requests += 1
+        try:
+            if method == "GET":
+                status, _, page = client.get(path)
+            else:
+                status, _, page = client.post_form(path, fields or {})
+        except (OSError, http.client.HTTPException) as error:
+            return f"conn:{type(error).__name__}", b""
+        return str(status), page
+
+    def form_reporter(self) -> None:
+        """A reporter in a browser without the app: the HTML form, its puzzle solved as report.js
+        does, the recipients step answered once; after a failure the same form is sent again
+        (the same hidden submission_key), or the page loaded again if it did not load."""
+        client = Browser(self.port)
+        recipients: dict[str, str] = {}
+        while not self.stop_new.is_set():
+            phase = self.phase
+            marker = f"DRILL-{phase.code}-{uuid.uuid4().hex[:12]}"
+            fields: dict[str, str] | None = None
+            with self.lock:
+                self.unfinished += 1
+            while not self.stop_all.is_set():
+                if fields is None:
+                    status, page = self._page(client, "GET", "/report/new/?lang=en")
+                    found = dict(re.findall(rb'name="(pow_challenge|submission_key)" value="([^"]+)"', page))
+                    if status != "200" or len(found) != 2:
+                        with self.lock:
+                            self.phase.errors[f"form {status}"] += 1
+                        time.sleep(0.5)
+                        continue
+                    challenge = found[b"pow_challenge"].decode()
+                    fields = {
+                        "what_happened": f"Workers are held at the packing plant. Marker {marker}.",
+                        "country": "MEX",
+                        "exploitation_type": "not_sure",
+                        "danger": "unsure",
+                        "pow_challenge": challenge,
+                        "pow_nonce": prod_smoke.solve(challenge),
+                        "submission_key": found[b"submission_key"].decode(),
+                        "lang": "en",
+                        **recipients,
+                    }
+                status, page = self._page(client, "POST", "/report/new/", fields)
+                if status == "200" and b"Your report was received" in page:
+                    receipt = re.search(rb'id="receipt"><strong>(.+?)</strong>', page)
+                    with self.lock:
+                        if receipt:
+                            phase.acks[re.sub(rb"<[^>]+>", b"", receipt.group(1))[:8].decode()] = marker
+                        else:  # "This report had already been received": a replay of the first
+                            phase.replays.append(marker)
+                        phase.ack_times.append(time.monotonic())
+                        self.unfinished -= 1
+                    break
+                chosen = re.search(rb'name="recipients_for" value="([^"]*)"', page)
+                if status == "200" and chosen and not recipients:  # the recipients step, once
+                    organisation = re.search(rb'name="recipients" value="(\d+)"', page)
+                    if organisation:
+                        recipients = {
+                            "recipients_for": chosen.group(1).decode(),
+                            "recipients": organisation.group(1).decode(),
+                        }
+                        fields.update(recipients)
+                        continue
+                with self.lock:
+                    self.phase.errors[f"form {status}"] += 1
+                if status == "400":
+                    fields = None  # a form the server refused: load a fresh one
                 time.sleep(0.5)  # the reporter presses "send" again
 
     def reader(self) -> None:
@@ -472,6 +546,9 @@ class Drills(Smoke):
         extra_markers: Counter = Counter()
         for public_id in extra:  # stored without an acknowledgement: open it to see whose it is
             extra_markers[self.marker_of(staff, stored[public_id][1])] += 1
+        # A form re-sent after its answer was lost gets "already received" (no receipt shown):
+        # its report is among those stored without a known receipt, exactly once.
+        replayed = {marker for phase in load.phases.values() for marker in phase.replays}
         problems = 0
         print()
         header = (
@@ -483,9 +560,12 @@ class Drills(Smoke):
         results = []
         for phase in load.phases.values():
             stored_here = sum(1 for public_id in phase.acks if public_id in stored)
-            lost = len(phase.acks) - stored_here
+            stored_here += sum(1 for marker in phase.replays if extra_markers[marker] >= 1)
+            lost = len(phase.acks) + len(phase.replays) - stored_here
             duplicated = sum(
-                count for marker, count in extra_markers.items() if marker.startswith(f"DRILL-{phase.code}-")
+                count - (1 if marker in replayed else 0)
+                for marker, count in extra_markers.items()
+                if marker.startswith(f"DRILL-{phase.code}-")
             )
             duplicated += sum(1 for public_id in phase.acks if stored.get(public_id, (1, ""))[0] != 1)
             sample = random.sample(sorted(phase.acks), min(SAMPLE, len(phase.acks)))
@@ -495,9 +575,11 @@ class Drills(Smoke):
             errors = ", ".join(f"{status}×{count}" for status, count in sorted(phase.errors.items())) or "none"
             staff_errors = ", ".join(f"{s}×{c}" for s, c in sorted(phase.staff.items()) if s != "200") or "none"
             print(
-                f"{phase.name:38} {phase.requests:8d} {len(phase.acks):6d} {stored_here:6d} {lost:5d} {duplicated:4d} "
+                f"{phase.name:38} {phase.requests:8d} {len(phase.acks) + len(phase.replays):6d} {stored_here:6d} {lost:5d} {duplicated:4d} "
                 f"{(f'{recovery:.1f} s' if recovery is not None else '-'):>9}  {errors}; staff {staff_errors}"
             )
+            if phase.replays:
+                phase.notes.append(f"{len(phase.replays)} form re-sends answered 'already received'")
             for note in phase.notes:
                 print(f"{'':40}{note}")
             if sample:
@@ -507,7 +589,8 @@ class Drills(Smoke):
                 {
                     "drill": phase.name,
                     "requests": phase.requests,
-                    "acknowledged": len(phase.acks),
+                    "acknowledged": len(phase.acks) + len(phase.replays),
+                    "acknowledged_as_replay": len(phase.replays),
                     "stored": stored_here,
                     "lost": lost,
                     "duplicated": duplicated,
@@ -517,7 +600,7 @@ class Drills(Smoke):
                     "markers_checked": len(sample),
                 }
             )
-        unaccounted = len(extra) - sum(extra_markers.values())
+        unaccounted = sum(count for marker, count in extra_markers.items() if marker.startswith("unreadable"))
         print(
             f"\nstored without acknowledgement: {len(extra)} (each opened; its marker: "
             f"{dict(extra_markers) or 'none'}); clients unfinished: {load.unfinished}"
