@@ -9,7 +9,7 @@ APT_GET ?= apt-get
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint bench messages catalogues clean system-deps prod-smoke
+.PHONY: run test setup lint bench messages catalogues clean system-deps prod-smoke drills
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ test: system-deps catalogues
 ## PostgreSQL database (created and dropped) and Redis dbs 8/9; a report walked to triage
 prod-smoke: catalogues
 	$(PY) bench/prod_smoke.py
+
+## make drills: fault drills under load on a private PostgreSQL cluster and a private Redis
+## (PostgreSQL restarted, Redis down 30 s, a Celery worker and a gunicorn worker killed -9):
+## 0 acknowledged reports lost or duplicated, or a non-zero exit (bench/drills.py, ~5 minutes)
+drills: catalogues
+	$(PY) bench/drills.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check amparo tests bench

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "amparo.reports.middleware.AnonymousReportingMiddleware",  # first: reporters stay unidentified
     "amparo.core.ops.MetricsMiddleware",  # counts by route name only (decision 0028)
+    "amparo.core.unavailable.ServiceUnavailableMiddleware",  # Redis/database down: a 503 (decision 0036)
     "amparo.core.middleware.HSTSForStaffOnlyMiddleware",  # no HSTS record on a reporter's device
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -270,6 +271,8 @@ AMPARO_KDF_MEMLIMIT = int(os.environ.get("AMPARO_KDF_MEMLIMIT", str(64 * 1024 * 
 
 # E-mail: printed on the console unless an SMTP server is configured.
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# For the file backend (bench/drills.py counts the notices a worker sent): one file per message.
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -287,13 +290,30 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Workers and beat log through settings.LOGGING (JSON in production), not Celery's own format.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# At-least-once delivery (decision 0036): a task is acknowledged after it ran, a worker that
+# dies mid-task gives it back to the queue, and a worker holds one task at a time, so a killed
+# worker loses none. Every task is therefore idempotent: it may run twice, its effect happens once.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task taken by a worker that vanished (the whole machine, kill -9 of the main process) is
+# given to another worker after this many seconds; longer than the longest task (the storage
+# reorder), or a slow task would be run twice at once (harmless, but wasted work).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("AMPARO_CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-nightly": {"task": "amparo.core.verify_audit", "schedule": 24 * 60 * 60},
 }
 
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
-        {"BACKEND": "amparo.core.cache.RedisCache", "LOCATION": os.environ["REDIS_URL"]}
+        {
+            "BACKEND": "amparo.core.cache.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            # A Redis that does not answer fails a request in seconds (a 503 page), not never.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
         if os.environ.get("REDIS_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )

@@ -50,6 +50,7 @@ urlpatterns = [
     path("api/v1/", include(api_patterns)),
 ]
 
+handler400 = "amparo.core.errors.bad_request"
 handler403 = "amparo.core.errors.forbidden"
 handler404 = "amparo.core.errors.not_found"
 handler500 = "amparo.core.errors.server_error"

@@ -416,7 +416,12 @@ def overdue_alert() -> int:
     overdue = Referral.objects.overdue().filter(overdue_alerted_at__isnull=True).select_related("sender", "receiver")
     for referral in overdue[:500]:
         with transaction.atomic():
-            Referral.objects.filter(pk=referral.pk).update(overdue_alerted_at=timezone.now())  # scoping: system task
+            # Idempotent (decision 0036): only the run that sets the mark tells; a second run at
+            # the same time waits on the row's lock, then finds it set and skips it.
+            unmarked = Referral.objects.filter(pk=referral.pk, overdue_alerted_at__isnull=True)  # scoping: system task
+            marked = unmarked.update(overdue_alerted_at=timezone.now())
+            if not marked:
+                continue
             audit.record(actor=None, action="referral.overdue", obj=referral, organisation_id=referral.receiver_id)
             audit.record(actor=None, action="referral.overdue", obj=referral, organisation_id=referral.sender_id)
             _notify(referral, referral.receiver_id, "overdue")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -55,16 +54,26 @@ def urgent_signals_notify() -> int:
     notified = 0
     for org_id in sorted(set(pending.values_list("organisation_id", flat=True))):
         with transaction.atomic():
+            # Idempotent (decision 0036): the flag is set only where it is still unset, and the
+            # rows this run set are the ones it tells. A second run of this task at the same time
+            # (a task given back by a killed worker) waits on these rows' locks, then finds them
+            # set and tells nothing: one notice per signal.
             ids = list(pending.filter(organisation_id=org_id).values_list("pk", flat=True))
-            Signal.objects.filter(pk__in=ids).update(urgent_notified=True)  # scoping: system task
-            audit.record(actor=None, action="report.notify_urgent", organisation_id=org_id, reason=f"{len(ids)}")
+            unflagged = Signal.objects.filter(pk__in=ids, urgent_notified=False)  # scoping: system task
+            count = unflagged.update(urgent_notified=True)
+            if not count:
+                continue
+            audit.record(actor=None, action="report.notify_urgent", organisation_id=org_id, reason=f"{count}")
             staff = list(
                 # scoping: system task: e-mail addresses of the organisation's triage staff
                 User.objects.filter(
                     organisation_id=org_id, is_active=True, role__in=roles_with(Perm.REPORT_TRIAGE)
                 ).values_list("email", "language")
             )
-            transaction.on_commit(partial(_send_urgent_notice, staff, len(ids)))
+            # Sent before the flag commits: a process killed before the commit leaves the flag
+            # unset and the run given back tells again; none is lost (decision 0036). Only a kill
+            # between the mail server's "accepted" and the commit repeats one notice.
+            _send_urgent_notice(staff, count)
         notified += 1
     return notified
 
