@@ -141,7 +141,7 @@ def _refer(client, signal, service, field_set="signal_alert", legal_basis="vital
 def sent(setup, staff_a, org_a, django_capture_on_commit_callbacks):
     signal = _signal(org_a)
     with django_capture_on_commit_callbacks(execute=True):
-        response = _refer(sign_in_for_real(staff_a[Role.CASE_WORKER]), signal, setup, f_triage_summary=TRIAGE_SUMMARY)
+        response = _refer(sign_in_for_real(staff_a[Role.CASE_WORKER]), signal, setup, note=TRIAGE_SUMMARY)
     assert response.status_code == 302, response.content[:3000]
     return Referral.objects.get(), signal
 
