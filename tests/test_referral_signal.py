@@ -415,3 +415,21 @@ def test_a_bad_export_filter_gets_a_clear_400_and_exports_nothing(sent, staff_b,
 def test_exports_are_refused_to_roles_without_referral_view(sent, staff_b):
     for role in (Role.ANALYST, Role.HOTLINE_ADVOCATE, Role.LEGAL_ADVISER):
         assert verified_client(staff_b[role]).get(reverse("referral:waiting_csv")).status_code == 403
+
+
+def test_the_signal_referral_form_is_described_for_a_screen_reader_and_light(setup, staff_a, org_a):
+    from tests.test_page_structure import _dangling_descriptions
+
+    signal = _signal(org_a)
+    client = sign_in_for_real(staff_a[Role.CASE_WORKER])
+    url = reverse("referral:create_signal", kwargs={"reference": signal.reference})
+    pages = [
+        client.get(url),
+        client.get(url, {"service": setup.pk, "field_set": "signal_alert", "legal_basis": "vital_interests"}),
+        client.post(url, {"service": setup.pk, "field_set": "signal_alert"}),  # no legal basis: errors
+    ]
+    assert b"errorlist" in pages[2].content or b'role="alert"' in pages[2].content
+    for page in pages:
+        text = page.content.decode()
+        assert "aria-describedby=" in text and not _dangling_descriptions(text), page.wsgi_request.get_full_path()
+        assert len(page.content) < 100_000
