@@ -24,10 +24,17 @@ from django.utils.translation import gettext as _
 from amparo.accounts.sharing import FIELD_SETS
 from amparo.core import audit
 from amparo.core.permissions import Perm, can
-from amparo.referrals import workflow
 from amparo.referrals.figures_views import safe_cell
 from amparo.referrals.workflow_forms import ListFilterForm
-from amparo.referrals.workflow_models import Basis, DeclineReason, LegalBasis, Outcome, Referral, RevokeReason
+from amparo.referrals.workflow_models import (
+    Basis,
+    DeclineReason,
+    LegalBasis,
+    Outcome,
+    Referral,
+    ReferralStatus,
+    RevokeReason,
+)
 from amparo.referrals.workflow_views import box_referrals
 
 #: Rows read from the database at a time while the file is written.
@@ -62,35 +69,42 @@ def header() -> list[str]:
     ]
 
 
-def row(referral: Referral, org_id: int, names: dict[int, str], type_labels: dict[str, str]) -> list[str]:
-    field_set = FIELD_SETS.get(referral.field_set)
-    labels = {
-        "basis": dict(Basis.choices),
-        "legal": dict(LegalBasis.choices),
-        "decline": dict(DeclineReason.choices),
-        "outcome": dict(Outcome.choices),
-        "revoke": dict(RevokeReason.choices),
+def _labels() -> dict[str, dict[str, str]]:
+    """Every code's label in the active language, looked up once per export."""
+    return {
+        "basis": {k: str(v) for k, v in Basis.choices},
+        "legal": {k: str(v) for k, v in LegalBasis.choices},
+        "decline": {k: str(v) for k, v in DeclineReason.choices},
+        "outcome": {k: str(v) for k, v in Outcome.choices},
+        "revoke": {k: str(v) for k, v in RevokeReason.choices},
+        "status": {k: str(v) for k, v in ReferralStatus.choices},
+        "set": {k: str(fs.label) for k, fs in FIELD_SETS.items()},
+        "words": {"received": _("received"), "sent": _("sent"), "signal": _("a signal"), "case": _("a case")},
     }
+
+
+def row(referral: Referral, org_id: int, labels: dict[str, dict[str, str]], type_labels: dict[str, str]) -> list[str]:
+    words = labels["words"]
     return [
         str(referral.pk),
-        _("received") if referral.receiver_id == org_id else _("sent"),
-        names.get(referral.sender_id, ""),
-        names.get(referral.receiver_id, ""),
+        words["received"] if referral.receiver_id == org_id else words["sent"],
+        referral.sender.name,
+        referral.receiver.name,
         referral.service.name,
         type_labels.get(referral.service_type_code, referral.service_type_code),
-        _("a signal") if referral.from_signal else _("a case"),
-        str(field_set.label) if field_set else referral.field_set,
-        str(labels["basis"].get(referral.basis, referral.basis)),
-        str(labels["legal"].get(referral.legal_basis, "")) if referral.legal_basis else "",
-        referral.current_status_label(),
+        words["signal"] if referral.from_signal else words["case"],
+        labels["set"].get(referral.field_set, referral.field_set),
+        labels["basis"].get(referral.basis, referral.basis),
+        labels["legal"].get(referral.legal_basis, ""),
+        labels["status"].get(referral.current_status(), ""),
         _when(referral.sent_at),
         _when(referral.due_at),
         _when(referral.decided_at),
         _when(referral.completed_at),
         _when(referral.revoked_at),
-        str(labels["decline"].get(referral.decline_reason, "")) if referral.decline_reason else "",
-        str(labels["outcome"].get(referral.outcome, "")) if referral.outcome else "",
-        str(labels["revoke"].get(referral.revoke_reason, "")) if referral.revoke_reason else "",
+        labels["decline"].get(referral.decline_reason, ""),
+        labels["outcome"].get(referral.outcome, ""),
+        labels["revoke"].get(referral.revoke_reason, ""),
     ]
 
 
@@ -111,7 +125,7 @@ def export(request: HttpRequest, box: str) -> HttpResponse:
         return render(request, "referrals/referral_export_bad.html", {"message": message, "box": box}, status=400)
     referrals = (
         box_referrals(request, box, form)
-        .select_related("service")
+        .select_related("service", "sender", "receiver")
         # Never even fetched: the sealed blobs.
         .defer("sealed_content", "sealed_reply")
     )
@@ -125,14 +139,11 @@ def export(request: HttpRequest, box: str) -> HttpResponse:
     response.write("\ufeff")  # a byte-order mark: spreadsheets then read the accents as UTF-8
     writer = csv.writer(response)
     writer.writerow([safe_cell(cell) for cell in header()])
-    names: dict[int, str] = {}
+    labels = _labels()
     count = 0
     with transaction.atomic():
         for referral in referrals.iterator(chunk_size=CHUNK):
-            missing = {referral.sender_id, referral.receiver_id} - set(names)
-            if missing:
-                names.update(workflow.organisation_names(missing))  # type: ignore[arg-type]
-            writer.writerow([safe_cell(cell) for cell in row(referral, org_id, names, type_labels)])  # type: ignore[arg-type]
+            writer.writerow([safe_cell(cell) for cell in row(referral, org_id, labels, type_labels)])  # type: ignore[arg-type]
             count += 1
         audit.record(actor=request.user, action="referral.export", reason=f"box:{box} rows:{count} {filters}".strip())
     return response
