@@ -149,9 +149,16 @@ def child(size: int, orgs_count: int, queries: int, var_dir: str) -> None:
         response = client.get("/referrals/figures/?period=365")
         assert response.status_code == 200, response.status_code
 
+    sent_count = Referral.objects.filter(sender=org).count()
+
+    def export() -> None:
+        response = client.get("/referrals/sent.csv")
+        assert response.status_code == 200, response.status_code
+
     results = [
         ('page "Waiting for us" (GET /referrals/)', measure(page, queries)),
         ("figures page, 365 days", measure(figures, max(queries // 4, 5))),
+        (f"CSV export of {sent_count:,} sent referrals", measure(export, max(queries // 10, 5))),
         ("API GET /api/v1/referrals/", measure(api, queries)),
         ("floor: indexed SELECT of the page", measure(floor, queries)),
     ]

@@ -21,6 +21,8 @@ from amparo.core.permissions import Perm, Role
 from amparo.referrals.models import Referral, Service, ServiceType
 from amparo.referrals.services import load_global_types
 from amparo.referrals.workflow_models import ReferralStatus
+from amparo.reports.models import Signal
+from amparo.reports.vocabularies import SignalStatus
 from tests.conftest import make_user, registered_case
 
 EXPECTATIONS = {
@@ -30,6 +32,9 @@ EXPECTATIONS = {
     "referral:figures": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:figures_csv": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:create": ("POST", Perm.REFERRAL_SEND, "referral_case"),
+    "referral:create_signal": ("POST", Perm.REFERRAL_SEND_SIGNAL, "referral_signal"),
+    "referral:waiting_csv": ("GET", Perm.REFERRAL_VIEW, None),
+    "referral:sent_csv": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:detail": ("GET", Perm.REFERRAL_VIEW, "referral_out"),
     "referral:accept": ("POST", Perm.REFERRAL_DECIDE, "referral_in_accept"),
     "referral:decline": ("POST", Perm.REFERRAL_DECIDE, "referral_in_decline"),
@@ -57,6 +62,14 @@ POST_BODIES = {
         "f_first_name": "Yolanda",
         "f_immediate_needs": "A bed tonight",
         "note": "Call first",
+    },
+    "referral:create_signal": lambda ctx: {
+        "service": _gamma_service_pk(ctx),
+        "field_set": "signal_alert",
+        "legal_basis": "vital_interests",
+        "f_area": "Lima",
+        "f_triage_summary": "Three women kept in a house",
+        "note": "Urgent",
     },
     "referral:accept": lambda ctx: {},
     "referral:decline": lambda ctx: {"reason": "no_capacity", "note": "Full this week"},
@@ -96,7 +109,7 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
         proposer=org_a,
         receiver=gamma,
         purposes=["referral"],
-        field_sets=["shelter_intake"],
+        field_sets=["shelter_intake", "signal_alert"],
         field_sets_version="2026.1",
         starts_on=today,
         ends_on=today + datetime.timedelta(days=90),
@@ -137,8 +150,12 @@ def make_objects(*, staff_a, org_a, staff_b, org_b) -> dict[str, dict]:
             **common,
         ).pk
 
+    signal = Signal.objects.create(
+        organisation=org_a, channel="call", arrived_on=today, sealed=b"x", status=SignalStatus.IN_REVIEW
+    )
     return {
         "referral_case": {"reference": case.reference},
+        "referral_signal": {"reference": signal.reference},
         "referral_out": {"pk": out()},
         "referral_out_revoke": {"pk": out()},
         "referral_out_update": {"pk": out()},

@@ -60,6 +60,9 @@ def _pages(client, referral) -> bytes:
     out += client.get(reverse("api:referral_list")).content
     out += client.get(reverse("api:referral_list") + "?box=sent").content
     out += client.get(reverse("api:referral_detail", kwargs={"pk": referral.pk})).content
+    # The CSV exports of both lists (decision 0034): metadata only, whoever asks.
+    for name in ("referral:waiting_csv", "referral:sent_csv"):
+        out += client.get(reverse(name)).content
     return out
 
 

@@ -24,7 +24,21 @@ class FieldSet:
     key: str
     label: Promise
     fields: tuple[Promise, ...]
+    #: What the set is read from: a person's case, or a triaged signal (an anonymous tip,
+    #: decision 0034). A referral from a case offers only case sets, and the other way round.
+    subject: str = "case"
 
+
+SIGNAL_ALERT_FIELDS: tuple[Promise, ...] = (
+    _("Area"),
+    _("Place described"),
+    _("When"),
+    _("People seen"),
+    _("Type of exploitation"),
+    _("Signs of trafficking"),
+    _("Danger now"),
+    _("Summary by the person who triaged it"),
+)
 
 FIELD_SETS: dict[str, FieldSet] = {
     fs.key: fs
@@ -50,6 +64,22 @@ FIELD_SETS: dict[str, FieldSet] = {
             _("Health care"),
             (_("First name"), _("Age band"), _("Languages spoken"), _("Health needs"), _("Consent to treatment")),
         ),
+        # A triaged signal (decision 0034): the organisation's own assessment of a tip, for an
+        # authority or an outreach service to act on. Never the reporter's contact, receipt or
+        # the day it arrived; the reporter's own words only in the second set, and only with
+        # the reporter's consent to pass the report on.
+        FieldSet(
+            "signal_alert",
+            _("Signal for action"),
+            SIGNAL_ALERT_FIELDS,
+            subject="signal",
+        ),
+        FieldSet(
+            "signal_alert_account",
+            _("Signal for action, with the reporter's account"),
+            (*SIGNAL_ALERT_FIELDS, _("The reporter's account, in their words")),
+            subject="signal",
+        ),
     )
 }
 
@@ -58,8 +88,13 @@ FIELD_SETS: dict[str, FieldSet] = {
 AGREEMENT_PURPOSES = [ConsentPurpose.REFERRAL, ConsentPurpose.SERVICES, ConsentPurpose.TRACING]
 
 
-def field_set_choices() -> list[tuple[str, Promise]]:
-    return [(fs.key, fs.label) for fs in FIELD_SETS.values()]
+def field_set_choices(subject: str | None = None) -> list[tuple[str, Promise]]:
+    """Every set (an agreement may cover any), or only those read from `subject`."""
+    return [(fs.key, fs.label) for fs in FIELD_SETS.values() if subject is None or fs.subject == subject]
+
+
+def sets_for(subject: str) -> set[str]:
+    return {fs.key for fs in FIELD_SETS.values() if fs.subject == subject}
 
 
 def purpose_choices() -> list[tuple[str, Any]]:

@@ -131,6 +131,8 @@ ACTION_LABELS = {
     "referral.overdue": _("A referral passed its answer time"),
     "referral.open_case": _("Opened a case from a referral"),
     "case.from_referral": _("Opened a case from a referral received"),
+    "report.refer": _("Referred a triaged signal to another organisation's service or an authority"),
+    "referral.export": _("Exported a list of referrals (CSV)"),
 }
 
 

@@ -62,6 +62,10 @@ class Perm(models.TextChoices):
     REFERRAL_VIEW = "referral.view", _("See the referrals the organisation sent and received")
     REFERRAL_SEND = "referral.send", _("Refer people from case files to other organisations' services")
     REFERRAL_DECIDE = "referral.decide", _("Accept, decline and report the outcome of referrals received")
+    REFERRAL_SEND_SIGNAL = (
+        "referral.send_signal",
+        _("Refer triaged signals (anonymous tips) to other organisations' services and authorities"),
+    )
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -108,8 +112,9 @@ ROLE_PERMISSIONS = {role: perms | {Perm.DIRECTORY_VIEW} for role, perms in ROLE_
 
 # Referrals between organisations (decision 0020): case workers send and decide; shelter
 # managers and authorities (for their law-enforcement services) decide; administrators see.
+# Case workers (who triage signals too) refer a triaged signal on a legal basis (decision 0034).
 _REFERRALS: dict[str, set[str]] = {
-    Role.CASE_WORKER: {Perm.REFERRAL_VIEW, Perm.REFERRAL_SEND, Perm.REFERRAL_DECIDE},
+    Role.CASE_WORKER: {Perm.REFERRAL_VIEW, Perm.REFERRAL_SEND, Perm.REFERRAL_DECIDE, Perm.REFERRAL_SEND_SIGNAL},
     Role.SHELTER_MANAGER: {Perm.REFERRAL_VIEW, Perm.REFERRAL_DECIDE},
     Role.AUTHORITY: {Perm.REFERRAL_VIEW, Perm.REFERRAL_DECIDE},
     Role.ORG_ADMIN: {Perm.REFERRAL_VIEW},

@@ -82,10 +82,93 @@ FIELD_KEYS: dict[str, tuple[SharedField, ...]] = {
 }
 
 
+# --- a triaged signal (decision 0034) ----------------------------------------------------------
+# Each prefill reads the signal's row and its opened questionnaire (`answers`). Never read: the
+# reporter's contact, the receipt, the consent flags, the channel, the language, the day it
+# arrived, the conversation and the attachments.
+
+
+def _labels(choices: Any, codes: Any) -> str:
+    labels = dict(choices)
+    return ", ".join(str(labels.get(code, code)) for code in (codes or []) if code)
+
+
+def _area(source: tuple[Any, dict[str, Any]]) -> str:
+    signal, answers = source
+    country = answers.get("country") or signal.country
+    parts = [country_name(country) if country else "", answers.get("region_text") or signal.region, answers.get("city")]
+    return ", ".join(str(p) for p in parts if p)
+
+
+def _place(source: tuple[Any, dict[str, Any]]) -> str:
+    return str(source[1].get("place") or "")
+
+
+def _when(source: tuple[Any, dict[str, Any]]) -> str:
+    return str(source[1].get("when") or "")
+
+
+def _people(source: tuple[Any, dict[str, Any]]) -> str:
+    from amparo.reports.vocabularies import AgeGroup, Gender
+
+    answers = source[1]
+    parts = [str(answers["people_count"]) if answers.get("people_count") else ""]
+    parts += [_labels(AgeGroup.choices, answers.get("age_groups")), _labels(Gender.choices, answers.get("genders"))]
+    return "; ".join(p for p in parts if p)
+
+
+def _signal_exploitation(source: tuple[Any, dict[str, Any]]) -> str:
+    from amparo.reports.vocabularies import ExploitationType
+
+    signal, answers = source
+    return _labels(ExploitationType.choices, [answers.get("exploitation_type") or signal.exploitation_type])
+
+
+def _indicators(source: tuple[Any, dict[str, Any]]) -> str:
+    from amparo.reports.vocabularies import Indicator
+
+    return _labels(Indicator.choices, source[1].get("indicators"))
+
+
+def _danger(source: tuple[Any, dict[str, Any]]) -> str:
+    from amparo.reports.vocabularies import Danger
+
+    return _labels(Danger.choices, [source[1].get("danger")])
+
+
+def _account(source: tuple[Any, dict[str, Any]]) -> str:
+    return str(source[1].get("what_happened") or "")
+
+
+_SIGNAL_ALERT = (
+    SharedField("area", _area),
+    SharedField("place", _place),
+    SharedField("when", _when),
+    SharedField("people", _people),
+    SharedField("exploitation", _signal_exploitation),
+    SharedField("indicators", _indicators),
+    SharedField("danger", _danger),
+    SharedField("triage_summary", _empty),
+)
+
+#: The sets read from a triaged signal: `prefill` gets (signal, opened answers).
+SIGNAL_FIELD_KEYS: dict[str, tuple[SharedField, ...]] = {
+    "signal_alert": _SIGNAL_ALERT,
+    "signal_alert_account": (*_SIGNAL_ALERT, SharedField("reporter_account", _account)),
+}
+
+#: The field set whose values include the reporter's own words.
+REPORTER_WORDS_SETS = frozenset({"signal_alert_account"})
+
+
+def _keys_of(field_set: str) -> tuple[SharedField, ...]:
+    return FIELD_KEYS.get(field_set) or SIGNAL_FIELD_KEYS[field_set]
+
+
 def fields_of(field_set: str) -> list[tuple[str, str]]:
     """(key, translated label) of each field in the set, in order."""
     fs = FIELD_SETS[field_set]
-    return [(f.key, str(label)) for f, label in zip(FIELD_KEYS[field_set], fs.fields, strict=True)]
+    return [(f.key, str(label)) for f, label in zip(_keys_of(field_set), fs.fields, strict=True)]
 
 
 def prefill(case: Any, field_set: str) -> dict[str, str]:
@@ -93,8 +176,13 @@ def prefill(case: Any, field_set: str) -> dict[str, str]:
     return {f.key: f.prefill(case) for f in FIELD_KEYS[field_set]}
 
 
+def prefill_signal(signal: Any, answers: dict[str, Any], field_set: str) -> dict[str, str]:
+    """The values of exactly the set's fields, read from the signal and its opened answers."""
+    return {f.key: f.prefill((signal, answers)) for f in SIGNAL_FIELD_KEYS[field_set]}
+
+
 def encode(field_set: str, values: dict[str, str], note: str) -> bytes:
-    keys = [f.key for f in FIELD_KEYS[field_set]]
+    keys = [f.key for f in _keys_of(field_set)]
     payload = {
         "v": CONTENT_VERSION,
         "field_set": field_set,

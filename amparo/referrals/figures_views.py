@@ -156,11 +156,17 @@ def figures_csv(request: HttpRequest) -> HttpResponse:
         for row in _rows(d):
             if series and not row[1].split(":")[0] == series:
                 continue
-            # A label starting with = + - @ is not read as a formula by a spreadsheet.
-            writer.writerow(
-                [("'" + cell) if cell and cell[0] in "=+-@" and not _number(cell) else cell for cell in row]
-            )
+            writer.writerow([safe_cell(cell) for cell in row])
     return response
+
+
+def safe_cell(cell: str) -> str:
+    """A cell a spreadsheet will not read as a formula: text starting with = + - @ (or a tab or
+    carriage return, which some spreadsheets skip before one) gets a leading apostrophe;
+    numbers stay numbers. Every CSV export of referrals writes its cells through this."""
+    if cell and cell[0] in "=+-@\t\r" and not _number(cell):
+        return "'" + cell
+    return cell
 
 
 def _number(cell: str) -> bool:

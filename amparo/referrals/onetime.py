@@ -28,7 +28,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from amparo.accounts.sharing import FIELD_SETS, FIELD_SETS_VERSION
+from amparo.accounts.sharing import FIELD_SETS_VERSION, sets_for
 from amparo.cases.models import Case
 from amparo.cases.services.consent import consent_allows
 from amparo.core import audit
@@ -96,7 +96,7 @@ def _check(*, actor: Any, case: Case, service: Service, field_set: str) -> None:
         raise PermissionDenied
     if not case.is_open:
         raise ValidationError(_("Only an open case can be referred."))
-    if field_set not in FIELD_SETS:
+    if field_set not in sets_for("case"):
         raise ValidationError(_("Choose a set of fields from the list."))
     # scoping: the one service named, among the published entries not on Amparo
     if not external_services(actor).filter(pk=service.pk).exists():

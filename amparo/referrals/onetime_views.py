@@ -59,7 +59,7 @@ class ExternalChooseForm(forms.Form):
         cast(forms.TypedChoiceField, self.fields["service"]).choices = [("", "—")] + [
             (s.pk, f"{s.name} — {s.provider_name or s.intake_contact} ({s.service_type.label})") for s in services
         ]
-        cast(forms.ChoiceField, self.fields["field_set"]).choices = field_set_choices()
+        cast(forms.ChoiceField, self.fields["field_set"]).choices = field_set_choices("case")
 
 
 class PassphraseForm(forms.Form):

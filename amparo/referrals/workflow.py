@@ -7,6 +7,7 @@ staff told by e-mail after the commit with the other organisation's name and a l
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -23,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from amparo.accounts.models import AgreementStatus, Organisation, SharingAgreement, User
 from amparo.accounts.services import agreement_allows
-from amparo.accounts.sharing import FIELD_SETS, FIELD_SETS_VERSION
+from amparo.accounts.sharing import FIELD_SETS_VERSION, sets_for
 from amparo.cases.models import Case
 from amparo.cases.services.consent import consent_allows
 from amparo.cases.vocabularies import ConsentPurpose
@@ -33,8 +34,10 @@ from amparo.referrals import content
 from amparo.referrals.models import Service
 from amparo.referrals.workflow_models import (
     OPEN_STATUSES,
+    OVERRIDING_BASES,
     Basis,
     DeclineReason,
+    LegalBasis,
     Outcome,
     Referral,
     ReferralStatus,
@@ -42,6 +45,8 @@ from amparo.referrals.workflow_models import (
     RevokeReason,
     sla_for,
 )
+from amparo.reports.models import Signal
+from amparo.reports.vocabularies import SignalStatus
 
 PURPOSE = ConsentPurpose.REFERRAL.value
 
@@ -64,6 +69,8 @@ CUT_REASONS = {
     "closed": gettext_lazy("This referral is closed."),
     "agreement": gettext_lazy("The data-sharing agreement this referral rested on has ended."),
     "consent": gettext_lazy("The person's consent to referral is no longer in force."),
+    "signal": gettext_lazy("The referring organisation no longer holds the signal this referral came from."),
+    "reporter": gettext_lazy("The reporter's consent to pass the report on is no longer in force."),
 }
 
 
@@ -114,7 +121,7 @@ def _notify(referral: Referral, to_organisation_id: int, event: str) -> None:
 
 def referable_services(actor: Any) -> QuerySet[Service]:
     """Published services of other organisations on Amparo: where a referral can go."""
-    if not can(actor, Perm.REFERRAL_SEND):
+    if not (can(actor, Perm.REFERRAL_SEND) or can(actor, Perm.REFERRAL_SEND_SIGNAL)):
         return Service.objects.none()
     return (
         Service.objects.directory_visible_to(actor)
@@ -152,7 +159,7 @@ def referral_send(
     _party(actor, Perm.REFERRAL_SEND, case.organisation_id)
     if not case.is_open:
         raise ValidationError(_("Only an open case can be referred."))
-    if field_set not in FIELD_SETS:
+    if field_set not in sets_for("case"):
         raise ValidationError(_("Choose a set of fields from the list."))
     # scoping: the one service named, among the published services of other organisations on Amparo
     if not referable_services(actor).filter(pk=service.pk).exists():
@@ -197,6 +204,172 @@ def referral_send(
     return referral
 
 
+# --- from a triaged signal (decision 0034) -----------------------------------------------------
+
+#: Signal statuses that count as triaged and still open: a referral starts only from these.
+REFERABLE_SIGNAL_STATUSES = (SignalStatus.IN_REVIEW, SignalStatus.NEEDS_INFO, SignalStatus.REFERRED)
+
+
+def reporter_destination(service_type_code: str) -> str:
+    """Which of the reporter's two consents a service answers to: the police or services."""
+    return "police" if service_type_code == "law_enforcement" else "services"
+
+
+def reporter_consent(signal: Signal, service_type_code: str) -> bool | None:
+    """The reporter's recorded answer for this destination: True, False (refused) or None."""
+    if reporter_destination(service_type_code) == "police":
+        return signal.consent_police
+    return signal.consent_services
+
+
+def signal_refusal(signal: Signal) -> str:
+    """'' when the signal may be referred, else why not, in words."""
+    if signal.held:
+        return str(_("Release the signal from the held queue and triage it first."))
+    if signal.status == SignalStatus.LINKED:
+        return str(_("This signal is linked to a case: refer the person from the case."))
+    if signal.status not in REFERABLE_SIGNAL_STATUSES:
+        return str(_("Only a signal in review, waiting for information or referred can be referred."))
+    return ""
+
+
+def may_refer_signal(actor: Any, signal: Signal) -> bool:
+    """Whether the signal page offers "Refer": the permission, a triaged signal of one's own."""
+    return (
+        can(actor, Perm.REFERRAL_SEND_SIGNAL)
+        and can(actor, Perm.REPORT_TRIAGE)
+        and signal.organisation_id == actor.organisation_id
+        and not signal_refusal(signal)
+    )
+
+
+def check_signal_basis(*, signal: Signal, service: Service, field_set: str, legal_basis: str) -> None:
+    """The reporter's word where it counts, or ValidationError in words (decision 0034).
+
+    The reporter's own words travel only with the reporter's consent for this destination;
+    "the reporter agreed" needs that consent recorded; a refusal is overridden only by
+    immediate danger or a legal duty to report; a public task is for an authority."""
+    if legal_basis not in LegalBasis.values:
+        raise ValidationError(_("Choose a legal basis from the list."), code="legal_basis")
+    answer = reporter_consent(signal, service.service_type.code)
+    if field_set in content.REPORTER_WORDS_SETS and answer is not True:
+        raise ValidationError(
+            _("The reporter's own words are passed on only with the reporter's consent: choose the set without them."),
+            code="reporter",
+        )
+    if legal_basis == LegalBasis.REPORTER_CONSENT and answer is not True:
+        raise ValidationError(
+            _("The reporter's consent to pass the report on to this kind of service is not recorded."),
+            code="reporter",
+        )
+    if answer is False and legal_basis not in OVERRIDING_BASES:
+        raise ValidationError(
+            _(
+                "The reporter refused to have the report passed on to this kind of service: only immediate "
+                "danger or a legal duty to report overrides that."
+            ),
+            code="reporter",
+        )
+    if legal_basis == LegalBasis.PUBLIC_TASK and service.service_type.code != "law_enforcement":
+        raise ValidationError(_("A public task is a basis for referring to an authority only."), code="legal_basis")
+
+
+def signal_answers(*, request: HttpRequest, actor: Any, signal: Signal) -> dict[str, Any]:
+    """The signal's questionnaire, opened to prefill a referral (audited as a read of the
+    signal). Raises sealing.Locked without an unlocked key."""
+    if not may_refer_signal(actor, signal):
+        raise PermissionDenied
+    answers = json.loads(sealing.unseal(request, signal.organisation_id, bytes(signal.sealed)))
+    audit.record(actor=actor, action="report.view", obj=signal, reason="referral")
+    return answers if isinstance(answers, dict) else {}
+
+
+def referral_send_signal(
+    *,
+    actor: Any,
+    signal: Signal,
+    service: Service,
+    field_set: str,
+    legal_basis: str,
+    values: dict[str, str],
+    note: str = "",
+) -> Referral:
+    """Refer a triaged signal to a service or an authority: a legal basis (no person consented
+    to an anonymous tip), a data-sharing basis (agreement or emergency), exactly the chosen
+    set's fields (reviewed by the sender) sealed to the receiver. Same statuses and SLA as a
+    referral from a case; audited in both trails and against the signal."""
+    if not can(actor, Perm.REFERRAL_SEND_SIGNAL) or not can(actor, Perm.REPORT_TRIAGE):
+        raise PermissionDenied
+    if signal.organisation_id != actor.organisation_id:
+        raise PermissionDenied
+    refusal = signal_refusal(signal)
+    if refusal:
+        raise ValidationError(refusal, code="signal_state")
+    if field_set not in sets_for("signal"):
+        raise ValidationError(_("Choose a set of fields from the list."))
+    # scoping: the one service named, among the published services of other organisations on Amparo
+    if not referable_services(actor).filter(pk=service.pk).exists():
+        raise ValidationError(_("Choose a service of another organisation on Amparo."))
+    check_signal_basis(signal=signal, service=service, field_set=field_set, legal_basis=legal_basis)
+    basis, agreement_id, emergency_id = check_basis(
+        sender_id=signal.organisation_id, receiver_id=service.organisation_id, field_set=field_set
+    )
+    try:
+        sealed = sealing.seal(service.organisation_id, content.encode(field_set, values, note.strip()))
+    except sealing.NoKeys as exc:
+        raise ValidationError(
+            _("The receiving organisation has not set up its keys yet, so nothing can be sealed to it."),
+            code="no_keys",
+        ) from exc
+    now = timezone.now()
+    with transaction.atomic():
+        referral = Referral.objects.create(
+            sender_id=signal.organisation_id,
+            receiver_id=service.organisation_id,
+            service=service,
+            service_type_code=service.service_type.code,
+            signal=signal,
+            legal_basis=legal_basis,
+            purpose=PURPOSE,
+            field_set=field_set,
+            field_sets_version=FIELD_SETS_VERSION,
+            basis=basis,
+            agreement_id=agreement_id,
+            emergency_basis_id=emergency_id,
+            sealed_content=sealed,
+            sent_by=actor,
+            sent_at=now,
+            due_at=now + sla_for(service.service_type.code),
+        )
+        _audit_both(
+            actor=actor,
+            action="referral.send",
+            referral=referral,
+            reason=f"basis:{basis} set:{field_set} legal:{legal_basis}",
+        )
+        audit.record(actor=actor, action="report.refer", obj=signal, reason=f"referral:{referral.pk}")
+        _notify(referral, referral.receiver_id, "sent")
+    return referral
+
+
+def _signal_cut(referral: Referral) -> str:
+    """The signal side of `receiver_access_cut`: the sender still holds the signal (not purged,
+    not found to be spam), and the reporter's consent still stands where the referral rests
+    on it (the reporter's own words, or "the reporter agreed")."""
+    if referral.signal_id is None:
+        return "signal"
+    # scoping: the sender's signal, read for a yes or no; nothing of it is shown
+    signal = Signal.objects.filter(pk=referral.signal_id).first()
+    if signal is None or signal.status == SignalStatus.SPAM:
+        return "signal"
+    needs_reporter = referral.legal_basis == LegalBasis.REPORTER_CONSENT or (
+        referral.field_set in content.REPORTER_WORDS_SETS
+    )
+    if needs_reporter and reporter_consent(signal, referral.service_type_code) is not True:
+        return "reporter"
+    return ""
+
+
 # --- access to the shared content -------------------------------------------------------------
 
 
@@ -218,6 +391,8 @@ def receiver_access_cut(referral: Referral) -> str:
         agreement = SharingAgreement.objects.filter(pk=referral.agreement_id).first()
         if agreement is None or agreement.current_status() != AgreementStatus.ACTIVE:
             return "agreement"
+    if referral.from_signal:
+        return _signal_cut(referral)
     if referral.case_id is None:
         return "consent"
     # scoping: the sender's case, read for a yes or no on consent; nothing of it is shown

@@ -34,6 +34,12 @@ class ReferralOutput(serializers.Serializer):
     status = serializers.CharField(help_text="sent, accepted, declined, in_progress, done, revoked, expired")
     field_set = serializers.CharField()
     basis = serializers.CharField(help_text="agreement or emergency")
+    source = serializers.ChoiceField(
+        choices=["case", "signal"], help_text="signal: a triaged anonymous tip, on a legal basis (no person consented)"
+    )
+    legal_basis = serializers.CharField(
+        help_text="For a signal: reporter_consent, vital_interests, legal_duty or public_task; empty for a case"
+    )
     sent_at = serializers.DateTimeField()
     due_at = serializers.DateTimeField()
     decline_reason = serializers.CharField()
@@ -59,6 +65,8 @@ def _row(referral: Referral, org_id: int, names: dict[int, str]) -> dict[str, An
         "status": referral.current_status(),
         "field_set": referral.field_set,
         "basis": referral.basis,
+        "source": "signal" if referral.from_signal else "case",
+        "legal_basis": referral.legal_basis,
         "sent_at": referral.sent_at,
         "due_at": referral.due_at,
         "decline_reason": referral.decline_reason,

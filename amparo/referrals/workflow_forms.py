@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amparo.accounts.sharing import field_set_choices
 from amparo.referrals import content
-from amparo.referrals.workflow_models import DeclineReason, Outcome, ReferralStatus, RevokeReason
+from amparo.referrals.workflow_models import DeclineReason, LegalBasis, Outcome, ReferralStatus, RevokeReason
 
 
 class ChooseForm(forms.Form):
@@ -28,7 +28,27 @@ class ChooseForm(forms.Form):
         service_field.choices = [("", "—")] + [
             (s.pk, f"{s.name} — {s.organisation.name} ({s.service_type.label})") for s in services
         ]
-        cast(forms.ChoiceField, self.fields["field_set"]).choices = field_set_choices()
+        cast(forms.ChoiceField, self.fields["field_set"]).choices = field_set_choices("case")
+
+
+class SignalChooseForm(ChooseForm):
+    """Step one of a referral from a triaged signal (decision 0034): where to, which
+    need-to-know set of the signal, and the legal basis (no person consented to a tip)."""
+
+    legal_basis = forms.ChoiceField(
+        label=_("Legal basis"),
+        choices=[("", "—")] + list(LegalBasis.choices),
+        help_text=_("Nobody consented for the people in an anonymous tip: record why it may be passed on."),
+    )
+
+    def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
+        super().__init__(*args, services=services, **kwargs)
+        field_set = cast(forms.ChoiceField, self.fields["field_set"])
+        field_set.choices = field_set_choices("signal")
+        field_set.help_text = _(
+            "Only the fields of this set are shared: never the reporter's contact or receipt, and the "
+            "reporter's own words only in the set that says so."
+        )
 
 
 class ValuesForm(forms.Form):

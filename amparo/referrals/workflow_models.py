@@ -75,6 +75,21 @@ class Basis(models.TextChoices):
     EMERGENCY = "emergency", _("Emergency basis")
 
 
+class LegalBasis(models.TextChoices):
+    """Why a triaged signal may be passed on (decision 0034): an anonymous tip has no consenting
+    person, so the sender records the ground it acts on. Blank for a referral from a case,
+    which rests on the person's consent."""
+
+    REPORTER_CONSENT = "reporter_consent", _("The reporter agreed to pass the report on")
+    VITAL_INTERESTS = "vital_interests", _("Someone is in immediate danger (vital interests)")
+    LEGAL_DUTY = "legal_duty", _("A legal duty to report (for example, children are involved)")
+    PUBLIC_TASK = "public_task", _("Preventing and investigating trafficking (a public task)")
+
+
+#: Legal bases that stand even if the reporter refused to have the report passed on.
+OVERRIDING_BASES = (LegalBasis.VITAL_INTERESTS, LegalBasis.LEGAL_DUTY)
+
+
 class ReferralQuerySet(TwoPartyQuerySet["Referral"]):
     def received_by(self, organisation_id: int | None) -> ReferralQuerySet:
         return self.filter(receiver_id=organisation_id)
@@ -105,6 +120,11 @@ class Referral(models.Model):
     service_type_code = models.CharField(max_length=40)
     #: The sender's case (never shown to the receiver); null once the case is erased.
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    #: The sender's triaged signal, for a referral of a tip (decision 0034; never shown to the
+    #: receiver); null for a referral from a case, and once the signal is purged.
+    signal = models.ForeignKey("reports.Signal", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    #: The ground a signal is passed on (blank for a referral from a case: the person's consent).
+    legal_basis = models.CharField(_("legal basis"), max_length=20, choices=LegalBasis.choices, blank=True)
     purpose = models.CharField(max_length=20, default="referral")
     field_set = models.CharField(_("field set"), max_length=32)
     field_sets_version = models.CharField(max_length=20)
@@ -150,6 +170,10 @@ class Referral(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(sender=models.F("receiver")), name="referral_two_parties"),
+            # From a case or from a signal, never both.
+            models.CheckConstraint(
+                condition=models.Q(signal__isnull=True) | models.Q(case__isnull=True), name="referral_one_source"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -166,6 +190,11 @@ class Referral(models.Model):
 
     def is_overdue(self) -> bool:
         return self.current_status() == ReferralStatus.EXPIRED
+
+    @property
+    def from_signal(self) -> bool:
+        """A referral of a triaged signal (it always names a legal basis), not of a case."""
+        return bool(self.legal_basis)
 
     def other_party_id(self, organisation_id: int | None) -> int:
         return self.receiver_id if organisation_id == self.sender_id else self.sender_id  # type: ignore[return-value]

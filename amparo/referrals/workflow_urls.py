@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amparo.referrals import figures_views, onetime_views, workflow_api, workflow_views
+from amparo.referrals import exports, figures_views, onetime_views, workflow_api, workflow_views
 
 app_name = "referral"
 
@@ -8,9 +8,12 @@ urlpatterns = [
     path("", workflow_views.waiting, name="waiting"),
     path("sent/", workflow_views.sent, name="sent"),
     path("overdue/", workflow_views.overdue, name="overdue"),
+    path("waiting.csv", exports.waiting_csv, name="waiting_csv"),
+    path("sent.csv", exports.sent_csv, name="sent_csv"),
     path("figures/", figures_views.figures_page, name="figures"),
     path("figures/csv/", figures_views.figures_csv, name="figures_csv"),
     path("new/<str:reference>/", workflow_views.create, name="create"),
+    path("new/signal/<str:reference>/", workflow_views.create_from_signal, name="create_signal"),
     path("<int:pk>/", workflow_views.detail, name="detail"),
     path("<int:pk>/accept/", workflow_views.accept, name="accept"),
     path("<int:pk>/decline/", workflow_views.decline, name="decline"),

@@ -29,10 +29,12 @@ from amparo.referrals.workflow_forms import (
     ListFilterForm,
     OpenCaseForm,
     RevokeForm,
+    SignalChooseForm,
     UpdateForm,
     ValuesForm,
 )
 from amparo.referrals.workflow_models import OPEN_STATUSES, Referral, ReferralStatus
+from amparo.reports.models import Signal
 
 PAGE_SIZE = 25
 
@@ -61,12 +63,10 @@ class ListPage:
         return self.number + 1
 
 
-def _list_page(request: HttpRequest, box: str) -> HttpResponse:
-    if not can(request.user, Perm.REFERRAL_VIEW):
-        raise PermissionDenied
+def box_referrals(request: HttpRequest, box: str, form: ListFilterForm) -> Any:
+    """The referrals of one list (waiting for us, sent by us, overdue), in the list's order,
+    narrowed by the filters when the form is valid. The pages and the CSV exports share it."""
     org_id = request.user.organisation_id  # type: ignore[union-attr]
-    form = ListFilterForm(request.GET or None)
-    types = list(types_for(org_id))
     referrals = Referral.objects.visible_to(request.user)
     if box == "waiting":
         referrals = referrals.received_by(org_id).waiting().order_by("due_at", "id")
@@ -74,7 +74,6 @@ def _list_page(request: HttpRequest, box: str) -> HttpResponse:
         referrals = referrals.sent_by(org_id).order_by("-sent_at", "-id")
     else:
         referrals = referrals.overdue().order_by("due_at", "id")
-    page_number = 1
     if form.is_valid():
         status = form.cleaned_data["status"]
         if status == ReferralStatus.EXPIRED:
@@ -83,7 +82,17 @@ def _list_page(request: HttpRequest, box: str) -> HttpResponse:
             referrals = referrals.filter(status=status)
         if form.cleaned_data["service_type"]:
             referrals = referrals.filter(service_type_code=form.cleaned_data["service_type"])
-        page_number = form.cleaned_data["page"] or 1
+    return referrals
+
+
+def _list_page(request: HttpRequest, box: str) -> HttpResponse:
+    if not can(request.user, Perm.REFERRAL_VIEW):
+        raise PermissionDenied
+    org_id = request.user.organisation_id  # type: ignore[union-attr]
+    form = ListFilterForm(request.GET or None)
+    types = list(types_for(org_id))
+    referrals = box_referrals(request, box, form)
+    page_number = (form.cleaned_data["page"] or 1) if form.is_valid() else 1
     # Lists show metadata only: the sealed blobs are not even fetched, and no count is taken
     # (one row more than a page says whether there is a next one).
     referrals = referrals.select_related("sender", "receiver", "service").defer("sealed_content", "sealed_reply")
@@ -169,6 +178,72 @@ def create(request: HttpRequest, reference: str) -> HttpResponse:
         "referrals/referral_form.html",
         {"case": case, "choose": choose, "values_form": values_form, "may_refer": may},
         status=status,
+    )
+
+
+def create_from_signal(request: HttpRequest, reference: str) -> HttpResponse:
+    """Refer a triaged signal (decision 0034): service or authority, the signal's need-to-know
+    set, the legal basis; then the values, prefilled from the opened signal and reviewed."""
+    if not can(request.user, Perm.REFERRAL_SEND_SIGNAL):
+        raise PermissionDenied
+    signal = get_visible_or_404(Signal, request.user, reference=reference)
+    if not can(request.user, Perm.REPORT_TRIAGE):
+        raise PermissionDenied
+    services = workflow.referable_services(request.user)
+    data = request.POST if request.method == "POST" else (request.GET if "service" in request.GET else None)
+    choose = SignalChooseForm(data, services=services)
+    values_form = None
+    locked = False
+    refusal = workflow.signal_refusal(signal)
+    if choose.is_valid() and not refusal:
+        field_set = choose.cleaned_data["field_set"]
+        legal_basis = choose.cleaned_data["legal_basis"]
+        service = services.filter(pk=choose.cleaned_data["service"]).first()
+        if service is None:
+            choose.add_error("service", _("Choose a service of another organisation on Amparo."))
+        else:
+            try:
+                workflow.check_signal_basis(
+                    signal=signal, service=service, field_set=field_set, legal_basis=legal_basis
+                )
+                workflow.check_basis(
+                    sender_id=signal.organisation_id, receiver_id=service.organisation_id, field_set=field_set
+                )
+            except ValidationError as exc:
+                choose.add_error(None, exc)
+            else:
+                if request.method == "POST":
+                    values_form = ValuesForm(request.POST, field_set=field_set)
+                    if values_form.is_valid():
+                        try:
+                            referral = workflow.referral_send_signal(
+                                actor=request.user,
+                                signal=signal,
+                                service=service,
+                                field_set=field_set,
+                                legal_basis=legal_basis,
+                                values=values_form.values(),
+                                note=values_form.cleaned_data["note"],
+                            )
+                        except ValidationError as exc:
+                            values_form.add_error(None, exc)
+                        else:
+                            messages.success(request, _("The referral was sent."))
+                            return redirect("referral:detail", pk=referral.pk)
+                else:
+                    try:
+                        answers = workflow.signal_answers(request=request, actor=request.user, signal=signal)
+                    except sealing.Locked:
+                        locked = True
+                    else:
+                        prefilled = content.prefill_signal(signal, answers, field_set)
+                        initial = {f"f_{k}": v for k, v in prefilled.items()}
+                        values_form = ValuesForm(initial=initial, field_set=field_set)
+    return render(
+        request,
+        "referrals/referral_signal_form.html",
+        {"signal": signal, "choose": choose, "values_form": values_form, "refusal": refusal, "locked": locked},
+        status=400 if request.method == "POST" else 200,
     )
 
 

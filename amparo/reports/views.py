@@ -196,9 +196,27 @@ def signal_detail(request: HttpRequest, reference: str) -> HttpResponse:
             "consent_form": consent_form,
             "linked_case": _linked_case(request, signal),
             "co_recipients": services.signal_co_recipients(signal=signal),
+            **_signal_referrals(request, signal),
         },
         status=400 if (reply_form.errors or triage_form.errors or link_form.errors or consent_form.errors) else 200,
     )
+
+
+def _signal_referrals(request: HttpRequest, signal: Signal) -> dict[str, Any]:
+    """ "Refer" for those who may (decision 0034), and the referrals sent from this signal
+    (metadata only) for those who see the organisation's referrals."""
+    from amparo.referrals import workflow
+    from amparo.referrals.workflow_models import Referral
+
+    sent: list[Any] = []
+    if can(request.user, Perm.REFERRAL_VIEW):
+        sent = list(
+            Referral.objects.visible_to(request.user)
+            .filter(signal=signal, sender_id=signal.organisation_id)
+            .select_related("receiver", "service")
+            .defer("sealed_content", "sealed_reply")
+        )
+    return {"may_refer": workflow.may_refer_signal(request.user, signal), "signal_referrals": sent}
 
 
 def _linked_case(request: HttpRequest, signal: Signal) -> Any:
