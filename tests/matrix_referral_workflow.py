@@ -29,6 +29,8 @@ EXPECTATIONS = {
     "referral:overdue": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:figures": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:figures_csv": ("GET", Perm.REFERRAL_VIEW, None),
+    "referral:network": ("GET", Perm.NETWORK_FIGURES, None),
+    "referral:network_csv": ("GET", Perm.NETWORK_FIGURES, None),
     "referral:create": ("POST", Perm.REFERRAL_SEND, "referral_case"),
     "referral:detail": ("GET", Perm.REFERRAL_VIEW, "referral_out"),
     "referral:accept": ("POST", Perm.REFERRAL_DECIDE, "referral_in_accept"),

@@ -27,9 +27,18 @@ EXPECTATIONS = {
     "shelters:waiting_withdraw": ("POST", Perm.SHELTER_ADMIT, "waiting_entry"),
     "shelters:admission_detail": ("GET", Perm.SHELTER_ADMIT, "admission"),
     "shelters:admission_discharge": ("POST", Perm.SHELTER_ADMIT, "admission"),
+    # Read-only API (decision 0035): own shelters with counts; other organisations' free beds by choice.
+    "api:shelter_list": ("GET", Perm.SHELTER_VIEW, None),
+    "api:shelter_detail": ("GET", Perm.SHELTER_VIEW, "shelter"),
+    "api:shelter_free_beds": ("GET", Perm.DIRECTORY_VIEW, None),
 }
 
-READ_ONLY = {"shelters:shelter_detail", "shelters:shelter_history", "shelters:admission_detail"}
+READ_ONLY = {
+    "shelters:shelter_detail",
+    "shelters:shelter_history",
+    "shelters:admission_detail",
+    "api:shelter_detail",
+}
 
 
 def _today(ctx) -> str:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amparo.referrals import figures_views, onetime_views, workflow_api, workflow_views
+from amparo.referrals import figures_views, network_views, onetime_views, workflow_api, workflow_views
 
 app_name = "referral"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("overdue/", workflow_views.overdue, name="overdue"),
     path("figures/", figures_views.figures_page, name="figures"),
     path("figures/csv/", figures_views.figures_csv, name="figures_csv"),
+    path("network/", network_views.network_page, name="network"),
+    path("network/csv/", network_views.network_csv, name="network_csv"),
     path("new/<str:reference>/", workflow_views.create, name="create"),
     path("<int:pk>/", workflow_views.detail, name="detail"),
     path("<int:pk>/accept/", workflow_views.accept, name="accept"),
