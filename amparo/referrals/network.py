@@ -96,6 +96,10 @@ class Network:
     own_sent: int
     own_received: int
 
+    @property
+    def below(self) -> int:
+        return self.threshold - 1
+
     def tables(self) -> list[tuple[str, list[Row]]]:
         return [("summary", [self.summary]), ("by_type", self.by_type), ("by_month", self.by_month)] + [
             ("decline_reasons", self.decline_reasons)
