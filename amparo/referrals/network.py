@@ -262,7 +262,8 @@ def network_figures(user: Any, *, now: datetime.datetime | None = None, k: int =
         .annotate(code=code, party=party)
         .values_list("code", "party", "sent_at", "decided_at")
     ):
-        hours.setdefault(type_code, []).append((bool(is_party), (decided_at - sent_at).total_seconds() / 3600))
+        if decided_at is not None:
+            hours.setdefault(type_code, []).append((bool(is_party), (decided_at - sent_at).total_seconds() / 3600))
     summary.median_hours = _median([v for values in hours.values() for v in values], k)
     for type_code, values in hours.items():
         by_type[type_code].median_hours = _median(values, k)
