@@ -175,6 +175,10 @@ def test_who_may_see_the_network_figures(staff_a, staff_b):
             response = client.get(reverse(name))
             expected = 200 if role in (Role.AUTHORITY, Role.ORG_ADMIN) else 403
             assert response.status_code == expected, (role, name, response.status_code)
+    # The organisation's own figures page leads there, for those who may follow.
+    network_link = reverse("referral:network").encode()
+    assert network_link in verified_client(staff_a[Role.ORG_ADMIN]).get(reverse("referral:figures")).content
+    assert network_link not in verified_client(staff_a[Role.CASE_WORKER]).get(reverse("referral:figures")).content
 
 
 def test_the_page_in_spanish_is_light_and_has_no_third_party_host(network_orgs, staff_b):
