@@ -459,8 +459,8 @@ def free_beds_of_others(viewer: Any) -> list[tuple[Service, list[BedCount]]]:
     directory entry and the free beds per bed type with beds, counts only."""
     if viewer.organisation_id is None:
         return []
-    # scoping: only the counts of shelters that chose to share them leave their organisation
     shelters = (
+        # scoping: only the counts of shelters that chose to share them leave their organisation
         Shelter.objects.sharing_free_beds()
         .exclude(organisation_id=viewer.organisation_id)
         .select_related("service", "service__organisation")
