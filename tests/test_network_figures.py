@@ -229,3 +229,13 @@ def test_suppression_leaves_no_small_cell_and_no_small_remainder(table, k):
         for m in measures:
             assert not (0 < sum(r.cells[m].network for r in hidden) < k)
             assert not (0 < sum(r.cells[m].others for r in hidden) < k)
+
+
+def test_an_empty_network_shows_zeros_not_hidden_cells(staff_b):
+    """No referral and no service type loaded yet (a new installation): zeros, nothing hidden."""
+    client = verified_client(staff_b[Role.AUTHORITY])
+    page = client.get(reverse("referral:network"))
+    assert page.status_code == 200 and b"fewer than" not in page.content
+    figures = _csv(client)
+    assert figures["summary", "total", "sent"] == ("0", "no")
+    assert all(flag == "no" for _value, flag in figures.values() if _value != "")

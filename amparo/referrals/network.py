@@ -206,10 +206,14 @@ def network_figures(user: Any, *, now: datetime.datetime | None = None, k: int =
     start, end = window(now)
     org_id = user.organisation_id
     labels = type_labels()
-    code = Case(
-        *[When(service_type_code=c, then=Value(c)) for c in labels],
-        default=Value(OTHER_TYPE),
-        output_field=CharField(),
+    code: Any = (
+        Case(
+            *[When(service_type_code=c, then=Value(c)) for c in labels],
+            default=Value(OTHER_TYPE),
+            output_field=CharField(),
+        )
+        if labels
+        else Value(OTHER_TYPE, output_field=CharField())
     )
     current = Case(
         When(status=ReferralStatus.SENT, due_at__lt=now, then=Value(ReferralStatus.EXPIRED.value)),
