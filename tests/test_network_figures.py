@@ -239,3 +239,16 @@ def test_an_empty_network_shows_zeros_not_hidden_cells(staff_b):
     figures = _csv(client)
     assert figures["summary", "total", "sent"] == ("0", "no")
     assert all(flag == "no" for _value, flag in figures.values() if _value != "")
+
+
+def test_figures_are_counted_again_after_ten_minutes_not_on_every_request(network_orgs, staff_b):
+    from django.core.cache import cache
+
+    gamma, delta = network_orgs
+    plant(gamma, delta, "shelter", n=5)
+    client = verified_client(staff_b[Role.AUTHORITY])
+    assert _csv(client)["summary", "total", "sent"] == ("5", "no")
+    plant(gamma, delta, "shelter", n=5)
+    assert _csv(client)["summary", "total", "sent"] == ("5", "no")  # kept for CACHE_SECONDS
+    cache.clear()  # what the ten minutes do
+    assert _csv(client)["summary", "total", "sent"] == ("10", "no")

@@ -26,7 +26,7 @@ def _require(request: HttpRequest) -> None:
 
 def network_page(request: HttpRequest) -> HttpResponse:
     _require(request)
-    figures = net.network_figures(request.user)
+    figures = net.cached_network_figures(request.user)
     by_type = [(row.label, row.cells["sent"].value) for row in figures.by_type]
     by_month = [(row.label, row.cells["sent"].value) for row in figures.by_month]
     charts = {
@@ -55,7 +55,7 @@ def network_page(request: HttpRequest) -> HttpResponse:
 
 def network_csv(request: HttpRequest) -> HttpResponse:
     _require(request)
-    figures = net.network_figures(request.user)
+    figures = net.cached_network_figures(request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="network-referral-figures-{figures.start:%Y-%m}-to-{figures.end:%Y-%m}.csv"'
