@@ -10,6 +10,7 @@ from amparo.referrals.urls import api_urlpatterns as referral_api
 from amparo.referrals.workflow_urls import api_urlpatterns as referral_workflow_api
 from amparo.reports.urls import api_urlpatterns as report_api
 from amparo.reports.urls import public_urlpatterns as report_public
+from amparo.shelters.urls import api_urlpatterns as shelter_api
 
 core_patterns = (
     [
@@ -30,6 +31,7 @@ api_patterns = (
         *report_api,
         *referral_api,
         *referral_workflow_api,
+        *shelter_api,
     ],
     "api",
 )

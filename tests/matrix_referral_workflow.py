@@ -31,6 +31,8 @@ EXPECTATIONS = {
     "referral:overdue": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:figures": ("GET", Perm.REFERRAL_VIEW, None),
     "referral:figures_csv": ("GET", Perm.REFERRAL_VIEW, None),
+    "referral:network": ("GET", Perm.NETWORK_FIGURES, None),
+    "referral:network_csv": ("GET", Perm.NETWORK_FIGURES, None),
     "referral:create": ("POST", Perm.REFERRAL_SEND, "referral_case"),
     "referral:create_signal": ("POST", Perm.REFERRAL_SEND_SIGNAL, "referral_signal"),
     "referral:waiting_csv": ("GET", Perm.REFERRAL_VIEW, None),

@@ -35,9 +35,18 @@ EXPECTATIONS = {
     "shelters:admission_discharge": ("POST", Perm.SHELTER_ADMIT, "admission"),
     # Admitting the person of an accepted referral to A's shelter (decision 0033).
     "shelters:referral_admit": ("GET", Perm.SHELTER_ADMIT, "referral_to_shelter"),
+    # Read-only API (decision 0035): own shelters with counts; other organisations' free beds by choice.
+    "api:shelter_list": ("GET", Perm.SHELTER_VIEW, None),
+    "api:shelter_detail": ("GET", Perm.SHELTER_VIEW, "shelter"),
+    "api:shelter_free_beds": ("GET", Perm.DIRECTORY_VIEW, None),
 }
 
-READ_ONLY = {"shelters:shelter_detail", "shelters:shelter_history", "shelters:admission_detail"}
+READ_ONLY = {
+    "shelters:shelter_detail",
+    "shelters:shelter_history",
+    "shelters:admission_detail",
+    "api:shelter_detail",
+}
 
 
 def _today(ctx) -> str:

@@ -66,6 +66,10 @@ class Perm(models.TextChoices):
         "referral.send_signal",
         _("Refer triaged signals (anonymous tips) to other organisations' services and authorities"),
     )
+    NETWORK_FIGURES = (
+        "network.figures",
+        _("See referral figures across all organisations, in aggregate with small counts hidden"),
+    )
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -120,6 +124,12 @@ _REFERRALS: dict[str, set[str]] = {
     Role.ORG_ADMIN: {Perm.REFERRAL_VIEW},
 }
 ROLE_PERMISSIONS = {role: perms | _REFERRALS.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()}
+
+# Network-level referral figures, in aggregate only (decision 0035): the roles that coordinate
+# or take part in a national referral mechanism as a whole (an authority, an organisation's
+# administrator), not those who work with people's files day to day.
+_NETWORK: dict[str, set[str]] = {Role.AUTHORITY: {Perm.NETWORK_FIGURES}, Role.ORG_ADMIN: {Perm.NETWORK_FIGURES}}
+ROLE_PERMISSIONS = {role: perms | _NETWORK.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()}
 
 
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,

@@ -99,6 +99,7 @@ def figures_page(request: HttpRequest) -> HttpResponse:
             "periods": kpi.PERIODS,
             "agreement": agreement,
             "sections": [{"name": n, "d": d, "charts": charts[n]} for n, d in directions.items()],
+            "may_see_network": can(request.user, Perm.NETWORK_FIGURES),
         },
     )
 

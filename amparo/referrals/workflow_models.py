@@ -104,6 +104,13 @@ class ReferralQuerySet(TwoPartyQuerySet["Referral"]):
     def overdue(self, now: Any = None) -> ReferralQuerySet:
         return self.filter(status=ReferralStatus.SENT, due_at__lt=now or timezone.now())
 
+    def network_metadata(self) -> ReferralQuerySet:
+        """Every organisation's referrals, for the network-level figures only (decision 0035):
+        not `visible_to`. The caller selects metadata (type, month, status, times, decline
+        reason, whether the viewer is a party) in grouped counts, never a row, never a
+        sealed column, and suppresses small cells before anything is shown."""
+        return self.order_by()
+
 
 class Referral(models.Model):
     """A referral of a person from the sender's case to the receiver's service."""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amparo.referrals import exports, figures_views, onetime_views, workflow_api, workflow_views
+from amparo.referrals import exports, figures_views, network_views, onetime_views, workflow_api, workflow_views
 
 app_name = "referral"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("sent.csv", exports.sent_csv, name="sent_csv"),
     path("figures/", figures_views.figures_page, name="figures"),
     path("figures/csv/", figures_views.figures_csv, name="figures_csv"),
+    path("network/", network_views.network_page, name="network"),
+    path("network/csv/", network_views.network_csv, name="network_csv"),
     path("new/<str:reference>/", workflow_views.create, name="create"),
     path("new/signal/<str:reference>/", workflow_views.create_from_signal, name="create_signal"),
     path("<int:pk>/", workflow_views.detail, name="detail"),

@@ -600,3 +600,30 @@ def free_beds_shown(service: Service) -> list[BedCount] | None:
     if shelter is None:
         return None
     return [count for count in occupancy(shelter) if count.capacity]
+
+
+def waiting_counts(viewer: Any, shelter: Shelter) -> dict[str, int]:
+    """How many people wait for each bed type on a shelter's list (counts, no one named)."""
+    counts: dict[str, int] = {}
+    for bed_type in (
+        WaitingEntry.objects.visible_to(viewer)
+        .filter(shelter=shelter, status=WaitingStatus.WAITING)
+        .values_list("bed_type", flat=True)
+    ):
+        counts[bed_type] = counts.get(bed_type, 0) + 1
+    return counts
+
+
+def free_beds_of_others(viewer: Any) -> list[tuple[Service, list[BedCount]]]:
+    """Other organisations' shelters that chose to show their free beds (decision 0024): the
+    directory entry and the free beds per bed type with beds, counts only."""
+    if viewer.organisation_id is None:
+        return []
+    shelters = (
+        # scoping: only the counts of shelters that chose to share them leave their organisation
+        Shelter.objects.sharing_free_beds()
+        .exclude(organisation_id=viewer.organisation_id)
+        .select_related("service", "service__organisation")
+        .order_by("service__name", "id")
+    )
+    return [(shelter.service, [c for c in occupancy(shelter) if c.capacity]) for shelter in shelters]

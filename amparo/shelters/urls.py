@@ -1,6 +1,6 @@
 from django.urls import path
 
-from amparo.shelters import views
+from amparo.shelters import api, views
 
 app_name = "shelters"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("admissions/<int:pk>/", views.admission_detail, name="admission_detail"),
     path("from-referral/<int:pk>/admit/", views.referral_admit, name="referral_admit"),
     path("admissions/<int:pk>/discharge/", views.admission_discharge, name="admission_discharge"),
+]
+
+api_urlpatterns = [
+    path("shelters/", api.ShelterListApi.as_view(), name="shelter_list"),
+    path("shelters/free-beds/", api.SharedFreeBedsApi.as_view(), name="shelter_free_beds"),
+    path("shelters/<int:pk>/", api.ShelterDetailApi.as_view(), name="shelter_detail"),
 ]
