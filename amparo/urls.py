@@ -10,6 +10,7 @@ from amparo.referrals.urls import api_urlpatterns as referral_api
 from amparo.referrals.workflow_urls import api_urlpatterns as referral_workflow_api
 from amparo.reports.urls import api_urlpatterns as report_api
 from amparo.reports.urls import public_urlpatterns as report_public
+from amparo.routes.urls import api_urlpatterns as route_api
 from amparo.shelters.urls import api_urlpatterns as shelter_api
 
 core_patterns = (
@@ -32,6 +33,7 @@ api_patterns = (
         *referral_api,
         *referral_workflow_api,
         *shelter_api,
+        *route_api,
     ],
     "api",
 )
@@ -48,6 +50,7 @@ urlpatterns = [
     path("help/", include(help_public)),  # anonymous: amparo/findhelp/public_views.py
     path("awareness/", include("amparo.findhelp.urls")),
     path("referrals/", include("amparo.referrals.workflow_urls")),
+    path("routes/", include("amparo.routes.urls")),
     path("r/<str:token>/", onetime_views.link_open, name="onetime_open"),  # anonymous (decision 0032)
     path("api/v1/", include(api_patterns)),
 ]

@@ -70,6 +70,8 @@ class Perm(models.TextChoices):
         "network.figures",
         _("See referral figures across all organisations, in aggregate with small counts hidden"),
     )
+    ROUTES_VIEW = "routes.view", _("See trafficking routes and hotspots, in aggregate with small counts hidden")
+    ROUTES_EXPORT = "routes.export", _("Export route aggregates (CSV, GeoJSON, KML), small counts hidden")
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -130,6 +132,14 @@ ROLE_PERMISSIONS = {role: perms | _REFERRALS.get(role, set()) for role, perms in
 # administrator), not those who work with people's files day to day.
 _NETWORK: dict[str, set[str]] = {Role.AUTHORITY: {Perm.NETWORK_FIGURES}, Role.ORG_ADMIN: {Perm.NETWORK_FIGURES}}
 ROLE_PERMISSIONS = {role: perms | _NETWORK.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()}
+
+# Route aggregates (decision 0043): flows and hotspots counted in people, small cells hidden,
+# over the organisation's own data and that of organisations sharing route aggregates with it.
+_ROUTES: set[str] = {Perm.ROUTES_VIEW, Perm.ROUTES_EXPORT}
+ROLE_PERMISSIONS = {
+    role: perms | (_ROUTES if role in (Role.AUTHORITY, Role.ORG_ADMIN, Role.ANALYST) else set())
+    for role, perms in ROLE_PERMISSIONS.items()
+}
 
 
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,
