@@ -9,7 +9,7 @@ APT_GET ?= apt-get
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint bench messages catalogues clean system-deps prod-smoke drills
+.PHONY: run test setup lint bench messages catalogues clean system-deps prod-smoke drills vendor-map
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,3 +80,8 @@ bench: catalogues
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+## make vendor-map: rebuild the route map's vendored Leaflet, topojson-client and Natural Earth
+## borders (amparo/static/vendor/) from their pinned npm packages (needs npm; decision 0042)
+vendor-map:
+	bash bench/vendor_map_assets.sh
