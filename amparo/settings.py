@@ -467,3 +467,8 @@ CELERY_BEAT_SCHEDULE["referral-overdue-alerts"] = {
     "task": "amparo.referrals.overdue_alert",
     "schedule": 15 * 60,
 }
+
+# Route aggregates (decision 0043): cells counting fewer people than this are never shown.
+# 5 is the floor (UNODC); a system check refuses less. Legs are rebuilt nightly.
+AMPARO_ROUTE_THRESHOLD = int(os.environ.get("AMPARO_ROUTE_THRESHOLD", "5"))
+CELERY_BEAT_SCHEDULE["rebuild-routes-nightly"] = {"task": "amparo.routes.rebuild", "schedule": 24 * 60 * 60}

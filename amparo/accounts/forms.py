@@ -181,5 +181,5 @@ class EmergencyBasisForm(forms.Form):
         # scoping: the directory of organisations, names only, to choose the other party
         organisations = Organisation.objects.exclude(pk=organisation_id).only("pk", "name").order_by("name")
         cast(forms.ModelChoiceField, self.fields["recipient"]).queryset = organisations  # type: ignore[type-arg]
-        cast(forms.ChoiceField, self.fields["purpose"]).choices = purpose_choices()
+        cast(forms.ChoiceField, self.fields["purpose"]).choices = purpose_choices(persons_only=True)
         cast(forms.ChoiceField, self.fields["field_set"]).choices = field_set_choices()

@@ -268,9 +268,9 @@ class SharingAgreement(models.Model):
         return [str(FIELD_SETS[key].label) if key in FIELD_SETS else key for key in self.field_sets]
 
     def purpose_labels(self) -> list[str]:
-        from amparo.cases.vocabularies import ConsentPurpose
+        from amparo.accounts.sharing import purpose_label
 
-        return [str(ConsentPurpose(p).label) if p in ConsentPurpose.values else p for p in self.purposes]
+        return [purpose_label(p) for p in self.purposes]
 
 
 EMERGENCY_BASIS_VALID_FOR = timedelta(hours=72)

@@ -28,7 +28,7 @@ from amparo.accounts.models import (
     User,
     hash_token,
 )
-from amparo.accounts.sharing import AGREEMENT_PURPOSES, FIELD_SETS, FIELD_SETS_VERSION
+from amparo.accounts.sharing import AGREEMENT_PURPOSES, FIELD_SETS, FIELD_SETS_VERSION, PERSON_PURPOSES
 from amparo.core import audit, sealing
 from amparo.core.permissions import Perm, Role, can, roles_with
 
@@ -439,7 +439,7 @@ def emergency_basis_record(
     reason = reason.strip()
     if recipient.pk == organisation_id:
         raise ValidationError(_("Choose an organisation that is not yours."))
-    if purpose not in [p.value for p in AGREEMENT_PURPOSES]:
+    if purpose not in [p.value for p in PERSON_PURPOSES]:
         raise ValidationError(_("Choose a purpose from the list."))
     if field_set not in FIELD_SETS:
         raise ValidationError(_("Choose a set of fields from the list."))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -83,9 +84,32 @@ FIELD_SETS: dict[str, FieldSet] = {
     )
 }
 
+
+class OrganisationPurpose(models.TextChoices):
+    """Purposes between organisations that send no person's data, only aggregates: no
+    person's consent is asked for them (decision 0043)."""
+
+    ROUTE_AGGREGATES = "route_aggregates", _("Route aggregates (counts of people, small counts hidden)")
+
+
 #: Purposes an agreement may name: the consent purposes that send a person's data to
-#: another organisation. Research is left out: it never needs names.
-AGREEMENT_PURPOSES = [ConsentPurpose.REFERRAL, ConsentPurpose.SERVICES, ConsentPurpose.TRACING]
+#: another organisation (research is left out: it never needs names), and the
+#: organisation-level purpose of sharing route aggregates (decision 0043).
+AGREEMENT_PURPOSES = [
+    ConsentPurpose.REFERRAL,
+    ConsentPurpose.SERVICES,
+    ConsentPurpose.TRACING,
+    OrganisationPurpose.ROUTE_AGGREGATES,
+]
+
+
+def purpose_label(value: str) -> str:
+    for purpose in AGREEMENT_PURPOSES:
+        if purpose.value == value:
+            return str(purpose.label)
+    if value in ConsentPurpose.values:
+        return str(ConsentPurpose(value).label)
+    return value
 
 
 def field_set_choices(subject: str | None = None) -> list[tuple[str, Promise]]:
@@ -97,5 +121,10 @@ def sets_for(subject: str) -> set[str]:
     return {fs.key for fs in FIELD_SETS.values() if fs.subject == subject}
 
 
-def purpose_choices() -> list[tuple[str, Any]]:
-    return [(p.value, p.label) for p in AGREEMENT_PURPOSES]
+#: The purposes that send a person's data: an emergency basis (a person in danger now) names
+#: one of these, never route aggregates.
+PERSON_PURPOSES = [p for p in AGREEMENT_PURPOSES if p.value in ConsentPurpose.values]
+
+
+def purpose_choices(*, persons_only: bool = False) -> list[tuple[str, Any]]:
+    return [(p.value, p.label) for p in (PERSON_PURPOSES if persons_only else AGREEMENT_PURPOSES)]

@@ -133,6 +133,7 @@ ACTION_LABELS = {
     "case.from_referral": _("Opened a case from a referral received"),
     "report.refer": _("Referred a triaged signal to another organisation's service or an authority"),
     "referral.export": _("Exported a list of referrals (CSV)"),
+    "routes.export": _("Exported route aggregates (counts of people, small counts hidden)"),
 }
 
 

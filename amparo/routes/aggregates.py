@@ -1,0 +1,259 @@
+"""Route aggregates: flows between places and H3 hotspots, in distinct people, suppressed
+(issue 11; decision 0043). Computed by the database (GROUP BY on precomputed columns);
+suppression in `amparo.routes.suppression`; who is covered in `amparo.routes.scope`.
+
+Only shown cells leave this module: pages, the API and exports all call `route_aggregates`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Hashable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import h3
+from django.db.models import Count, Q
+
+from amparo.core.countries import country_name
+from amparo.routes import geo, suppression
+from amparo.routes.models import RouteLeg, RoutePoint
+
+PERIOD = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?$")
+LEVELS = ("country", "region", "city")
+MEASURES = ("case", "report", "signal")
+FLOW_KEYS = {
+    "country": ("from_country", "to_country"),
+    "region": ("from_country", "from_region", "to_country", "to_region"),
+    "city": ("from_country", "from_region", "from_city", "to_country", "to_region", "to_city"),
+}
+HOTSPOT_KEYS = {4: ("stage", "h3_4"), 6: ("stage", "h3_4", "h3_6")}
+
+
+@dataclass(frozen=True)
+class Query:
+    """One question a viewer can ask: fixed choices only (a year or a quarter, never dates)."""
+
+    period: str = ""  # "" (all time), "2026" or "2026-Q2"
+    exploitation_type: str = ""
+    sex: str = ""
+    age_band: str = ""
+    measure: str = "case"
+    level: str = "country"
+
+    def period_filter(self) -> dict[str, int]:
+        match = PERIOD.match(self.period)
+        if not match:
+            return {}
+        found = {"year": int(match["year"])}
+        if match["quarter"]:
+            found["quarter"] = int(match["quarter"])
+        return found
+
+    def relaxations(self) -> list[Query]:
+        """Every other query whose cells contain this one's: any subset of filters relaxed."""
+        periods = [self.period]
+        match = PERIOD.match(self.period)
+        if match:
+            periods = [self.period, *([match["year"]] if match["quarter"] else []), ""]
+        options = [
+            periods,
+            sorted({self.exploitation_type, ""}),
+            sorted({self.sex, ""}),
+            sorted({self.age_band, ""}),
+        ]
+        found = []
+        for period, etype, sex, age in itertools.product(*options):
+            other = replace(self, period=period, exploitation_type=etype, sex=sex, age_band=age)
+            if other != self:
+                found.append(other)
+        return found
+
+    def filters(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"subject_kind": self.measure, **self.period_filter()}
+        for name in ("exploitation_type", "sex", "age_band"):
+            if getattr(self, name):
+                found[name] = getattr(self, name)
+        return found
+
+
+@dataclass
+class Flow:
+    key: tuple[str, ...]
+    count: int
+    from_country: str
+    to_country: str
+    from_region: str = ""
+    to_region: str = ""
+    from_city: str = ""
+    to_city: str = ""
+    from_name: str = ""
+    to_name: str = ""
+    from_point: tuple[float, float] | None = None
+    to_point: tuple[float, float] | None = None
+
+
+@dataclass
+class Hotspot:
+    cell: str
+    res: int
+    stage: str
+    count: int
+    boundary: list[list[float]] = field(default_factory=list)
+    center: tuple[float, float] = (0.0, 0.0)
+
+
+@dataclass
+class Aggregates:
+    query: Query
+    threshold: int
+    organisations: int  # how many organisations' data the figures cover (never their names)
+    flows: list[Flow]
+    hotspots: list[Hotspot]
+    hidden_flows: bool
+    hidden_hotspots: bool
+
+
+def _counts(model: Any, keys: tuple[str, ...], query: Query, orgs: set[int], own: int) -> suppression.Counts:
+    rows = (
+        model.objects.covering(orgs)
+        .filter(**query.filters())
+        .values(*keys)
+        .annotate(
+            n=Count("subject", distinct=True),
+            others=Count("subject", distinct=True, filter=~Q(organisation_id=own)),
+        )
+        .order_by()
+    )
+    return {tuple(row[k] for k in keys): (row["n"], row["others"]) for row in rows}
+
+
+def _level(
+    model: Any, keys: tuple[str, ...], query: Query, orgs: set[int], own: int, k: int
+) -> tuple[suppression.Counts, set[Hashable]]:
+    at = _counts(model, keys, query, orgs, own)
+    relaxed = [_counts(model, keys, other, orgs, own) for other in query.relaxations()] if at else []
+    return at, suppression.primary_shown(at, relaxed, k)
+
+
+def _listable_flow(level: str) -> Any:
+    def listable(key: Hashable) -> bool:
+        values = tuple(key)  # type: ignore[arg-type]
+        if level == "region":
+            return bool(values[1] and values[3])
+        if level == "city":
+            return bool(values[2] and values[5])
+        return True
+
+    return listable
+
+
+def flow_cells(query: Query, orgs: set[int], own: int, k: int) -> tuple[suppression.Counts, set[Hashable]]:
+    parents, parents_shown = _level(RouteLeg, FLOW_KEYS["country"], query, orgs, own, k)
+    if query.level == "country":
+        return parents, parents_shown
+    at, shown = _level(RouteLeg, FLOW_KEYS[query.level], query, orgs, own, k)
+    size = len(FLOW_KEYS[query.level]) // 2
+
+    def parent_of(key: Hashable) -> Hashable:
+        values = tuple(key)  # type: ignore[arg-type]
+        return (values[0], values[size])
+
+    return at, suppression.complement(at, shown, parents, parents_shown, parent_of, _listable_flow(query.level), k)
+
+
+def hotspot_cells(query: Query, orgs: set[int], own: int, k: int) -> tuple[int, suppression.Counts, set[Hashable]]:
+    parents, parents_shown = _level(RoutePoint, HOTSPOT_KEYS[4], query, orgs, own, k)
+    parents_shown = {key for key in parents_shown if tuple(key)[1]}  # type: ignore[arg-type]
+    if query.level == "country":
+        return 4, parents, parents_shown
+    at, shown = _level(RoutePoint, HOTSPOT_KEYS[6], query, orgs, own, k)
+
+    def parent_of(key: Hashable) -> Hashable:
+        values = tuple(key)  # type: ignore[arg-type]
+        return (values[0], values[1])
+
+    def listable(key: Hashable) -> bool:
+        return bool(tuple(key)[2])  # type: ignore[arg-type]
+
+    return 6, at, suppression.complement(at, shown, parents, parents_shown, parent_of, listable, k)
+
+
+def _flow(level: str, key: tuple[str, ...], count: int, language: str | None) -> Flow:
+    if level == "country":
+        fc, tc = key
+        fr = tr = fci = tci = ""
+    elif level == "region":
+        fc, fr, tc, tr = key
+        fci = tci = ""
+    else:
+        fc, fr, fci, tc, tr, tci = key
+
+    def point(country: str, region: str, city: str) -> tuple[float, float] | None:
+        if city:
+            found = geo.city(country, city)
+            if found:
+                return (found[1], found[2])
+        if region:
+            return geo.region_point(region) or geo.country_point(country)
+        return geo.country_point(country)
+
+    return Flow(
+        key=key,
+        count=count,
+        from_country=fc,
+        to_country=tc,
+        from_region=fr,
+        to_region=tr,
+        from_city=fci,
+        to_city=tci,
+        from_name=geo.place_name(fc, fr, fci, language),
+        to_name=geo.place_name(tc, tr, tci, language),
+        from_point=point(fc, fr, fci),
+        to_point=point(tc, tr, tci),
+    )
+
+
+def route_aggregates(query: Query, orgs: set[int], own: int, *, language: str | None = None) -> Aggregates:
+    """The shown flows and hotspots of `query` over the organisations `orgs` (the viewer's own
+    is `own`), suppressed; largest first."""
+    k = suppression.threshold()
+    flow_counts, flows_shown = flow_cells(query, orgs, own, k)
+    res, hot_counts, hot_shown = hotspot_cells(query, orgs, own, k)
+    flows = [
+        _flow(query.level, tuple(key), flow_counts[key][0], language)  # type: ignore[arg-type]
+        for key in flows_shown
+    ]
+    flows.sort(key=lambda f: (-f.count, f.from_name, f.to_name))
+    hotspots = []
+    for key in hot_shown:
+        values = tuple(key)  # type: ignore[arg-type]
+        cell = values[-1]
+        boundary = [[round(lat, 5), round(lon, 5)] for lat, lon in h3.cell_to_boundary(cell)]
+        center = h3.cell_to_latlng(cell)
+        hotspots.append(
+            Hotspot(
+                cell=cell,
+                res=res,
+                stage=values[0],
+                count=hot_counts[key][0],
+                boundary=boundary,
+                center=(round(center[0], 4), round(center[1], 4)),
+            )
+        )
+    hotspots.sort(key=lambda h: (-h.count, h.stage, h.cell))
+    listable_flows = [key for key in flow_counts if _listable_flow(query.level)(key)]
+    listable_hot = [key for key in hot_counts if tuple(key)[-1]]  # type: ignore[arg-type]
+    return Aggregates(
+        query=query,
+        threshold=k,
+        organisations=len(orgs),
+        flows=flows,
+        hotspots=hotspots,
+        hidden_flows=len(flows) < len(listable_flows),
+        hidden_hotspots=len(hotspots) < len(listable_hot),
+    )
+
+
+__all__ = ["Aggregates", "Flow", "Hotspot", "Query", "country_name", "route_aggregates"]

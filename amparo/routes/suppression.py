@@ -1,0 +1,84 @@
+"""Small-cell suppression for route aggregates: the one module pages, API and exports use
+(decision 0043, after decision 0035).
+
+A cell is a count of distinct people (`n`) and the part of it outside the viewer's own
+organisation (`others`), which the viewer cannot compute from its own files. A cell is shown
+only when all of these hold:
+
+* **Threshold.** `n >= T` and `others` is 0 or `>= T` (network minus own never gives fewer
+  than T people of other organisations).
+* **Differencing.** For every query the viewer could make by relaxing any subset of its
+  filters (a quarter to its year or to all time; a type, sex or age band to all), the same
+  cell's count there minus the count here is 0 or `>= T`, and so is the difference of the
+  parts outside the viewer's organisation. "All sexes 7" beside "women 6" would give one man.
+* **Complement at finer levels.** A region or city flow belongs to its country flow, a res-6
+  hexagon to its res-4 parent (the same stage). While the parent minus the children shown
+  is from 1 to T - 1 (in people or in the part outside the viewer's organisation), or exactly
+  one listable child is hidden, the smallest shown sibling is hidden too. A hidden parent
+  hides all its children.
+
+Everything else is absent: no "fewer than 5" rows, no zeros for cells that exist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable
+
+from django.conf import settings
+
+#: key -> (people, people outside the viewer's organisation)
+Counts = dict[Hashable, tuple[int, int]]
+
+
+def threshold() -> int:
+    return max(5, int(getattr(settings, "AMPARO_ROUTE_THRESHOLD", 5)))
+
+
+def small(value: int, k: int) -> bool:
+    return 0 < value < k
+
+
+def primary_shown(at: Counts, relaxed: Iterable[Counts], k: int) -> set[Hashable]:
+    """Keys passing the threshold, the own-organisation test and every relaxation's difference."""
+    relaxed = list(relaxed)
+    shown = set()
+    for key, (n, others) in at.items():
+        if n < k or small(others, k):
+            continue
+        if any(small(r.get(key, (0, 0))[0] - n, k) or small(r.get(key, (0, 0))[1] - others, k) for r in relaxed):
+            continue
+        shown.add(key)
+    return shown
+
+
+def complement(
+    children: Counts,
+    shown: set[Hashable],
+    parents: Counts,
+    parents_shown: set[Hashable],
+    parent_of: Callable[[Hashable], Hashable],
+    listable: Callable[[Hashable], bool],
+    k: int,
+) -> set[Hashable]:
+    """The children still shown once their parents' remainders give nothing away."""
+    groups: dict[Hashable, list[Hashable]] = defaultdict(list)
+    for key in children:
+        groups[parent_of(key)].append(key)
+    result: set[Hashable] = set()
+    for parent, keys in groups.items():
+        if parent not in parents_shown:
+            continue
+        visible = [key for key in keys if key in shown and listable(key)]
+        hidden_listable = [key for key in keys if listable(key) and key not in visible and children[key][0] > 0]
+        p_n, p_others = parents.get(parent, (0, 0))
+        while visible:
+            rest = p_n - sum(children[key][0] for key in visible)
+            rest_others = p_others - sum(children[key][1] for key in visible)
+            if not (small(rest, k) or small(rest_others, k) or len(hidden_listable) == 1):
+                break
+            smallest = min(visible, key=lambda key: (children[key][0], str(key)))
+            visible.remove(smallest)
+            hidden_listable.append(smallest)
+        result.update(visible)
+    return result
