@@ -25,6 +25,7 @@ NAVIGATION = [
     ("shelters:shelter_list", _("Shelters"), Perm.SHELTER_VIEW),
     ("findhelp:awareness_manage", _("Awareness pages"), Perm.AWARENESS_EDIT),
     ("referral:waiting", _("Referrals"), Perm.REFERRAL_VIEW),
+    ("routes:map", _("Routes and hotspots"), Perm.ROUTES_VIEW),
     ("accounts:organisation_detail", _("Organisation"), Perm.ORG_VIEW),
     ("accounts:staff_list", _("Staff"), Perm.STAFF_VIEW),
     ("accounts:agreement_list", _("Data-sharing agreements"), Perm.AGREEMENT_VIEW),

@@ -149,10 +149,6 @@ ROLES_NOT_BUILT_YET: dict[str, Any] = {
         "As an analyst you will work with statistics and dashboards in Amparo, and prepare "
         "anonymised and synthetic datasets (compatible with CTDC), never files that identify a person."
     ),
-    Role.AUTHORITY: _(
-        "As an authority you will see in Amparo the route maps, hotspots and referrals that "
-        "organisations share with you, never the files of the people they help."
-    ),
     Role.PREVENTION_OFFICER: _(
         "As a prevention and advocacy officer you will record in Amparo campaigns, trainings, "
         "workshops, public talks and marches, and follow bills, laws, councils, forums and working groups."

@@ -19,7 +19,8 @@ def home(request: HttpRequest) -> HttpResponse:
     """A signed-in colleague's home. An anonymous visitor never gets here: the site's root
     sends them to the public front page (amparo.core.middleware.LoginRequiredMiddleware)."""
     role_plan = ROLES_NOT_BUILT_YET.get(getattr(request.user, "role", ""))
-    return render(request, "core/home.html", {"role_plan": role_plan, **_admin_notices(request)})
+    context = {"role_plan": role_plan, "routes_map": can(request.user, Perm.ROUTES_VIEW), **_admin_notices(request)}
+    return render(request, "core/home.html", context)
 
 
 def _admin_notices(request: HttpRequest) -> dict[str, Any]:
