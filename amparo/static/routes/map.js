@@ -9,6 +9,7 @@
   var FLOW_COLOUR = "#1f4e5f";
   var HOTSPOT_COLOURS = ["#fdcc8a", "#fc8d59", "#e34a33", "#b30000"]; // ColorBrewer OrRd, 4 classes
   var DETAIL_ZOOM = 4; // from this zoom on, the 1:50m borders replace the 1:110m ones
+  var DOT_ZOOM = 6; // below this zoom a hexagon is a few pixels wide: a dot marks it too
   var SVG_NS = "http://www.w3.org/2000/svg";
 
   function ready(fn) {
@@ -94,8 +95,8 @@
     marker.setAttribute("viewBox", "0 0 10 10");
     marker.setAttribute("refX", "6");
     marker.setAttribute("refY", "5");
-    marker.setAttribute("markerWidth", "3.5");
-    marker.setAttribute("markerHeight", "3.5");
+    marker.setAttribute("markerWidth", "2.6");
+    marker.setAttribute("markerHeight", "2.6");
     marker.setAttribute("orient", "auto");
     var head = document.createElementNS(SVG_NS, "path");
     head.setAttribute("d", "M0,0 L10,5 L0,10 z");
@@ -112,6 +113,14 @@
     }
     swatch.setAttribute("aria-hidden", "true");
     return swatch;
+  }
+
+  function legendKey(swatch, label) {
+    var key = document.createElement("span");
+    key.className = "route-map-key";
+    key.appendChild(swatch);
+    key.appendChild(document.createTextNode(label));
+    return key;
   }
 
   function draw(box, payload) {
@@ -180,6 +189,7 @@
 
     // Hotspots: the payload's hexagons, coloured by count.
     var hotspotLayer = L.featureGroup();
+    var dots = L.featureGroup();
     var scale = hotspots.length
       ? breaks(
           hotspots.map(function (spot) {
@@ -196,7 +206,7 @@
         fillOpacity: 0.75,
         className: "route-hotspot",
       });
-      var stage = text(data["stage" + text(spot.stage).charAt(0).toUpperCase() + text(spot.stage).slice(1)]);
+      var stage = text((labels.stages || {})[spot.stage]);
       polygon.bindTooltip(tooltipContent([stage || text(labels.hotspots), text(labels.count) + ": " + spot.count]), {
         sticky: true,
       });
@@ -206,7 +216,25 @@
         element.setAttribute("data-cell", text(spot.cell));
       });
       hotspotLayer.addLayer(polygon);
+      var dot = L.circleMarker(polygon.getBounds().getCenter(), {
+        radius: 5,
+        color: "#5a1a00",
+        weight: 1,
+        fillColor: colour,
+        fillOpacity: 0.9,
+        className: "route-hotspot-dot",
+      });
+      dot.bindTooltip(tooltipContent([stage || text(labels.hotspots), text(labels.count) + ": " + spot.count]));
+      dots.addLayer(dot);
     });
+    function showDots() {
+      if (map.getZoom() < DOT_ZOOM) {
+        hotspotLayer.addLayer(dots);
+      } else {
+        hotspotLayer.removeLayer(dots);
+      }
+    }
+    map.on("zoomend", showDots);
 
     // Flows: curved arcs, width by count, an arrowhead at the destination.
     var flowLayer = L.featureGroup();
@@ -216,6 +244,10 @@
     function widthOf(count) {
       return 1.5 + 7.5 * Math.sqrt(count / most);
     }
+    // Largest first, so that thinner arcs are drawn on top and stay visible.
+    flows.sort(function (a, b) {
+      return b.count - a.count;
+    });
     flows.forEach(function (flow) {
       var from = [flow.from_lat, flow.from_lon];
       var to = [flow.to_lat, flow.to_lon];
@@ -255,6 +287,7 @@
     } else {
       map.setView([15, 0], 1);
     }
+    showDots();
 
     // Layer toggles (plain checkboxes outside the map, labelled by the server).
     var toggles = box.parentNode.querySelector(".route-map-layers");
@@ -302,8 +335,7 @@
       samples.forEach(function (count) {
         var sample = legendSwatch("route-map-line");
         sample.style.height = Math.round(widthOf(count)) + "px";
-        flowRow.appendChild(sample);
-        flowRow.appendChild(document.createTextNode(" " + count + " "));
+        flowRow.appendChild(legendKey(sample, String(count)));
       });
       legend.appendChild(flowRow);
     }
@@ -312,18 +344,12 @@
       spotRow.appendChild(document.createTextNode(text(labels.hotspots) + ": "));
       scale.edges.forEach(function (edge, index) {
         var upper = index + 1 < scale.edges.length ? scale.edges[index + 1] - 1 : scale.high;
-        spotRow.appendChild(legendSwatch("route-map-swatch", colourOf(index, scale)));
-        spotRow.appendChild(document.createTextNode(" " + (upper > edge ? edge + "–" + upper : String(edge)) + " "));
+        var range = upper > edge ? edge + "–" + upper : String(edge);
+        spotRow.appendChild(legendKey(legendSwatch("route-map-swatch", colourOf(index, scale)), range));
       });
       legend.appendChild(spotRow);
     }
-    var hidden = payload.hidden || {};
-    if ((hidden.flows || hidden.hotspots) && labels.hidden_note) {
-      var note = document.createElement("p");
-      note.className = "route-map-hidden-note";
-      note.textContent = text(labels.hidden_note);
-      legend.appendChild(note);
-    }
+    // payload.hidden and labels.hidden_note: the page states them above the map, once.
     legend.hidden = false;
   }
 
