@@ -97,7 +97,9 @@ def _flow_rows(page: Page) -> list[tuple[str, str, int]]:
 def _drawn_flows(page: Page) -> list[tuple[str, str, int]]:
     drawn = []
     for path in page.locator(".leaflet-overlay-pane svg path.route-flow").all():
-        drawn.append((path.get_attribute("data-from"), path.get_attribute("data-to"), int(path.get_attribute("data-count") or 0)))
+        drawn.append(
+            (path.get_attribute("data-from"), path.get_attribute("data-to"), int(path.get_attribute("data-count") or 0))
+        )
     return sorted(drawn)  # type: ignore[arg-type]
 
 
@@ -189,7 +191,9 @@ def test_authority_reads_the_route_map_in_spanish(
     expect(map_box).to_have_attribute("data-detail", "50m")
 
     host = urlsplit(page.url).hostname
-    foreign = [url for url in requests if urlsplit(url).scheme not in {"data", "blob"} and urlsplit(url).hostname != host]
+    foreign = [
+        url for url in requests if urlsplit(url).scheme not in {"data", "blob"} and urlsplit(url).hostname != host
+    ]
     assert not foreign, f"requests left the app's host: {foreign}"
     assert any("/static/vendor/world-atlas/countries-110m" in url for url in requests)
     assert not errors, f"console errors (CSP violations among them?): {errors}"
