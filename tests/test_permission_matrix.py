@@ -68,6 +68,7 @@ from tests import (  # noqa: E402
     matrix_referral_workflow,
     matrix_referrals,
     matrix_reports,
+    matrix_routes,
     matrix_shelters,
 )
 
@@ -118,6 +119,7 @@ MATRIX_MODULES = [
     matrix_referral_onetime,
     matrix_shelters,
     matrix_findhelp,
+    matrix_routes,
 ]
 for _module in MATRIX_MODULES:
     EXPECTATIONS.update(_module.EXPECTATIONS)

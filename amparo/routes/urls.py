@@ -6,7 +6,9 @@ app_name = "routes"
 
 urlpatterns = [
     path("", views.route_map, name="map"),
-    path("export/<str:fmt>/", views.route_export, name="export"),
+    path("export/csv/", views.route_export, {"fmt": "csv"}, name="export_csv"),
+    path("export/geojson/", views.route_export, {"fmt": "geojson"}, name="export_geojson"),
+    path("export/kml/", views.route_export, {"fmt": "kml"}, name="export_kml"),
 ]
 
 api_urlpatterns = [

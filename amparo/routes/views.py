@@ -41,7 +41,7 @@ def route_map(request: HttpRequest) -> HttpResponse:
         map_payload=services.payload(result),
         hidden_note=services.hidden_note(result),
         export_links=[
-            (label, f"{reverse('routes:export', kwargs={'fmt': fmt})}{'?' + params if params else ''}")
+            (label, f"{reverse(f'routes:export_{fmt}')}{'?' + params if params else ''}")
             for fmt, label in (("csv", "CSV"), ("geojson", "GeoJSON"), ("kml", "KML"))
         ],
     )
