@@ -114,9 +114,15 @@ def _flows(query: Query, orgs=frozenset({OWN, OTHER}), own=OWN) -> dict:
 
 
 def _persons(n: int, **overrides) -> list[tuple]:
-    base = dict(
-        org=OTHER, start=PLACES[0], end=PLACES[2], month=MONTHS[0], etype="forced_labour", sex="feminine", age="18-20"
-    )
+    base = {
+        "org": OTHER,
+        "start": PLACES[0],
+        "end": PLACES[2],
+        "month": MONTHS[0],
+        "etype": "forced_labour",
+        "sex": "feminine",
+        "age": "18-20",
+    }
     base.update(overrides)
     return [tuple(base.values())] * n
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Hashable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -131,15 +130,15 @@ def _counts(model: Any, keys: tuple[str, ...], query: Query, orgs: set[int], own
 
 def _level(
     model: Any, keys: tuple[str, ...], query: Query, orgs: set[int], own: int, k: int
-) -> tuple[suppression.Counts, set[Hashable]]:
+) -> tuple[suppression.Counts, set[suppression.Key]]:
     at = _counts(model, keys, query, orgs, own)
     relaxed = [_counts(model, keys, other, orgs, own) for other in query.relaxations()] if at else []
     return at, suppression.primary_shown(at, relaxed, k)
 
 
 def _listable_flow(level: str) -> Any:
-    def listable(key: Hashable) -> bool:
-        values = tuple(key)  # type: ignore[arg-type]
+    def listable(key: suppression.Key) -> bool:
+        values = key
         if level == "region":
             return bool(values[1] and values[3])
         if level == "city":
@@ -149,33 +148,35 @@ def _listable_flow(level: str) -> Any:
     return listable
 
 
-def flow_cells(query: Query, orgs: set[int], own: int, k: int) -> tuple[suppression.Counts, set[Hashable]]:
+def flow_cells(query: Query, orgs: set[int], own: int, k: int) -> tuple[suppression.Counts, set[suppression.Key]]:
     parents, parents_shown = _level(RouteLeg, FLOW_KEYS["country"], query, orgs, own, k)
     if query.level == "country":
         return parents, parents_shown
     at, shown = _level(RouteLeg, FLOW_KEYS[query.level], query, orgs, own, k)
     size = len(FLOW_KEYS[query.level]) // 2
 
-    def parent_of(key: Hashable) -> Hashable:
-        values = tuple(key)  # type: ignore[arg-type]
+    def parent_of(key: suppression.Key) -> suppression.Key:
+        values = key
         return (values[0], values[size])
 
     return at, suppression.complement(at, shown, parents, parents_shown, parent_of, _listable_flow(query.level), k)
 
 
-def hotspot_cells(query: Query, orgs: set[int], own: int, k: int) -> tuple[int, suppression.Counts, set[Hashable]]:
+def hotspot_cells(
+    query: Query, orgs: set[int], own: int, k: int
+) -> tuple[int, suppression.Counts, set[suppression.Key]]:
     parents, parents_shown = _level(RoutePoint, HOTSPOT_KEYS[4], query, orgs, own, k)
-    parents_shown = {key for key in parents_shown if tuple(key)[1]}  # type: ignore[arg-type]
+    parents_shown = {key for key in parents_shown if key[1]}
     if query.level == "country":
         return 4, parents, parents_shown
     at, shown = _level(RoutePoint, HOTSPOT_KEYS[6], query, orgs, own, k)
 
-    def parent_of(key: Hashable) -> Hashable:
-        values = tuple(key)  # type: ignore[arg-type]
+    def parent_of(key: suppression.Key) -> suppression.Key:
+        values = key
         return (values[0], values[1])
 
-    def listable(key: Hashable) -> bool:
-        return bool(tuple(key)[2])  # type: ignore[arg-type]
+    def listable(key: suppression.Key) -> bool:
+        return bool(key[2])
 
     return 6, at, suppression.complement(at, shown, parents, parents_shown, parent_of, listable, k)
 
@@ -221,14 +222,11 @@ def route_aggregates(query: Query, orgs: set[int], own: int, *, language: str | 
     k = suppression.threshold()
     flow_counts, flows_shown = flow_cells(query, orgs, own, k)
     res, hot_counts, hot_shown = hotspot_cells(query, orgs, own, k)
-    flows = [
-        _flow(query.level, tuple(key), flow_counts[key][0], language)  # type: ignore[arg-type]
-        for key in flows_shown
-    ]
+    flows = [_flow(query.level, key, flow_counts[key][0], language) for key in flows_shown]
     flows.sort(key=lambda f: (-f.count, f.from_name, f.to_name))
     hotspots = []
     for key in hot_shown:
-        values = tuple(key)  # type: ignore[arg-type]
+        values = key
         cell = values[-1]
         boundary = [[round(lat, 5), round(lon, 5)] for lat, lon in h3.cell_to_boundary(cell)]
         center = h3.cell_to_latlng(cell)
@@ -244,7 +242,7 @@ def route_aggregates(query: Query, orgs: set[int], own: int, *, language: str | 
         )
     hotspots.sort(key=lambda h: (-h.count, h.stage, h.cell))
     listable_flows = [key for key in flow_counts if _listable_flow(query.level)(key)]
-    listable_hot = [key for key in hot_counts if tuple(key)[-1]]  # type: ignore[arg-type]
+    listable_hot = [key for key in hot_counts if key[-1]]
     return Aggregates(
         query=query,
         threshold=k,

@@ -23,12 +23,14 @@ Everything else is absent: no "fewer than 5" rows, no zeros for cells that exist
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.conf import settings
 
 #: key -> (people, people outside the viewer's organisation)
-Counts = dict[Hashable, tuple[int, int]]
+Key = tuple[Any, ...]
+Counts = dict[Key, tuple[int, int]]
 
 
 def threshold() -> int:
@@ -39,7 +41,7 @@ def small(value: int, k: int) -> bool:
     return 0 < value < k
 
 
-def primary_shown(at: Counts, relaxed: Iterable[Counts], k: int) -> set[Hashable]:
+def primary_shown(at: Counts, relaxed: Iterable[Counts], k: int) -> set[Key]:
     """Keys passing the threshold, the own-organisation test and every relaxation's difference."""
     relaxed = list(relaxed)
     shown = set()
@@ -54,18 +56,18 @@ def primary_shown(at: Counts, relaxed: Iterable[Counts], k: int) -> set[Hashable
 
 def complement(
     children: Counts,
-    shown: set[Hashable],
+    shown: set[Key],
     parents: Counts,
-    parents_shown: set[Hashable],
-    parent_of: Callable[[Hashable], Hashable],
-    listable: Callable[[Hashable], bool],
+    parents_shown: set[Key],
+    parent_of: Callable[[Key], Key],
+    listable: Callable[[Key], bool],
     k: int,
-) -> set[Hashable]:
+) -> set[Key]:
     """The children still shown once their parents' remainders give nothing away."""
-    groups: dict[Hashable, list[Hashable]] = defaultdict(list)
+    groups: dict[Key, list[Key]] = defaultdict(list)
     for key in children:
         groups[parent_of(key)].append(key)
-    result: set[Hashable] = set()
+    result: set[Key] = set()
     for parent, keys in groups.items():
         if parent not in parents_shown:
             continue
