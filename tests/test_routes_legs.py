@@ -15,7 +15,9 @@ from tests.routes_helpers import rebuild as rebuild_all
 
 
 def test_a_persons_events_make_legs_in_stage_order_then_month(org_a):
-    case = person(org_a, route=[("exploitation", "USA"), ("recruitment", "HND"), ("transit", "GTM"), ("transit", "MEX")])
+    case = person(
+        org_a, route=[("exploitation", "USA"), ("recruitment", "HND"), ("transit", "GTM"), ("transit", "MEX")]
+    )
     # The two transits in month order: Mexico after Guatemala.
     events = {e.country: e for e in case.events.all()}
     events["GTM"].month = datetime.date(2026, 1, 1)
