@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -216,3 +217,16 @@ def test_authority_reads_the_route_map_in_spanish(
     axe_check(phone)
     assert all(urlsplit(url).hostname == host for url in phone_requests if urlsplit(url).scheme in {"http", "https"})
     assert not phone_errors, phone_errors
+
+
+def test_map_script_writes_names_as_text_never_as_html() -> None:
+    """Place names reach the map from staff input (a confirmed city): the script builds every
+    tooltip and legend from text nodes and never hands Leaflet or the DOM an HTML string."""
+    script = (Path(__file__).resolve().parents[2] / "amparo" / "static" / "routes" / "map.js").read_text()
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+        assert sink not in script, sink
+    tooltips = re.findall(r"bindTooltip\(\s*([A-Za-z_]+)\(", script)
+    assert tooltips and set(tooltips) == {"tooltipContent"}, tooltips
+    assert script.count("bindTooltip(") == len(tooltips), "a tooltip is bound to something else than text nodes"
+    assert "bindPopup(" not in script and "setContent(" not in script
+    assert "createTextNode" in script and "textContent" in script
