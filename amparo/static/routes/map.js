@@ -251,20 +251,33 @@
     flows.forEach(function (flow) {
       var from = [flow.from_lat, flow.from_lon];
       var to = [flow.to_lat, flow.to_lon];
-      var line = L.polyline(arc(from, to), {
-        color: FLOW_COLOUR,
-        weight: widthOf(flow.count),
-        opacity: 0.85,
-        className: "route-flow",
-      });
+      // Two places that share a point (a region or city known only by its country's point):
+      // a ring there, since an arc of length zero would not show.
+      var local = Math.abs(from[0] - to[0]) < 1e-6 && Math.abs(from[1] - to[1]) < 1e-6;
+      var line = local
+        ? L.circleMarker(from, {
+            radius: 4 + widthOf(flow.count),
+            color: FLOW_COLOUR,
+            weight: 2,
+            fill: false,
+            className: "route-flow route-flow-local",
+          })
+        : L.polyline(arc(from, to), {
+            color: FLOW_COLOUR,
+            weight: widthOf(flow.count),
+            opacity: 0.85,
+            className: "route-flow",
+          });
       line.bindTooltip(
         tooltipContent([text(flow.from_name) + " → " + text(flow.to_name), text(labels.count) + ": " + flow.count]),
         { sticky: true }
       );
       line.on("add", function () {
         var element = line.getElement();
-        addArrowhead(element.ownerSVGElement);
-        element.setAttribute("marker-end", "url(#route-flow-arrow)");
+        if (!local) {
+          addArrowhead(element.ownerSVGElement);
+          element.setAttribute("marker-end", "url(#route-flow-arrow)");
+        }
         element.setAttribute("data-count", String(flow.count));
         element.setAttribute("data-from", text(flow.from));
         element.setAttribute("data-to", text(flow.to));
