@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import h3
-from django.db.models import Count, Q
+from django.db.models import Q, Sum
 
 from amparo.core.countries import country_name
 from amparo.routes import geo, suppression
-from amparo.routes.models import RouteLeg, RoutePoint
+from amparo.routes.models import RouteCell
 
 PERIOD = re.compile(r"^(?P<year>\d{4})(?:-Q(?P<quarter>[1-4]))?$")
 LEVELS = ("country", "region", "city")
@@ -27,7 +27,6 @@ FLOW_KEYS = {
     "region": ("from_country", "from_region", "to_country", "to_region"),
     "city": ("from_country", "from_region", "from_city", "to_country", "to_region", "to_city"),
 }
-HOTSPOT_KEYS = {4: ("stage", "h3_4"), 6: ("stage", "h3_4", "h3_6")}
 
 
 @dataclass(frozen=True)
@@ -114,25 +113,31 @@ class Aggregates:
     hidden_hotspots: bool
 
 
-def _counts(model: Any, keys: tuple[str, ...], query: Query, orgs: set[int], own: int) -> suppression.Counts:
+def _counts(layer: str, query: Query, orgs: set[int], own: int) -> suppression.Counts:
+    """People per cell of `layer` under exactly `query`'s filters: a sum over the precomputed
+    cells of the covered organisations (people never span organisations)."""
     rows = (
-        model.objects.covering(orgs)
-        .filter(**query.filters())
-        .values(*keys)
-        .annotate(
-            n=Count("subject", distinct=True),
-            others=Count("subject", distinct=True, filter=~Q(organisation_id=own)),
+        RouteCell.objects.covering(orgs)
+        .filter(
+            layer=layer,
+            subject_kind=query.measure,
+            period=query.period,
+            exploitation_type=query.exploitation_type,
+            sex=query.sex,
+            age_band=query.age_band,
         )
+        .values("key")
+        .annotate(total=Sum("n"), others=Sum("n", filter=~Q(organisation_id=own)))
         .order_by()
     )
-    return {tuple(row[k] for k in keys): (row["n"], row["others"]) for row in rows}
+    return {tuple(row["key"].split("|")): (row["total"] or 0, row["others"] or 0) for row in rows}
 
 
 def _level(
-    model: Any, keys: tuple[str, ...], query: Query, orgs: set[int], own: int, k: int
+    layer: str, query: Query, orgs: set[int], own: int, k: int
 ) -> tuple[suppression.Counts, set[suppression.Key]]:
-    at = _counts(model, keys, query, orgs, own)
-    relaxed = [_counts(model, keys, other, orgs, own) for other in query.relaxations()] if at else []
+    at = _counts(layer, query, orgs, own)
+    relaxed = [_counts(layer, other, orgs, own) for other in query.relaxations()] if at else []
     return at, suppression.primary_shown(at, relaxed, k)
 
 
@@ -149,10 +154,10 @@ def _listable_flow(level: str) -> Any:
 
 
 def flow_cells(query: Query, orgs: set[int], own: int, k: int) -> tuple[suppression.Counts, set[suppression.Key]]:
-    parents, parents_shown = _level(RouteLeg, FLOW_KEYS["country"], query, orgs, own, k)
+    parents, parents_shown = _level("flow_country", query, orgs, own, k)
     if query.level == "country":
         return parents, parents_shown
-    at, shown = _level(RouteLeg, FLOW_KEYS[query.level], query, orgs, own, k)
+    at, shown = _level(f"flow_{query.level}", query, orgs, own, k)
     size = len(FLOW_KEYS[query.level]) // 2
 
     def parent_of(key: suppression.Key) -> suppression.Key:
@@ -165,11 +170,11 @@ def flow_cells(query: Query, orgs: set[int], own: int, k: int) -> tuple[suppress
 def hotspot_cells(
     query: Query, orgs: set[int], own: int, k: int
 ) -> tuple[int, suppression.Counts, set[suppression.Key]]:
-    parents, parents_shown = _level(RoutePoint, HOTSPOT_KEYS[4], query, orgs, own, k)
+    parents, parents_shown = _level("hex4", query, orgs, own, k)
     parents_shown = {key for key in parents_shown if key[1]}
     if query.level == "country":
         return 4, parents, parents_shown
-    at, shown = _level(RoutePoint, HOTSPOT_KEYS[6], query, orgs, own, k)
+    at, shown = _level("hex6", query, orgs, own, k)
 
     def parent_of(key: suppression.Key) -> suppression.Key:
         values = key

@@ -12,16 +12,17 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import h3
-from django.db import transaction
+from django.db import connection, models, transaction
 
 from amparo.core.vault import derived_key
 from amparo.routes import geo
-from amparo.routes.models import RouteLeg, RoutePoint
+from amparo.routes.models import RouteCell, RouteLeg, RoutePoint
 
 STAGE_ORDER = {"recruitment": 0, "transit": 1, "exploitation": 2}
 HEX_RESOLUTIONS = (4, 6)
@@ -45,10 +46,13 @@ class StopInput:
     age_band: str = ""
 
 
-def subject_hash(kind: str, subject_id: str) -> str:
-    """The keyed hash a leg stores instead of the source's id (never reversible without the key)."""
+def subject_hash(kind: str, subject_id: str) -> int:
+    """The keyed hash a leg stores instead of the source's id (never reversible without the key):
+    the first 64 bits of an HMAC-SHA256, as a signed integer, so that the database counts
+    distinct people by comparing integers (a collision among a million people: ~3 in 10^8)."""
     key = derived_key("route-subjects")
-    return hmac.new(key, f"{kind}:{subject_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    digest = hmac.new(key, f"{kind}:{subject_id}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def stops_from_events() -> Iterator[StopInput]:
@@ -134,6 +138,8 @@ def build(stops: Iterable[StopInput]) -> tuple[list[RouteLeg], list[RoutePoint]]
     for stop in stops:
         if stop.stage not in STAGE_ORDER or not stop.country:
             continue
+        if "|" in stop.city or "|" in stop.region_code:  # "|" joins a cell's key columns
+            stop = replace(stop, city=stop.city.replace("|", " "), region_code=stop.region_code.replace("|", ""))
         by_subject[(stop.subject_kind, stop.subject_id, stop.exploitation_type)].append(stop)
     legs: list[RouteLeg] = []
     points: list[RoutePoint] = []
@@ -193,7 +199,50 @@ def rebuild(stops: Iterable[StopInput]) -> int:
         RoutePoint.objects.all().delete()
         RouteLeg.objects.bulk_create(legs, batch_size=BATCH)
         RoutePoint.objects.bulk_create(points, batch_size=BATCH)
+        build_cells()
     return len(legs)
+
+
+#: layer -> (model, key columns, the rows it counts)
+LAYERS: dict[str, tuple[type[models.Model], tuple[str, ...], str]] = {
+    "flow_country": (RouteLeg, ("from_country", "to_country"), "1=1"),
+    "flow_region": (RouteLeg, ("from_country", "from_region", "to_country", "to_region"), "1=1"),
+    "flow_city": (RouteLeg, ("from_country", "from_region", "from_city", "to_country", "to_region", "to_city"), "1=1"),
+    "hex4": (RoutePoint, ("stage", "h3_4"), "h3_4 <> ''"),
+    "hex6": (RoutePoint, ("stage", "h3_4", "h3_6"), "h3_6 <> ''"),
+}
+_PERIODS = (
+    ("''", (), "1=1"),
+    ("CAST(year AS TEXT)", ("year",), "year IS NOT NULL"),
+    ("CAST(year AS TEXT) || '-Q' || CAST(quarter AS TEXT)", ("year", "quarter"), "year IS NOT NULL"),
+)
+
+
+def build_cells() -> int:
+    """Replace the cell table: for every layer, every period level (all, year, quarter) and
+    every subset of the filters (type, gender, age group) kept or relaxed, the distinct people
+    per cell and organisation. Plain SQL that SQLite and PostgreSQL both run."""
+    RouteCell.objects.all().delete()
+    table = RouteCell._meta.db_table
+    with connection.cursor() as cursor:
+        for layer, (model, keys, where) in LAYERS.items():
+            key = " || '|' || ".join(keys)
+            for period, period_cols, period_where in _PERIODS:
+                for kept in itertools.product((False, True), repeat=3):
+                    dims = [col if keep else "''" for col, keep in zip(_DIMS, kept, strict=True)]
+                    group = ["organisation_id", "subject_kind", *keys, *period_cols]
+                    group += [col for col, keep in zip(_DIMS, kept, strict=True) if keep]
+                    cursor.execute(
+                        f"INSERT INTO {table} (layer, key, organisation_id, subject_kind, period, "  # noqa: S608
+                        "exploitation_type, sex, age_band, n) "
+                        f"SELECT '{layer}', {key}, organisation_id, subject_kind, {period}, {', '.join(dims)}, "
+                        f"COUNT(DISTINCT subject) FROM {model._meta.db_table} "
+                        f"WHERE {where} AND {period_where} GROUP BY {', '.join(group)}"
+                    )
+    return RouteCell.objects.count()
+
+
+_DIMS = ("exploitation_type", "sex", "age_band")
 
 
 def all_stops() -> Iterator[StopInput]:

@@ -31,7 +31,7 @@ class RouteQuerySet(models.QuerySet):
 
 
 class _Common(models.Model):
-    subject = models.CharField(max_length=32)  # keyed hash, never the source's id
+    subject = models.BigIntegerField()  # keyed hash (64 bits of an HMAC), never the source's id
     subject_kind = models.CharField(max_length=8, choices=Measure.choices)
     organisation_id = models.IntegerField()  # no foreign key: rows are rebuilt, never joined
     month = models.DateField(null=True)
@@ -78,4 +78,31 @@ class RoutePoint(_Common):
     class Meta:
         indexes = [
             models.Index(fields=["subject_kind", "organisation_id", "year", "quarter"], name="routepoint_scope"),
+        ]
+
+
+class RouteCell(models.Model):
+    """Distinct people per cell, per organisation and per combination of filter values ("" is
+    "all"), precomputed at rebuild from the legs and points (decision 0043). Subjects never
+    span organisations, so the people of several organisations are the sum of their rows:
+    a page's query is a SUM over a few hundred rows, never a COUNT(DISTINCT) over a million."""
+
+    layer = models.CharField(max_length=12)  # flow_country | flow_region | flow_city | hex4 | hex6
+    key = models.CharField(max_length=400)  # the cell's key columns joined with "|"
+    organisation_id = models.IntegerField()
+    subject_kind = models.CharField(max_length=8, choices=Measure.choices)
+    period = models.CharField(max_length=7, blank=True)  # "", "2026" or "2026-Q2"
+    exploitation_type = models.CharField(max_length=32, blank=True)
+    sex = models.CharField(max_length=24, blank=True)
+    age_band = models.CharField(max_length=8, blank=True)
+    n = models.IntegerField()
+
+    objects = RouteQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["layer", "subject_kind", "period", "exploitation_type", "sex", "age_band"],
+                name="routecell_query",
+            ),
         ]
