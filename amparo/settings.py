@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "amparo.referrals",
     "amparo.shelters",
     "amparo.findhelp",
+    "amparo.places",
 ]
 
 MIDDLEWARE = [
