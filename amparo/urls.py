@@ -48,6 +48,7 @@ urlpatterns = [
     path("help/", include(help_public)),  # anonymous: amparo/findhelp/public_views.py
     path("awareness/", include("amparo.findhelp.urls")),
     path("referrals/", include("amparo.referrals.workflow_urls")),
+    path("places/", include("amparo.places.urls")),
     path("r/<str:token>/", onetime_views.link_open, name="onetime_open"),  # anonymous (decision 0032)
     path("api/v1/", include(api_patterns)),
 ]

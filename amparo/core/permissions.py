@@ -70,6 +70,10 @@ class Perm(models.TextChoices):
         "network.figures",
         _("See referral figures across all organisations, in aggregate with small counts hidden"),
     )
+    PLACE_CONFIRM = (
+        "place.confirm",
+        _("Confirm, correct or reject the places suggested from reports, signals and case files"),
+    )
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -130,6 +134,16 @@ ROLE_PERMISSIONS = {role: perms | _REFERRALS.get(role, set()) for role, perms in
 # administrator), not those who work with people's files day to day.
 _NETWORK: dict[str, set[str]] = {Role.AUTHORITY: {Perm.NETWORK_FIGURES}, Role.ORG_ADMIN: {Perm.NETWORK_FIGURES}}
 ROLE_PERMISSIONS = {role: perms | _NETWORK.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()}
+
+# Places named in reports, signals and case files (decision 0041): the roles that already read
+# those sources confirm or correct the suggested places, or reject them; only confirmed places
+# feed route maps.
+_PLACES: dict[str, set[str]] = {
+    Role.CASE_WORKER: {Perm.PLACE_CONFIRM},
+    Role.HOTLINE_ADVOCATE: {Perm.PLACE_CONFIRM},
+    Role.ORG_ADMIN: {Perm.PLACE_CONFIRM},
+}
+ROLE_PERMISSIONS = {role: perms | _PLACES.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()}
 
 
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,
