@@ -820,7 +820,7 @@ def build() -> dict:
         for variant in set(variants + variants_es):
             add_name(variant, region_index[sub.code])
     if "US" in alpha2_to_3:
-        for code, state in gc.get_us_states().items():
+        for code in gc.get_us_states():
             admin1_to_iso[("US", code)] = f"US-{code}"
 
     # Cities -------------------------------------------------------------------------------------

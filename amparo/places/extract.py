@@ -131,7 +131,7 @@ _BLOCK_BEFORE = {
     "desierto", "desert", "playa", "beach",
     # businesses and media
     "hotel", "restaurante", "restaurant", "bar", "discoteca", "cantina", "club", "empresa", "company", "tienda",
-    "store", "diario", "periodico", "newspaper", "radio", "canal", "revista", "magazine", "banco", "bank",
+    "store", "diario", "periodico", "newspaper", "radio", "revista", "magazine", "banco", "bank",
     "universidad", "university", "hospital", "escuela", "school", "colegio", "equipo", "team", "estadio",
     "stadium", "aeropuerto", "airport", "cafe", "motel", "finca", "hacienda", "fabrica", "maquila",
 }  # fmt: skip
@@ -205,9 +205,8 @@ class _Candidate:
     end_tok: int  # exclusive
     start: int
     end: int
-    entries: list[tuple[int, int]]  # (place index, flags)
+    entries: list[tuple[int, int, bool]]  # (place index, flags, needs support from context)
     region: tuple[str, tuple[str, ...]] | None = None
-    needs_support: bool = False
 
 
 def _capitalised(word: str) -> bool:
@@ -271,30 +270,54 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
         else:
             i += 1
 
-    # context: countries named unambiguously by a mention that needs no support
-    context: set[str] = set()
+    # context: countries named by a country name, or unambiguously by a place that needs no support
+    contributions: list[set[str]] = []
     for cand in candidates:
-        if cand.region is not None or cand.needs_support:
-            continue
-        countries = {gaz.places[idx].country for idx, _f in cand.entries}
-        if len(countries) == 1:
-            context |= countries
+        own: set[str] = set()
+        if cand.region is None:
+            nations = {gaz.places[idx].country for idx, _f, _n in cand.entries if gaz.places[idx].kind == "country"}
+            if nations:
+                own = nations
+            elif not any(needs for _i, _f, needs in cand.entries):
+                found_countries = {gaz.places[idx].country for idx, _f, _n in cand.entries}
+                if len(found_countries) == 1:
+                    own = found_countries
+        contributions.append(own)
+    counts: dict[str, int] = {}
+    for own in contributions:
+        for country in own:
+            counts[country] = counts.get(country, 0) + 1
 
     place_matches: list[PlaceMatch] = []
     region_matches: list[RegionMatch] = []
-    for cand in candidates:
+    for k, cand in enumerate(candidates):
         if cand.region is not None:
             canonical, members = cand.region
             region_matches.append(RegionMatch(text[cand.start : cand.end], cand.start, cand.end, canonical, members))
             continue
-        place = _resolve(gaz, cand, context, org, lang)
+        own = contributions[k]
+
+        def in_context(country: str, own: set[str] = own) -> bool:
+            return counts.get(country, 0) - (1 if country in own else 0) > 0
+
+        apposed: set[str] = set()
+        for other in (k - 1, k + 1):
+            if 0 <= other < len(candidates) and candidates[other].region is None:
+                left, right = sorted((cand, candidates[other]), key=lambda c: c.start)
+                if text[left.end : right.start].strip() in (",", "(", "-", "–"):
+                    apposed |= {gaz.places[idx].country for idx, _f, _n in candidates[other].entries}
+        place = _resolve(gaz, cand, in_context, apposed, org, lang)
         if place is None:
             continue
+        end = cand.end
+        # "EE. UU." and "U.S.": the abbreviation's last full stop belongs to it
+        if "." in text[cand.start : end] and text[end : end + 1] == ".":
+            end += 1
         place_matches.append(
             PlaceMatch(
-                text=text[cand.start : cand.end],
+                text=text[cand.start : end],
                 start=cand.start,
-                end=cand.end,
+                end=end,
                 name=place.name,
                 country=place.country,
                 kind=place.kind,
@@ -328,9 +351,10 @@ def _local_filter(
     gaz = gz.get()
     start, end = starts[i], ends[end_tok - 1]
     span = text[start:end]
-    prev = folded[i - 1] if i > 0 else ""
-    prev2 = folded[i - 2] if i > 1 else ""
-    nxt = folded[end_tok] if end_tok < len(folded) else ""
+    # neighbouring words count only when nothing but spaces separates them from the name
+    prev = folded[i - 1] if i > 0 and not text[ends[i - 1] : start].strip() else ""
+    prev2 = folded[i - 2] if prev and i > 1 and not text[ends[i - 2] : starts[i - 1]].strip() else ""
+    nxt = folded[end_tok] if end_tok < len(folded) and not text[end : starts[end_tok]].strip() else ""
     # streets, rivers, seas, businesses, newspapers: "calle Honduras", "río Grande", "Golfo de México"
     if prev in _BLOCK_BEFORE or (prev in _CONNECTORS and prev2 in _BLOCK_BEFORE) or nxt in _BLOCK_AFTER:
         if not (prev == "st" and i > 0 and text[ends[i - 1] : ends[i - 1] + 1] == "."):
@@ -345,8 +369,7 @@ def _local_filter(
         or bool(_AGE_AFTER.match(text, end))
         or _followed_by_surname(text, raw, folded, end_tok, ends, names)
     )
-    kept: list[tuple[int, int]] = []
-    needs_support = False
+    kept: list[tuple[int, int, bool]] = []
     for idx, flags in names[key]:
         place = gaz.places[idx]
         if flags & gz.ABBREV:
@@ -359,23 +382,27 @@ def _local_filter(
                 continue
             if person_like and flags & common_flag and not flags & gz.DEMONYM:
                 continue
-            kept.append((idx, flags))
+            kept.append((idx, flags, False))
             continue
         # regions and cities
         if person_like:
             continue
+        needs_support = False
         if flags & (common_flag | gz.ALTERNATE):
-            if not capitalised:
+            if not _capitalised(raw[end_tok - 1]):
                 continue
-            needs_support = True
+            needs_support = bool(flags & common_flag)
         elif not capitalised and place.population < 100_000 and place.kind == "city":
             continue
         if len(key) <= 3 and not span.isupper():
             continue
-        kept.append((idx, flags))
+        kept.append((idx, flags, needs_support))
+    # a city's own name beats another city's alternate name ("Cancún" is not Changchun)
+    if any(gaz.places[idx].kind == "city" and not flags & gz.ALTERNATE for idx, flags, _n in kept):
+        kept = [e for e in kept if not (e[1] & gz.ALTERNATE and gaz.places[e[0]].kind == "city")]
     if not kept:
         return None
-    return _Candidate(i, end_tok, start, end, kept, needs_support=needs_support)
+    return _Candidate(i, end_tok, start, end, kept)
 
 
 def _followed_by_surname(
@@ -396,14 +423,7 @@ def _followed_by_surname(
 _KIND_RANK = {"country": 0, "region": 2, "city": 3}
 
 
-def _resolve(gaz: gz.Gazetteer, cand: _Candidate, context: set[str], org: str, lang: str) -> gz.Place | None:
-    places = [gaz.places[idx] for idx, _f in cand.entries]
-    supported = [p for p in places if p.country in context]
-    if not supported and org:
-        supported = [p for p in places if p.country == org]
-    pool = supported or places
-    countries = {p.country for p in places}
-
+def _best(gaz: gz.Gazetteer, pool: list[gz.Place], lang: str) -> gz.Place:
     def rank(p: gz.Place) -> tuple:
         kind = _KIND_RANK.get(p.kind, 4)
         if p.kind == "city" and p.population >= 500_000:
@@ -412,12 +432,49 @@ def _resolve(gaz: gz.Gazetteer, cand: _Candidate, context: set[str], org: str, l
         return (kind, spanish, -p.population)
 
     best = min(pool, key=rank)
-    if best.kind == "country" or supported:
-        return best
-    # unsupported sub-national place: only when it needs no support and is big or unambiguous
-    if cand.needs_support:
+    if best.kind == "region":
+        # a department named like its capital: the text means the city ("León", "Comayagua")
+        same = [p for p in pool if p.kind == "city" and p.country == best.country]
+        if same:
+            best = max(same, key=lambda p: p.population)
+    return best
+
+
+def _resolve(
+    gaz: gz.Gazetteer,
+    cand: _Candidate,
+    in_context,
+    apposed: set[str],
+    org: str,
+    lang: str,
+) -> gz.Place | None:
+    entries = [(gaz.places[idx], needs) for idx, _f, needs in cand.entries]
+    nations = [p for p, _n in entries if p.kind == "country"]
+    sub = [(p, needs) for p, needs in entries if p.kind != "country"]
+    # "Georgia, USA", "Atlanta, Georgia", "Lagos, Nigeria": the place next to it settles it
+    if any(p.country in apposed for p in nations):
+        return nations[0]  # "Cancún, México": the country
+    beside = [p for p, _n in sub if p.country in apposed]
+    if beside:
+        return _best(gaz, beside, lang)
+    supported = [p for p, _n in sub if in_context(p.country)]
+    if not supported and org:
+        supported = [p for p, _n in sub if p.country == org]
+    if nations:
+        nation = nations[0]
+        # "Granada" in a text about Nicaragua, "Georgia" near Atlanta: a place of another country
+        # named elsewhere in the text wins over a smaller country not otherwise named
+        rivals = [p for p in supported if p.country != nation.country and 3 * p.population >= nation.population]
+        if rivals and not in_context(nation.country):
+            return _best(gaz, rivals, lang)
+        return nation
+    if supported:
+        return _best(gaz, supported, lang)
+    free = [p for p, needs in sub if not needs]
+    if not free:
         return None
-    if len(countries) > 1 and best.population < _BIG_CITY:
+    best = _best(gaz, free, lang)
+    if len({p.country for p, _n in sub}) > 1 and best.population < _BIG_CITY:
         return None
     if best.kind == "city" and best.population < _MIN_UNSUPPORTED_POP:
         return None
