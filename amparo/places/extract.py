@@ -11,6 +11,8 @@ language and population.
 from __future__ import annotations
 
 import re
+import threading
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,46 +165,72 @@ _MIN_UNSUPPORTED_POP = 50_000  # a smaller city needs its country elsewhere in t
 _BIG_CITY = 1_000_000  # an ambiguous name goes to its largest bearer only when this big
 
 
-class _Regions:
+#: Latin capitals: a capitalised word may start a name.
+_UPPER = "A-Z" + "".join(ch for ch in map(chr, range(0xC0, 0x250)) if ch.isupper() and ch.isalpha())
+_CAP_WORD = "[" + _UPPER + r"][^\W_]*"
+_NEXT_TOKEN = re.compile(r"([ \u00a0]{0,2}[-'’‑.]?[ \u00a0]{0,2})([^\W_]+)")
+_PREV_WORD_REVERSED = re.compile(r"[ \u00a0]*([^\W_]+)")
+_NEXT_WORD = re.compile(r"[ \u00a0]*([^\W_]+)")
+_STOP_STARTERS = {"la", "el", "los", "las", "de", "del", "the", "a", "an", "of", "in", "en", "y", "and", "san", "new"}
+
+
+_PUNCT_TO_SPACE = bytes(b if chr(b).isalnum() else 32 for b in range(256))
+_ACCENTS = {"a": "aáàâäã", "e": "eéèêë", "i": "iíìîï", "o": "oóòôöõ", "u": "uúùûü", "n": "nñ", "c": "cç"}
+
+
+def _accent_insensitive(word: str) -> re.Pattern[str]:
+    """A pattern for `word` written with or without accents, in any case, as a whole word."""
+    parts = [f"[{_ACCENTS[ch]}]" if ch in _ACCENTS else re.escape(ch) for ch in word]
+    return re.compile("".join(parts) + r"(?![^\W_])", re.IGNORECASE)
+
+
+class _Index:
+    """Everything the scanner needs, built once per process from the gazetteer."""
+
     def __init__(self) -> None:
-        self.names: dict[str, tuple[str, tuple[str, ...]]] = {}
-        self.prefixes: set[str] = set()
-        self.max_tokens = 1
+        gaz = gz.get()
+        self.gaz = gaz
+        self.names = gaz.names
+        self.regions: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self.prefixes: set[str] = set(gaz.prefixes)
         for canonical, aliases, members in MULTI_COUNTRY_REGIONS:
             for alias in aliases:
                 key = key_of(alias)
-                self.names[key] = (canonical, members)
+                self.regions[key] = (canonical, members)
                 parts = key.split(" ")
-                self.max_tokens = max(self.max_tokens, len(parts))
                 for n in range(1, len(parts)):
                     self.prefixes.add(" ".join(parts[:n]))
+        self.starters: set[str] = {key.split(" ")[0] for key in self.names} | {
+            key.split(" ")[0] for key in self.regions
+        }
+        # words that start a name in lower case too: countries, demonyms, multi-country regions
+        lower: set[str] = set()
+        for key, entries in self.names.items():
+            if any(gaz.places[idx].kind == "country" and not flags & gz.ABBREV for idx, flags in entries):
+                lower.add(key.split(" ")[0])
+        lower |= {key.split(" ")[0] for key in self.regions}
+        lower -= _STOP_STARTERS
+        self.lower_starters = lower
+        self.cap_re = re.compile(_CAP_WORD)
+        self.lower_starters_bytes = {w.encode("ascii", "ignore") for w in lower}
+        self.word_res: dict[bytes, re.Pattern[str]] = {}
 
 
-_regions: _Regions | None = None
+_index: _Index | None = None
+_index_lock = threading.Lock()
 
 
-def _get_regions() -> _Regions:
-    global _regions
-    if _regions is None:
-        _regions = _Regions()
-    return _regions
-
-
-def _joinable(text: str, end: int, next_start: int, token: str) -> bool:
-    """May the tokens on both sides of text[end:next_start] belong to one name?"""
-    sep = text[end:next_start]
-    if len(sep) > 3:
-        return False
-    stripped = sep.replace(" ", "").replace("\u00a0", "")
-    if stripped in ("", "-", "'", "’", "‑"):
-        return True
-    return stripped == "." and len(token) <= 2
+def _get_index() -> _Index:
+    global _index
+    if _index is None:
+        with _index_lock:
+            if _index is None:
+                _index = _Index()
+    return _index
 
 
 @dataclass
 class _Candidate:
-    start_tok: int
-    end_tok: int  # exclusive
     start: int
     end: int
     entries: list[tuple[int, int, bool]]  # (place index, flags, needs support from context)
@@ -222,53 +250,65 @@ def extract_places(text: str, language: str = "es", *, org_country: str | None =
 
 
 def _extract(text: str, language: str, org_country: str | None) -> Extraction:
-    gaz = gz.get()
-    regions = _get_regions()
+    index = _get_index()
+    gaz = index.gaz
     lang = (language or "es").split("-")[0].lower()
     common_flag = gz.COMMON_EN if lang == "en" else gz.COMMON_ES
     org = (org_country or "").upper()
+    names = index.names
+    regions = index.regions
+    prefixes = index.prefixes
+    starters = index.starters
 
-    matches = list(TOKEN_RE.finditer(text))
-    n = len(matches)
-    if not n:
-        return Extraction()
-    raw = [m.group() for m in matches]
-    folded = [fold(t) for t in raw]
-    starts = [m.start() for m in matches]
-    ends = [m.end() for m in matches]
-    max_tokens = max(gaz.max_tokens, regions.max_tokens)
-    names = gaz.names
-    prefixes = gaz.prefixes
+    seeds: list[tuple[int, int]] = [m.span() for m in index.cap_re.finditer(text)]
+    # lower-case countries and demonyms ("hondureñas", "méxico") are rare: a set test on the
+    # folded words first, then a search for the few found
+    ascii_words = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").translate(_PUNCT_TO_SPACE)
+    found_lower = index.lower_starters_bytes.intersection(ascii_words.split())
+    if found_lower:
+        for word in found_lower:
+            pattern = index.word_res.get(word)
+            if pattern is None:
+                pattern = index.word_res.setdefault(word, _accent_insensitive(word.decode()))
+            for m in pattern.finditer(text):
+                first = m.start()
+                if not text[first].isupper() and (first == 0 or not text[first - 1].isalnum()):
+                    seeds.append(m.span())
+        seeds.sort()
 
     candidates: list[_Candidate] = []
-    i = 0
-    while i < n:
+    cursor = 0
+    for start, seed_end in seeds:
+        if start < cursor:
+            continue
+        word = text[start:seed_end]
+        key = fold(word)
+        if key not in starters:
+            continue
         # grow the span while it is a known name or the prefix of one
         found: list[tuple[int, str]] = []
-        key = folded[i]
-        j = i
+        end = seed_end
+        last = word
         while True:
-            if key in names or key in regions.names:
-                found.append((j + 1, key))
-            if j + 1 >= n or j + 1 - i >= max_tokens:
+            if key in names or key in regions:
+                found.append((end, key))
+            if key not in prefixes:
                 break
-            if key not in prefixes and key not in regions.prefixes:
+            nxt = _NEXT_TOKEN.match(text, end)
+            if nxt is None:
                 break
-            if not _joinable(text, ends[j], starts[j + 1], raw[j]):
+            gap = nxt.group(1).replace(" ", "").replace("\u00a0", "")
+            if gap == "." and len(last) > 2:
                 break
-            j += 1
-            key = key + " " + folded[j]
-        accepted = None
-        for end_tok, key in reversed(found):
-            cand = _local_filter(text, raw, folded, i, end_tok, key, starts, ends, names, regions, common_flag, lang)
+            last = nxt.group(2)
+            key = key + " " + fold(last)
+            end = nxt.end()
+        for span_end, span_key in reversed(found):
+            cand = _local_filter(text, start, span_end, span_key, index, common_flag)
             if cand is not None:
-                accepted = cand
+                candidates.append(cand)
+                cursor = span_end
                 break
-        if accepted is not None:
-            candidates.append(accepted)
-            i = accepted.end_tok
-        else:
-            i += 1
 
     # context: countries named by a country name, or unambiguously by a place that needs no support
     contributions: list[set[str]] = []
@@ -333,48 +373,56 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     return Extraction(countries=countries, places=place_matches, regions=region_matches)
 
 
-def _local_filter(
-    text: str,
-    raw: list[str],
-    folded: list[str],
-    i: int,
-    end_tok: int,
-    key: str,
-    starts: list[int],
-    ends: list[int],
-    names: dict[str, list[tuple[int, int]]],
-    regions: _Regions,
-    common_flag: int,
-    lang: str,
-) -> _Candidate | None:
-    """The span tokens[i:end_tok] as a candidate, or None when the rules say it is not a place."""
-    gaz = gz.get()
-    start, end = starts[i], ends[end_tok - 1]
+def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
+    """(previous word, the word before it, next word, next word as written), folded; a word
+    counts only when nothing but spaces separates it from the name."""
+    prev = prev2 = nxt = nxt_raw = ""
+    window = text[max(0, start - 40) : start][::-1]
+    m = _PREV_WORD_REVERSED.match(window)
+    if m:
+        prev = fold(m.group(1)[::-1])
+        m2 = _PREV_WORD_REVERSED.match(window, m.end())
+        if m2:
+            prev2 = fold(m2.group(1)[::-1])
+    m3 = _NEXT_WORD.match(text, end)
+    if m3:
+        nxt_raw = m3.group(1)
+        nxt = fold(nxt_raw)
+    return prev, prev2, nxt, nxt_raw
+
+
+def _local_filter(text: str, start: int, end: int, key: str, index: _Index, common_flag: int) -> _Candidate | None:
+    """The span text[start:end] as a candidate, or None when the rules say it is not a place."""
+    gaz = index.gaz
     span = text[start:end]
-    # neighbouring words count only when nothing but spaces separates them from the name
-    prev = folded[i - 1] if i > 0 and not text[ends[i - 1] : start].strip() else ""
-    prev2 = folded[i - 2] if prev and i > 1 and not text[ends[i - 2] : starts[i - 1]].strip() else ""
-    nxt = folded[end_tok] if end_tok < len(folded) and not text[end : starts[end_tok]].strip() else ""
+    prev, prev2, nxt, nxt_raw = _neighbours(text, start, end)
     # streets, rivers, seas, businesses, newspapers: "calle Honduras", "río Grande", "Golfo de México"
     if prev in _BLOCK_BEFORE or (prev in _CONNECTORS and prev2 in _BLOCK_BEFORE) or nxt in _BLOCK_AFTER:
-        if not (prev == "st" and i > 0 and text[ends[i - 1] : ends[i - 1] + 1] == "."):
+        if not (prev == "st" and text[start - 2 : start - 1] == "."):
             return None
-    if key in regions.names:
-        return _Candidate(i, end_tok, start, end, [], region=regions.names[key])
+    if key in index.regions:
+        return _Candidate(start, end, [], region=index.regions[key])
 
-    capitalised = _capitalised(raw[i])
+    capitalised = _capitalised(span)
+    last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1])
     person_like = (
         prev in _TITLES
         or nxt in _SPEECH_AFTER
         or bool(_AGE_AFTER.match(text, end))
-        or _followed_by_surname(text, raw, folded, end_tok, ends, names)
+        or (
+            bool(nxt_raw)
+            and nxt_raw[:1].isupper()
+            and not nxt_raw.isupper()
+            and text[end : end + 1] == " "
+            and nxt not in index.starters
+            and nxt not in _CONNECTORS
+        )
     )
     kept: list[tuple[int, int, bool]] = []
-    for idx, flags in names[key]:
+    for idx, flags in index.names[key]:
         place = gaz.places[idx]
-        if flags & gz.ABBREV:
-            if any(ch.islower() for ch in span):
-                continue
+        if flags & gz.ABBREV and any(ch.islower() for ch in span):
+            continue
         if flags & gz.LANGUAGE and prev in _LANGUAGE_BEFORE:
             continue
         if place.kind == "country":
@@ -389,7 +437,7 @@ def _local_filter(
             continue
         needs_support = False
         if flags & (common_flag | gz.ALTERNATE):
-            if not _capitalised(raw[end_tok - 1]):
+            if not last_capitalised:
                 continue
             needs_support = bool(flags & common_flag)
         elif not capitalised and place.population < 100_000 and place.kind == "city":
@@ -402,22 +450,7 @@ def _local_filter(
         kept = [e for e in kept if not (e[1] & gz.ALTERNATE and gaz.places[e[0]].kind == "city")]
     if not kept:
         return None
-    return _Candidate(i, end_tok, start, end, kept)
-
-
-def _followed_by_surname(
-    text: str, raw: list[str], folded: list[str], end_tok: int, ends: list[int], names: dict[str, Any]
-) -> bool:
-    """A capitalised word right after the name that is not itself a place: "Victoria Martínez"."""
-    if end_tok >= len(raw):
-        return False
-    gap = text[ends[end_tok - 1] : ends[end_tok] - len(raw[end_tok])]
-    if gap.strip() != "":
-        return False
-    word = raw[end_tok]
-    if not word[:1].isupper() or word.isupper():
-        return False
-    return folded[end_tok] not in names and folded[end_tok] not in _CONNECTORS
+    return _Candidate(start, end, kept)
 
 
 _KIND_RANK = {"country": 0, "region": 2, "city": 3}
