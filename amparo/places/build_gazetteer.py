@@ -723,7 +723,6 @@ def build() -> dict:
         names[key][index] = names[key][index] & flags if index in names[key] else flags
 
     # Countries -------------------------------------------------------------------------------------
-    capital_point: dict[str, tuple[float, float]] = {}
     by_country_name: dict[tuple[str, str], dict] = {}
     for city in cities:
         cc = alpha2_to_3.get(city["countrycode"])
@@ -748,8 +747,6 @@ def build() -> dict:
             name_es = name_es.split(",")[0]
         cap = by_country_name.get((a3, key_of(gn.get("capital") or "")))
         lat, lon = (cap["latitude"], cap["longitude"]) if cap else (None, None)
-        if cap:
-            capital_point[a3] = (lat, lon)
         country_index[a3] = len(places)
         places.append([name_en, name_es or name_en, a3, "country", lat, lon, "", gn["population"]])
         idx = country_index[a3]

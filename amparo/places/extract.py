@@ -266,10 +266,10 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     ascii_words = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").translate(_PUNCT_TO_SPACE)
     found_lower = index.lower_starters_bytes.intersection(ascii_words.split())
     if found_lower:
-        for word in found_lower:
-            pattern = index.word_res.get(word)
+        for lower_word in found_lower:
+            pattern = index.word_res.get(lower_word)
             if pattern is None:
-                pattern = index.word_res.setdefault(word, _accent_insensitive(word.decode()))
+                pattern = index.word_res.setdefault(lower_word, _accent_insensitive(lower_word.decode()))
             for m in pattern.finditer(text):
                 first = m.start()
                 if not text[first].isupper() and (first == 0 or not text[first - 1].isalnum()):
