@@ -617,6 +617,58 @@ SPANISH_SPEAKING = [
     "VEN",
 ]
 
+#: Spanish common words that are also names of places, beyond the word list.
+COMMON_ES_EXTRA = {
+    "florida",
+    "victoria",
+    "paz",
+    "soledad",
+    "mesa",
+    "bello",
+    "esperanza",
+    "libertad",
+    "concordia",
+    "progreso",
+    "caridad",
+    "dolores",
+    "mercedes",
+    "providencia",
+    "union",
+    "independencia",
+    "reforma",
+    "guadalupe",
+    "consolacion",
+    "pilar",
+}
+
+#: Words of a name that are not its content ("La" Paz, "San" Pedro, "New" Mexico).
+NAME_STOPWORDS = {
+    "la",
+    "el",
+    "los",
+    "las",
+    "de",
+    "del",
+    "san",
+    "santa",
+    "santo",
+    "the",
+    "of",
+    "new",
+    "port",
+    "saint",
+    "st",
+    "y",
+    "and",
+    "da",
+    "do",
+    "dos",
+    "das",
+    "le",
+    "les",
+    "di",
+}
+
 #: First-level subdivision types too small or too many to be useful as regions.
 SKIP_SUBDIVISION_TYPES = {
     "Municipality",
@@ -663,10 +715,10 @@ def english_forms(word: str) -> list[str]:
     return [word, word + "s"]
 
 
-def load_words(path: str) -> set[str]:
+def load_words(path: str, proper: bool = False) -> set[str]:
     try:
         with open(path, encoding="utf-8", errors="ignore") as handle:
-            return {fold(line.strip()) for line in handle if line[:1].islower()}
+            return {fold(line.strip()) for line in handle if line[:1].isupper() == proper and line[:1].isalpha()}
     except OSError:
         return set()
 
@@ -700,17 +752,25 @@ def build() -> dict:
     es_2 = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["es"], fallback=True)
     words_es = load_words("/usr/share/dict/spanish")
     words_en = load_words("/usr/share/dict/american-english")
+    # the Spanish list also holds place names in lower case ("barcelona"): a name the English
+    # list knows only as a proper noun is not a common word
+    proper_en = load_words("/usr/share/dict/american-english", proper=True) - words_en
     alpha2_to_3 = {c["iso"]: c["iso3"] for c in gn_countries.values()}
 
     places: list[list] = []
     names: dict[str, dict[int, int]] = defaultdict(dict)
 
     def common_flags(key: str) -> int:
-        tokens = key.split()
+        """A name is a common word when its one content word is ("Mesa", "La Paz", "Reading");
+        "San Pedro Sula" is not, though each of its words may be in a word list."""
+        content = [t for t in key.split() if t not in NAME_STOPWORDS and len(t) > 2]
+        if len(content) != 1:
+            return 0
         flags = 0
-        if tokens and all(t in words_es or len(t) <= 2 for t in tokens):
+        word = content[0]
+        if (word in words_es and word not in proper_en) or word in COMMON_ES_EXTRA:
             flags |= COMMON_ES
-        if tokens and all(t in words_en or len(t) <= 2 for t in tokens):
+        if content[0] in words_en:
             flags |= COMMON_EN
         return flags
 
@@ -816,6 +876,22 @@ def build() -> dict:
         )
         for variant in set(variants + variants_es):
             add_name(variant, region_index[sub.code])
+    # A subdivision with no city of its own name is found through the cities named after it
+    # ("Puerto Cortés", "Santa Rosa de Copán"), when they all lie in one GeoNames admin1 area.
+    mapped = set(admin1_to_iso.values())
+    for code, idx in region_index.items():
+        if code in mapped:
+            continue
+        alpha2 = code.split("-")[0]
+        region_key = f" {key_of(places[idx][0])} "
+        areas = {
+            city["admin1code"]
+            for city in cities
+            if city["countrycode"] == alpha2 and region_key in f" {key_of(city['name'])} "
+        }
+        if len(areas) == 1:
+            area = areas.pop()
+            admin1_to_iso.setdefault((alpha2, area), code)
     if "US" in alpha2_to_3:
         for code in gc.get_us_states():
             admin1_to_iso[("US", code)] = f"US-{code}"

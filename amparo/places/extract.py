@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,9 +160,11 @@ _LANGUAGE_BEFORE = {
     "habla", "hablan", "hablaba", "hablaban", "hablar", "hablo", "idioma", "lengua", "en", "al", "del", "clases",
     "speak", "speaks", "spoke", "speaking", "in", "into", "language", "translated", "from",
 }  # fmt: skip
+_AND = {"and", "or", "y", "e", "o", "u", "ni", "nor"}
 _AGE_AFTER = re.compile(r"\s*[,(]\s*(?:de\s+)?\d{1,3}(?:\s*(?:anos|años|years|año)|\s*[,)])", re.IGNORECASE)
 
 _MIN_UNSUPPORTED_POP = 50_000  # a smaller city needs its country elsewhere in the text
+_AMBIGUOUS_MIN_POP = 300_000
 _BIG_CITY = 1_000_000  # an ambiguous name goes to its largest bearer only when this big
 
 
@@ -391,6 +394,10 @@ def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
     return prev, prev2, nxt, nxt_raw
 
 
+def _is_language(index: _Index, word: str) -> bool:
+    return any(flags & gz.LANGUAGE for _idx, flags in index.names.get(word, ()))
+
+
 def _local_filter(text: str, start: int, end: int, key: str, index: _Index, common_flag: int) -> _Candidate | None:
     """The span text[start:end] as a candidate, or None when the rules say it is not a place."""
     gaz = index.gaz
@@ -423,7 +430,7 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
         place = gaz.places[idx]
         if flags & gz.ABBREV and any(ch.islower() for ch in span):
             continue
-        if flags & gz.LANGUAGE and prev in _LANGUAGE_BEFORE:
+        if flags & gz.LANGUAGE and (prev in _LANGUAGE_BEFORE or (prev in _AND and _is_language(index, prev2))):
             continue
         if place.kind == "country":
             if flags & common_flag and not capitalised:
@@ -445,9 +452,6 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
         if len(key) <= 3 and not span.isupper():
             continue
         kept.append((idx, flags, needs_support))
-    # a city's own name beats another city's alternate name ("Cancún" is not Changchun)
-    if any(gaz.places[idx].kind == "city" and not flags & gz.ALTERNATE for idx, flags, _n in kept):
-        kept = [e for e in kept if not (e[1] & gz.ALTERNATE and gaz.places[e[0]].kind == "city")]
     if not kept:
         return None
     return _Candidate(start, end, kept)
@@ -462,7 +466,7 @@ def _best(gaz: gz.Gazetteer, pool: list[gz.Place], lang: str) -> gz.Place:
         if p.kind == "city" and p.population >= 500_000:
             kind = 1
         spanish = 0 if lang != "es" or p.country in gaz.spanish_speaking else 1
-        return (kind, spanish, -p.population)
+        return (spanish, kind, -p.population)
 
     best = min(pool, key=rank)
     if best.kind == "region":
@@ -476,38 +480,48 @@ def _best(gaz: gz.Gazetteer, pool: list[gz.Place], lang: str) -> gz.Place:
 def _resolve(
     gaz: gz.Gazetteer,
     cand: _Candidate,
-    in_context,
+    in_context: Callable[[str], bool],
     apposed: set[str],
     org: str,
     lang: str,
 ) -> gz.Place | None:
-    entries = [(gaz.places[idx], needs) for idx, _f, needs in cand.entries]
-    nations = [p for p, _n in entries if p.kind == "country"]
-    sub = [(p, needs) for p, needs in entries if p.kind != "country"]
-    # "Georgia, USA", "Atlanta, Georgia", "Lagos, Nigeria": the place next to it settles it
+    entries = [(gaz.places[idx], needs, bool(flags & gz.ALTERNATE)) for idx, flags, needs in cand.entries]
+    nations = [p for p, _n, _a in entries if p.kind == "country"]
+    sub = [(p, needs, alt) for p, needs, alt in entries if p.kind != "country"]
+
+    def own_names_first(pool: list[tuple[gz.Place, bool, bool]]) -> list[gz.Place]:
+        # a place's own name beats another place's alternate name ("Cancún" is not Changchun)
+        own = [p for p, _n, alt in pool if not alt]
+        return own or [p for p, _n, _a in pool]
+
     if any(p.country in apposed for p in nations):
         return nations[0]  # "Cancún, México": the country
-    beside = [p for p, _n in sub if p.country in apposed]
+    beside = [e for e in sub if e[0].country in apposed]
     if beside:
-        return _best(gaz, beside, lang)
-    supported = [p for p, _n in sub if in_context(p.country)]
+        return _best(gaz, own_names_first(beside), lang)
+    supported = [e for e in sub if in_context(e[0].country)]
     if not supported and org:
-        supported = [p for p, _n in sub if p.country == org]
+        supported = [e for e in sub if e[0].country == org]
     if nations:
         nation = nations[0]
         # "Granada" in a text about Nicaragua, "Georgia" near Atlanta: a place of another country
         # named elsewhere in the text wins over a smaller country not otherwise named
-        rivals = [p for p in supported if p.country != nation.country and 3 * p.population >= nation.population]
+        rivals = [e for e in supported if e[0].country != nation.country and 3 * e[0].population >= nation.population]
         if rivals and not in_context(nation.country):
-            return _best(gaz, rivals, lang)
+            return _best(gaz, own_names_first(rivals), lang)
         return nation
     if supported:
-        return _best(gaz, supported, lang)
-    free = [p for p, needs in sub if not needs]
+        return _best(gaz, own_names_first(supported), lang)
+    free = own_names_first([e for e in sub if not e[1]])
     if not free:
         return None
     best = _best(gaz, free, lang)
-    if len({p.country for p, _n in sub}) > 1 and best.population < _BIG_CITY:
+    spread = len({p.country for p in free})
+    # an ambiguous name, nothing in the text to settle it: the language's, then the largest, bearer
+    # — only when it is a big city; a name borne in many countries needs a bigger one
+    if spread > 2 and best.population < _BIG_CITY:
+        return None
+    if spread == 2 and best.population < _AMBIGUOUS_MIN_POP:
         return None
     if best.kind == "city" and best.population < _MIN_UNSUPPORTED_POP:
         return None

@@ -17,6 +17,7 @@ from amparo.places.extract import extract_places
 
 class Command(BaseCommand):
     help = "Extract places from JSON lines of texts on standard input (issue 11)."
+    stealth_options = ("stdin",)
 
     def handle(self, *args, **options) -> None:
         stdin = options.get("stdin") or sys.stdin
