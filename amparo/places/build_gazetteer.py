@@ -457,7 +457,7 @@ DEMONYMS_EN: dict[str, list[str]] = {
     "COD": ["Congolese"],
     "CRI": ["Costa Rican", "Tico"],
     "CIV": ["Ivorian"],
-    "HRV": ["Croatian"],
+    "HRV": ["Croatian", "Croat"],
     "CUB": ["Cuban"],
     "CYP": ["Cypriot"],
     "CZE": ["Czech"],
@@ -541,7 +541,7 @@ DEMONYMS_EN: dict[str, list[str]] = {
     "RWA": ["Rwandan"],
     "SAU": ["Saudi", "Saudi Arabian"],
     "SEN": ["Senegalese"],
-    "SRB": ["Serbian"],
+    "SRB": ["Serbian", "Serb"],
     "SLE": ["Sierra Leonean"],
     "SGP": ["Singaporean"],
     "SVK": ["Slovak"],
@@ -590,6 +590,19 @@ DEMONYMS_EN: dict[str, list[str]] = {
     "BHS": ["Bahamian"],
     "BRB": ["Barbadian"],
 }
+
+DEMONYMS_EN.update(
+    {
+        "FJI": ["Fijian"],
+        "TON": ["Tongan"],
+        "WSM": ["Samoan"],
+        "PNG": ["Papua New Guinean"],
+        "SLB": ["Solomon Islander"],
+        "VUT": ["Vanuatuan"],
+        "TLS": ["Timorese"],
+    }
+)
+DEMONYMS_ES.update({"FJI": ["fiyiano"], "TON": ["tongano"], "WSM": ["samoano"], "TLS": ["timorense"]})
 
 #: English demonyms with no "-s" plural noun.
 NO_PLURAL_EN = ("ese", "ish", "sh", "ch", "ss", "Swiss", "Thai")
@@ -712,6 +725,8 @@ def spanish_forms(masc: str) -> list[str]:
 
 
 def english_forms(word: str) -> list[str]:
+    if word == "Thai":
+        return ["Thai", "Thais"]
     if word.endswith(NO_PLURAL_EN) or word in NO_PLURAL_EN:
         return [word]
     return [word, word + "s"]

@@ -95,13 +95,18 @@ _GULF = ("BHR", "KWT", "OMN", "QAT", "SAU", "ARE")
 
 #: Multi-country regions: (English name, names in Spanish and English, member countries).
 MULTI_COUNTRY_REGIONS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
-    ("Central America", ("Centroamérica", "Centro América", "América Central", "Central America",
-                         "Centroamerica"), _CENTRAL_AMERICA),
+("Central America", ("Centroamérica", "Centro América", "América Central", "Central America",
+                         "Central American", "Central Americans", "centroamericano", "centroamericana",
+                         "centroamericanos", "centroamericanas"), _CENTRAL_AMERICA),
     ("Northern Triangle", ("Triángulo Norte", "Triángulo Norte de Centroamérica", "Triángulo del Norte",
                            "Northern Triangle", "Northern Triangle of Central America"), ("GTM", "SLV", "HND")),
-    ("Latin America", ("América Latina", "Latinoamérica", "Latin America", "Iberoamérica"), _LATIN_AMERICA),
+    ("Latin America", ("América Latina", "Latinoamérica", "Latin America", "Iberoamérica", "Latin American",
+                       "Latin Americans", "latinoamericano", "latinoamericana", "latinoamericanos",
+                       "latinoamericanas"), _LATIN_AMERICA),
     ("Caribbean", ("Caribe", "el Caribe", "Caribbean", "the Caribbean"), _CARIBBEAN),
-    ("South America", ("Sudamérica", "Suramérica", "América del Sur", "South America"), _SOUTH_AMERICA),
+    ("South America", ("Sudamérica", "Suramérica", "América del Sur", "South America", "South American",
+                       "South Americans", "sudamericano", "sudamericana", "sudamericanos", "sudamericanas",
+                       "suramericano", "suramericana", "suramericanos", "suramericanas"), _SOUTH_AMERICA),
     ("North America", ("Norteamérica", "América del Norte", "North America"), ("CAN", "USA", "MEX")),
     ("Southern Cone", ("Cono Sur", "Southern Cone"), ("ARG", "CHL", "URY", "PRY")),
     ("Andean region", ("Región Andina", "países andinos", "Andean region", "Andean countries"),
@@ -395,6 +400,8 @@ def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
     return prev, prev2, nxt, nxt_raw
 
 
+_REGION_AFTER = {"state", "province", "region", "department", "governorate", "county", "prefecture", "oblast"}
+_REGION_BEFORE = {"estado", "provincia", "departamento", "region", "state", "province", "gobernacion", "comarca"}
 _SENTENCE_END = '.!?¿¡:;\n"“«(—–-•*'
 
 _FUNCTION_WORDS = _CONNECTORS | _LANGUAGE_BEFORE | _AND | {
@@ -460,6 +467,9 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
     # "Sua Martínez", "María Victoria": a capitalised word that is neither a place nor a function
     # word right before a one-word name makes it a person's name
     prev_name = bool(prev) and " " not in key and _capitalised_word_before(text, start, prev, index)
+    lang_en = common_flag == gz.COMMON_EN
+    # "Edo State", "estado de Aragua", "provincia de Darién": a region by its own word
+    region_word = nxt in _REGION_AFTER or prev in _REGION_BEFORE or (prev in _CONNECTORS and prev2 in _REGION_BEFORE)
     before = text[max(0, start - 4) : start].rstrip(" \u00a0")
     sentence_start = not before or before[-1] in _SENTENCE_END
     kept: list[tuple[int, int, bool]] = []
@@ -489,11 +499,14 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
                 continue
             # a common word capitalised inside a sentence is a name ("en Málaga"); at the start
             # of one ("Mesa de trabajo…") it needs its country named elsewhere
-            needs_support = bool(flags & common_flag) and (sentence_start or span.isupper())
+            # (in Spanish; English capitalises more than names: "Western", "Police")
+            needs_support = bool(flags & common_flag) and (sentence_start or span.isupper() or lang_en)
         elif not capitalised and place.population < 100_000 and place.kind == "city":
             continue
-        if len(key) <= 3 and not span.isupper():
+        if len(key) <= 3 and not span.isupper() and not (place.kind == "region" and region_word):
             continue
+        if region_word and place.kind == "region":
+            needs_support = False
         kept.append((idx, flags, needs_support))
     if not kept:
         return None
