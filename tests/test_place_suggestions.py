@@ -346,9 +346,9 @@ def test_another_organisation_gets_the_same_404_and_changes_nothing(keys, staff_
     token = suggested(signal_page(worker, report))["Tapachula"]
     worker.post(decide_url(report), {"action": "confirm", "suggestion": token, "stage": "exploitation"})
     place = ConfirmedPlace.objects.get()
+    token2 = suggested(signal_page(worker, report))["San Pedro Sula"]
     before = (ConfirmedPlace.objects.count(), PlaceDecision.objects.count(), AuditEntry.objects.count())
     outsider = verified_client(staff_b[Role.CASE_WORKER])
-    token2 = suggested(signal_page(worker, report))["San Pedro Sula"]
     body = {"action": "confirm", "suggestion": token2, "stage": "transit"}
     other = outsider.post(decide_url(report), body)
     missing = outsider.post(reverse("places:decide", args=["signal", "S-NOPE0000"]), body)
@@ -379,7 +379,10 @@ def test_an_emergency_opening_of_a_case_does_not_record_places(keys, staff_a):
     case = case_with_route(staff_a[Role.CASE_WORKER])
     advocate = staff_a[Role.HOTLINE_ADVOCATE]
     case_services.break_glass_open(
-        actor=as_verified(advocate), reference=case.reference, reason="safety", explanation="Llamada urgente"
+        actor=as_verified(advocate),
+        reference=case.reference,
+        reason="safety",
+        explanation="She called the hotline at night and is in danger; her case worker is away.",
     )
     client = verified_client(advocate)
     page = client.get(reverse("cases:case_detail", args=[case.reference]))
