@@ -188,9 +188,9 @@ _ACCENTS = {"a": "aáàâäã", "e": "eéèêë", "i": "iíìîï", "o": "oóò�
 
 
 def _accent_insensitive(word: str) -> re.Pattern[str]:
-    """A pattern for `word` written with or without accents, in any case, as a whole word."""
+    """A pattern for lower-case `word` written with or without accents, up to the end of a word."""
     parts = [f"[{_ACCENTS[ch]}]" if ch in _ACCENTS else re.escape(ch) for ch in word]
-    return re.compile("".join(parts) + r"(?![^\W_])", re.IGNORECASE)
+    return re.compile("".join(parts) + r"(?![^\W_])")
 
 
 class _Index:
@@ -272,7 +272,8 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     seeds: list[tuple[int, int]] = [m.span() for m in index.cap_re.finditer(text)]
     # lower-case countries and demonyms ("hondureñas", "méxico") are rare: a set test on the
     # folded words first, then a search for the few found
-    ascii_words = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").translate(_PUNCT_TO_SPACE)
+    # (case kept: a capitalised "Colombia" is a seed already, only lower-case words are looked for)
+    ascii_words = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").translate(_PUNCT_TO_SPACE)
     found_lower = index.lower_starters_bytes.intersection(ascii_words.split())
     if found_lower:
         for lower_word in found_lower:
