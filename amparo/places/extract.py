@@ -501,7 +501,15 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
             # a common word capitalised inside a sentence is a name ("en Málaga"); at the start
             # of one ("Mesa de trabajo…") it needs its country named elsewhere
             # (in Spanish; English capitalises more than names: "Western", "Police")
-            needs_support = bool(flags & common_flag) and (sentence_start or span.isupper() or lang_en)
+            # — and only for a city of a Spanish-speaking country ("Pueblo", Colorado, and the
+            # "Norte" of Guinea-Bissau are coincidences in a Spanish text)
+            needs_support = bool(flags & common_flag) and (
+                sentence_start
+                or span.isupper()
+                or lang_en
+                or place.kind != "city"
+                or place.country not in gaz.spanish_speaking
+            )
         elif not capitalised and place.population < 100_000 and place.kind == "city":
             continue
         if len(key) <= 3 and not span.isupper() and not (place.kind == "region" and region_word):
