@@ -94,6 +94,7 @@ def test_without_accents_and_in_capitals():
 
 def test_institution_names_name_their_country():
     assert countries("Según Migración Colombia, el grupo cruzó por Ipiales.") == ["COL"]
+    assert ("Encarnación", "PRY", "city") in found("Declararon en la Fiscalía de Encarnación, Paraguay.")
     assert countries("La Policía Nacional de Colombia rescató a tres menores.") == ["COL"]
 
 
@@ -164,6 +165,8 @@ def test_country_or_city_of_the_same_name():
         "La mesa de trabajo se reunió el lunes.",
         "Hubo paz y soledad en la victoria del equipo.",
         "Habla español e inglés.",
+        "Les prometieron un pago de US$ 30 diarios.",
+        "Lo denunció ante la Defensoría del Pueblo.",
     ],
 )
 def test_not_places_spanish(text):

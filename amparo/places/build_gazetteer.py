@@ -602,7 +602,9 @@ DEMONYMS_EN.update(
         "TLS": ["Timorese"],
     }
 )
-DEMONYMS_ES.update({"FJI": ["fiyiano"], "TON": ["tongano"], "WSM": ["samoano"], "TLS": ["timorense"]})
+DEMONYMS_ES.update(
+    {"IND": ["hindú", "indio"], "FJI": ["fiyiano"], "TON": ["tongano"], "WSM": ["samoano"], "TLS": ["timorense"]}
+)
 
 #: English demonyms with no "-s" plural noun.
 NO_PLURAL_EN = ("ese", "ish", "sh", "ch", "ss", "Swiss", "Thai")

@@ -150,6 +150,11 @@ _BLOCK_AFTER = {
     "mountains", "mountain", "hotel", "inn", "fc", "club", "airport", "stadium", "times", "post", "herald",
     "tribune", "press", "daily", "news", "fm", "tv", "mall", "plaza",
 }  # fmt: skip
+_BLOCK_COMMON_BEFORE = {
+    # (not "fiscalía", "tribunal": "Fiscalía de Encarnación" is in Encarnación)
+    "defensoria", "plaza", "parque", "teatro", "museo", "iglesia", "parroquia", "hospital", "colegio", "escuela",
+    "barrio", "colonia", "calle", "avenida",
+}  # fmt: skip
 _CONNECTORS = {"de", "del", "la", "el", "las", "los", "of", "the"}
 _TITLES = {
     "senor", "senora", "senorita", "sr", "sra", "srta", "don", "dona", "mr", "mrs", "ms", "miss", "dr", "dra",
@@ -449,6 +454,10 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
             return None
     if key in index.regions:
         return _Candidate(start, end, [], region=index.regions[key])
+    if text[end : end + 1] == "$":
+        return None  # "US$ 30" is a currency
+    # "Defensoría del Pueblo", "Plaza de la Victoria": a common word inside an institution's name
+    common_in_name = prev in _BLOCK_COMMON_BEFORE or (prev in _CONNECTORS and prev2 in _BLOCK_COMMON_BEFORE)
 
     capitalised = _capitalised(span)
     last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1])
@@ -496,7 +505,7 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
                 continue
             needs_support = True
         elif flags & (common_flag | gz.ALTERNATE):
-            if not last_capitalised:
+            if not last_capitalised or (flags & common_flag and common_in_name):
                 continue
             # a common word capitalised inside a sentence is a name ("en Málaga"); at the start
             # of one ("Mesa de trabajo…") it needs its country named elsewhere
