@@ -225,6 +225,9 @@ class _Index:
         lower |= {key.split(" ")[0] for key in self.regions}
         lower -= _STOP_STARTERS
         self.lower_starters = lower
+        self.country_keys: set[str] = {
+            key for key, entries in self.names.items() if all(gaz.places[idx].kind == "country" for idx, _f in entries)
+        }
         self.cap_re = re.compile(_CAP_WORD)
         self.lower_starters_bytes = {w.encode("ascii", "ignore") for w in lower}
         self.word_res: dict[bytes, re.Pattern[str]] = {}
@@ -356,11 +359,14 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
             return counts.get(country, 0) - (1 if country in own else 0) > 0
 
         apposed: set[str] = set()
-        for other in (k - 1, k + 1):
-            if 0 <= other < len(candidates) and candidates[other].region is None:
-                left, right = sorted((cand, candidates[other]), key=lambda c: c.start)
-                if text[left.end : right.start].strip() in (",", "(", "-", "–"):
-                    apposed |= {gaz.places[idx].country for idx, _f, _n in candidates[other].entries}
+        if k > 0 and candidates[k - 1].region is None and text[candidates[k - 1].end : cand.start].strip() in _APPOSE:
+            apposed.update(gaz.places[idx].country for idx, _f, _n in candidates[k - 1].entries)
+        if (
+            k + 1 < len(candidates)
+            and candidates[k + 1].region is None
+            and text[cand.end : candidates[k + 1].start].strip() in _APPOSE
+        ):
+            apposed.update(gaz.places[idx].country for idx, _f, _n in candidates[k + 1].entries)
         place = _resolve(gaz, cand, in_context, apposed, org, lang)
         if place is None:
             continue
@@ -408,6 +414,7 @@ def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
 
 _REGION_AFTER = {"state", "province", "region", "department", "governorate", "county", "prefecture", "oblast"}
 _REGION_BEFORE = {"estado", "provincia", "departamento", "region", "state", "province", "gobernacion", "comarca"}
+_APPOSE = (",", "(", "-", "–")
 _SENTENCE_END = '.!?¿¡:;\n"“«(—–-•*'
 
 _FUNCTION_WORDS = _CONNECTORS | _LANGUAGE_BEFORE | _AND | {
@@ -459,7 +466,23 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
     # "Defensoría del Pueblo", "Plaza de la Victoria": a common word inside an institution's name
     common_in_name = prev in _BLOCK_COMMON_BEFORE or (prev in _CONNECTORS and prev2 in _BLOCK_COMMON_BEFORE)
 
-    capitalised = _capitalised(span)
+    capitalised = span[:1].isupper()
+    entries = index.names[key]
+    if key in index.country_keys:
+        # a country's name or demonym: only the checks that can concern a country
+        kept_countries: list[tuple[int, int, bool]] = []
+        for idx, flags in entries:
+            if flags & gz.ABBREV and not span.isupper() and any(ch.islower() for ch in span):
+                continue
+            if flags & gz.LANGUAGE and (prev in _LANGUAGE_BEFORE or (prev in _AND and _is_language(index, prev2))):
+                continue
+            if flags & common_flag and (
+                not capitalised or (not flags & gz.DEMONYM and (prev in _TITLES or nxt in _SPEECH_AFTER))
+            ):
+                continue
+            kept_countries.append((idx, flags, False))
+        return _Candidate(start, end, kept_countries) if kept_countries else None
+
     last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1])
     person_like = (
         prev in _TITLES
@@ -483,7 +506,7 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
     before = text[max(0, start - 4) : start].rstrip(" \u00a0")
     sentence_start = not before or before[-1] in _SENTENCE_END
     kept: list[tuple[int, int, bool]] = []
-    for idx, flags in index.names[key]:
+    for idx, flags in entries:
         place = gaz.places[idx]
         if flags & gz.ABBREV and any(ch.islower() for ch in span):
             continue
@@ -559,6 +582,10 @@ def _resolve(
     org: str,
     lang: str,
 ) -> gz.Place | None:
+    if len(cand.entries) == 1:
+        only = gaz.places[cand.entries[0][0]]
+        if only.kind == "country":
+            return only
     entries = [(gaz.places[idx], needs, bool(flags & gz.ALTERNATE)) for idx, flags, needs in cand.entries]
     nations = [p for p, _n, _a in entries if p.kind == "country"]
     sub = [(p, needs, alt) for p, needs, alt in entries if p.kind != "country"]
