@@ -535,8 +535,8 @@ def route_stops() -> Iterator[StopInput]:
     a signal's exploitation type), never a text. A case summary's and a step's places count
     for the case; a signal linked to a case counts for the case too.
     """
-    # scoping: system read for the route builder (aggregates with small cells suppressed downstream)
     rows = (
+        # scoping: system read for the route builder (aggregates with small cells suppressed downstream)
         ConfirmedPlace.objects.filter(stage__in=ROUTE_STAGES)
         .select_related("signal__case", "case", "event__case")
         .order_by("organisation_id", "id")
