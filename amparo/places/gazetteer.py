@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ TOKEN_RE = re.compile(r"[^\W_]+")
 _KIND_ORDER = {"country": 0, "region": 1, "city": 2}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Place:
     name: str
     name_es: str
@@ -65,18 +66,18 @@ class Gazetteer:
         self.places: list[Place] = [
             Place(
                 name=row[0],
-                name_es=row[1],
-                country=row[2],
-                kind=row[3],
+                name_es=row[0] if row[1] == row[0] else row[1],  # one string when they agree
+                country=sys.intern(row[2]),
+                kind=sys.intern(row[3]),
                 lat=row[4],
                 lon=row[5],
-                region_code=row[6],
+                region_code=sys.intern(row[6]),
                 population=int(row[7] or 0),
             )
             for row in data["places"]
         ]
-        self.names: dict[str, list[tuple[int, int]]] = {
-            key: [(int(i), int(f)) for i, f in entries] for key, entries in data["names"].items()
+        self.names: dict[str, tuple[tuple[int, int], ...]] = {
+            key: tuple((int(i), int(f)) for i, f in entries) for key, entries in data["names"].items()
         }
         self.spanish_speaking: frozenset[str] = frozenset(data.get("spanish_speaking", ()))
         self.countries: dict[str, Place] = {p.country: p for p in self.places if p.kind == "country"}
