@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "amparo.shelters",
     "amparo.findhelp",
     "amparo.routes",
+    "amparo.places",
 ]
 
 MIDDLEWARE = [

@@ -51,6 +51,7 @@ urlpatterns = [
     path("awareness/", include("amparo.findhelp.urls")),
     path("referrals/", include("amparo.referrals.workflow_urls")),
     path("routes/", include("amparo.routes.urls")),
+    path("places/", include("amparo.places.urls")),
     path("r/<str:token>/", onetime_views.link_open, name="onetime_open"),  # anonymous (decision 0032)
     path("api/v1/", include(api_patterns)),
 ]

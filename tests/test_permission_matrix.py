@@ -64,6 +64,7 @@ from tests import (  # noqa: E402
     matrix_agreements,
     matrix_cases,
     matrix_findhelp,
+    matrix_places,
     matrix_referral_onetime,
     matrix_referral_workflow,
     matrix_referrals,
@@ -120,6 +121,7 @@ MATRIX_MODULES = [
     matrix_shelters,
     matrix_findhelp,
     matrix_routes,
+    matrix_places,
 ]
 for _module in MATRIX_MODULES:
     EXPECTATIONS.update(_module.EXPECTATIONS)
@@ -287,7 +289,16 @@ def _snapshot() -> dict[str, list[tuple]]:
     """Every row of Amparo's own tables, as stored (decrypted where the field decrypts)."""
     rows = {}
     for model in apps.get_models():
-        if model._meta.app_label not in {"accounts", "cases", "core", "reports", "referrals", "shelters", "findhelp"}:
+        if model._meta.app_label not in {
+            "accounts",
+            "cases",
+            "core",
+            "reports",
+            "referrals",
+            "shelters",
+            "findhelp",
+            "places",
+        }:
             continue
         rows[model._meta.label] = [
             tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)

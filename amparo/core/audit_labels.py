@@ -134,6 +134,12 @@ ACTION_LABELS = {
     "report.refer": _("Referred a triaged signal to another organisation's service or an authority"),
     "referral.export": _("Exported a list of referrals (CSV)"),
     "routes.export": _("Exported route aggregates (counts of people, small counts hidden)"),
+    # Places named in reports, signals and cases (decision 0041)
+    "place.confirm": _("Confirmed a suggested place"),
+    "place.correct": _("Corrected a suggested place"),
+    "place.add": _("Added a place to a report, signal or case"),
+    "place.reject": _("Rejected a suggested place"),
+    "place.remove": _("Removed a confirmed place"),
 }
 
 

@@ -72,6 +72,10 @@ class Perm(models.TextChoices):
     )
     ROUTES_VIEW = "routes.view", _("See trafficking routes and hotspots, in aggregate with small counts hidden")
     ROUTES_EXPORT = "routes.export", _("Export route aggregates (CSV, GeoJSON, KML), small counts hidden")
+    PLACE_CONFIRM = (
+        "place.confirm",
+        _("Confirm, correct or reject the places suggested from reports, signals and case files"),
+    )
 
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -140,6 +144,15 @@ ROLE_PERMISSIONS = {
     role: perms | (_ROUTES if role in (Role.AUTHORITY, Role.ORG_ADMIN, Role.ANALYST) else set())
     for role, perms in ROLE_PERMISSIONS.items()
 }
+# Places named in reports, signals and case files (decision 0041): the roles that already read
+# those sources confirm or correct the suggested places, or reject them; only confirmed places
+# feed route maps.
+_PLACES: dict[str, set[str]] = {
+    Role.CASE_WORKER: {Perm.PLACE_CONFIRM},
+    Role.HOTLINE_ADVOCATE: {Perm.PLACE_CONFIRM},
+    Role.ORG_ADMIN: {Perm.PLACE_CONFIRM},
+}
+ROLE_PERMISSIONS = {role: perms | _PLACES.get(role, set()) for role, perms in ROLE_PERMISSIONS.items()}
 
 
 #: Roles whose part of Amparo is not built yet: what the role will do (docs/mission.md,

@@ -1,0 +1,1 @@
+"""Places: offline gazetteer, place extraction and confirmed places (issue 11)."""
