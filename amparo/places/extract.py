@@ -155,6 +155,7 @@ _BLOCK_COMMON_BEFORE = {
     "defensoria", "plaza", "parque", "teatro", "museo", "iglesia", "parroquia", "hospital", "colegio", "escuela",
     "barrio", "colonia", "calle", "avenida",
 }  # fmt: skip
+_BLOCK_PREV = _BLOCK_BEFORE | _BLOCK_ADJACENT
 _CONNECTORS = {"de", "del", "la", "el", "las", "los", "of", "the"}
 _TITLES = {
     "senor", "senora", "senorita", "sr", "sra", "srta", "don", "dona", "mr", "mrs", "ms", "miss", "dr", "dra",
@@ -198,6 +199,31 @@ def _accent_insensitive(word: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + r"(?![^\W_])")
 
 
+def _trie_pattern(words: set[str]) -> str:
+    """A regular expression (a group) matching exactly `words`, as a trie: each alternative
+    starts with its own letter, so a word that starts none is rejected at once."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        end = "" in node
+        alternatives = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not alternatives:
+            return ""
+        body = (
+            alternatives[0]
+            if len(alternatives) == 1 and len(alternatives[0]) == 1
+            else "(?:" + "|".join(alternatives) + ")"
+        )
+        return body + "?" if end else body
+
+    return "(" + pattern(trie) + ")"
+
+
 class _Index:
     """Everything the scanner needs, built once per process from the gazetteer."""
 
@@ -231,6 +257,41 @@ class _Index:
         self.cap_re = re.compile(_CAP_WORD)
         self.lower_starters_bytes = {w.encode("ascii", "ignore") for w in lower}
         self.word_res: dict[bytes, re.Pattern[str]] = {}
+        # one regular expression over the text folded with its case kept (_fold_text): every
+        # capitalised word, and every lower-case word that starts a country's or region's name
+        # (led by the space before each word: the engine looks for spaces only); the Latin-1
+        # capitals alone are a quick test, the others are for texts beyond cp1252
+        lower_words = _trie_pattern(lower) + r"(?![^ ])"
+        self.seed_re = re.compile(r" (?:([A-ZÆÐØÞ][^ ]*)|" + lower_words + ")")
+        others = "".join(ch for ch in _UPPER[3:] if _fold_char(ch) == ch)
+        self.seed_re_wide = re.compile(r" (?:([A-ZÆÐØÞ" + others + r"][^ ]*)|" + lower_words + ")")
+        # a span's key: 1 a name or region, 2 the beginning of a longer one
+        self.lex: dict[str, int] = dict.fromkeys(self.prefixes, 2)
+        for key in self.names:
+            self.lex[key] = self.lex.get(key, 0) | 1
+        for key in self.regions:
+            self.lex[key] = self.lex.get(key, 0) | 1
+        # a country's name whose every entry is kept whatever the context (no abbreviation,
+        # language or common word among them)
+        checked = gz.ABBREV | gz.LANGUAGE | gz.COMMON_ES | gz.COMMON_EN
+        self.plain_countries: dict[str, list[tuple[int, int, bool]]] = {
+            key: [(idx, flags, False) for idx, flags in self.names[key]]
+            for key in self.country_keys
+            if not any(flags & checked for _idx, flags in self.names[key])
+        }
+        # the fields of a match that come from the place, ready to copy
+        # (by the place object's id: the places live as long as the index)
+        self.match_fields: dict[int, dict[str, Any]] = {
+            id(p): {
+                "name": p.name,
+                "country": p.country,
+                "kind": p.kind,
+                "lat": p.lat,
+                "lon": p.lon,
+                "region_code": p.region_code,
+            }
+            for p in gaz.places
+        }
 
 
 _index: _Index | None = None
@@ -254,6 +315,9 @@ class _Candidate:
     region: tuple[str, tuple[str, ...]] | None = None
 
 
+_new_match = object.__new__
+
+
 def _capitalised(word: str) -> bool:
     return word[:1].isupper()
 
@@ -272,61 +336,12 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     lang = (language or "es").split("-")[0].lower()
     common_flag = gz.COMMON_EN if lang == "en" else gz.COMMON_ES
     org = (org_country or "").upper()
-    names = index.names
-    regions = index.regions
-    prefixes = index.prefixes
-    starters = index.starters
-
-    seeds: list[tuple[int, int]] = [m.span() for m in index.cap_re.finditer(text)]
-    # lower-case countries and demonyms ("hondureñas", "méxico") are rare: a set test on the
-    # folded words first, then a search for the few found
-    # (case kept: a capitalised "Colombia" is a seed already, only lower-case words are looked for)
-    ascii_words = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").translate(_PUNCT_TO_SPACE)
-    found_lower = index.lower_starters_bytes.intersection(ascii_words.split())
-    if found_lower:
-        for lower_word in found_lower:
-            pattern = index.word_res.get(lower_word)
-            if pattern is None:
-                pattern = index.word_res.setdefault(lower_word, _accent_insensitive(lower_word.decode()))
-            for m in pattern.finditer(text):
-                first = m.start()
-                if not text[first].isupper() and (first == 0 or not text[first - 1].isalnum()):
-                    seeds.append(m.span())
-        seeds.sort()
-
-    candidates: list[_Candidate] = []
-    cursor = 0
-    for start, seed_end in seeds:
-        if start < cursor:
-            continue
-        word = text[start:seed_end]
-        key = fold(word)
-        if key not in starters:
-            continue
-        # grow the span while it is a known name or the prefix of one
-        found: list[tuple[int, str]] = []
-        end = seed_end
-        last = word
-        while True:
-            if key in names or key in regions:
-                found.append((end, key))
-            if key not in prefixes:
-                break
-            nxt = _NEXT_TOKEN.match(text, end)
-            if nxt is None:
-                break
-            gap = nxt.group(1).replace(" ", "").replace("\u00a0", "")
-            if gap == "." and len(last) > 2:
-                break
-            last = nxt.group(2)
-            key = key + " " + fold(last)
-            end = nxt.end()
-        for span_end, span_key in reversed(found):
-            cand = _local_filter(text, start, span_end, span_key, index, common_flag)
-            if cand is not None:
-                candidates.append(cand)
-                cursor = span_end
-                break
+    match_fields = index.match_fields
+    folded = _fold_text(text)
+    if folded is None:
+        candidates = _scan_slow(text, index, common_flag)
+    else:
+        candidates = _scan(text, folded, index, common_flag)
 
     # context: countries named by a country name, or unambiguously by a place that needs no support
     contributions: list[set[str]] = []
@@ -374,19 +389,15 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
         # "EE. UU." and "U.S.": the abbreviation's last full stop belongs to it
         if "." in text[cand.start : end] and text[end : end + 1] == ".":
             end += 1
-        place_matches.append(
-            PlaceMatch(
-                text=text[cand.start : end],
-                start=cand.start,
-                end=end,
-                name=place.name,
-                country=place.country,
-                kind=place.kind,
-                lat=place.lat,
-                lon=place.lon,
-                region_code=place.region_code,
-            )
-        )
+        # a frozen dataclass's __init__ sets each field through object.__setattr__: filling
+        # its __dict__ at once is three times faster, same object
+        match = _new_match(PlaceMatch)
+        fields = match.__dict__
+        fields["text"] = text[cand.start : end]
+        fields["start"] = cand.start
+        fields["end"] = end
+        fields.update(match_fields[id(place)])
+        place_matches.append(match)
     countries: list[str] = []
     for pm in place_matches:
         if pm.country not in countries:
@@ -394,14 +405,212 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     return Extraction(countries=countries, places=place_matches, regions=region_matches)
 
 
-def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
-    """(previous word, the word before it, next word, next word as written), folded; a word
-    counts only when nothing but spaces separates it from the name."""
+def _scan_slow(text: str, index: _Index, common_flag: int) -> list[_Candidate]:
+    """The candidates of a text that _fold_text cannot fold letter by letter ("Straße", "½"):
+    capitalised words by a regular expression, lower-case ones by a search for each."""
+    names = index.names
+    regions = index.regions
+    prefixes = index.prefixes
+    starters = index.starters
+    seeds: list[tuple[int, int]] = [m.span() for m in index.cap_re.finditer(text)]
+    # lower-case countries and demonyms ("hondureñas", "méxico") are rare: a set test on the
+    # folded words first, then a search for the few found
+    # (case kept: a capitalised "Colombia" is a seed already, only lower-case words are looked for)
+    ascii_words = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").translate(_PUNCT_TO_SPACE)
+    found_lower = index.lower_starters_bytes.intersection(ascii_words.split())
+    if found_lower:
+        for lower_word in found_lower:
+            pattern = index.word_res.get(lower_word)
+            if pattern is None:
+                pattern = index.word_res.setdefault(lower_word, _accent_insensitive(lower_word.decode()))
+            for m in pattern.finditer(text):
+                first = m.start()
+                if not text[first].isupper() and (first == 0 or not text[first - 1].isalnum()):
+                    seeds.append(m.span())
+        seeds.sort()
+
+    candidates: list[_Candidate] = []
+    cursor = 0
+    for start, seed_end in seeds:
+        if start < cursor:
+            continue
+        word = text[start:seed_end]
+        key = fold(word)
+        if key not in starters:
+            continue
+        # grow the span while it is a known name or the prefix of one
+        found: list[tuple[int, str]] = []
+        end = seed_end
+        last = word
+        while True:
+            if key in names or key in regions:
+                found.append((end, key))
+            if key not in prefixes:
+                break
+            nxt = _NEXT_TOKEN.match(text, end)
+            if nxt is None:
+                break
+            gap = nxt.group(1).replace(" ", "").replace("\u00a0", "")
+            if gap == "." and len(last) > 2:
+                break
+            last = nxt.group(2)
+            key = key + " " + fold(last)
+            end = nxt.end()
+        for span_end, span_key in reversed(found):
+            cand = _local_filter(
+                text, start, span_end, span_key, index, common_flag, *_neighbours(text, start, span_end)
+            )
+            if cand is not None:
+                candidates.append(cand)
+                cursor = span_end
+                break
+
+    return candidates
+
+
+def _scan(text: str, folded: str, index: _Index, common_flag: int) -> list[_Candidate]:
+    """The candidates of a text: every capitalised word that starts a name (and every lower-case
+    one that starts a country's or region's name), grown to the longest known name, then the
+    local rules. `folded` is the text folded letter by letter (same length)."""
+    lex = index.lex
+    starters = index.starters
+    candidates: list[_Candidate] = []
+    cursor = 0
+    next_token = _NEXT_TOKEN.match
+    lowered = folded.lower()
+    seed_re = index.seed_re if folded.isascii() else index.seed_re_wide
+    for m in seed_re.finditer(" " + folded):
+        start = m.start()  # the word's start in the text (the search ran on one space more)
+        end = m.end() - 1
+        if start < cursor:
+            continue
+        word = lowered[start:end]
+        if m.lastindex == 1 and word not in starters:
+            continue
+        key = word
+        last_len = end - start
+        found: list[tuple[int, str]] = []
+        while True:
+            code = lex.get(key, 0)
+            if code & 1:
+                found.append((end, key))
+            if not code & 2:
+                break
+            nxt = next_token(text, end)
+            if nxt is None:
+                break
+            gap = nxt.group(1).replace(" ", "").replace("\u00a0", "")
+            if gap == "." and last_len > 2:
+                break
+            token_start = nxt.start(2)
+            end = nxt.end()
+            last_len = end - token_start
+            key = key + " " + lowered[token_start:end]
+        for span_end, span_key in reversed(found):
+            cand = _local_filter(
+                text, start, span_end, span_key, index, common_flag, *_neighbours_folded(text, lowered, start, span_end)
+            )
+            if cand is not None:
+                candidates.append(cand)
+                cursor = span_end
+                break
+    return candidates
+
+
+_UPPER_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ" + _UPPER[3:])  # the capitals of _CAP_WORD
+
+
+def _fold_char(ch: str) -> str:
+    """One character of the folded text: a letter without its accents, case kept, when its
+    lower case is `fold` of it ("É" → "E"); a space for a non-word character; NUL otherwise
+    ("ß", whose fold is two letters)."""
+    if TOKEN_RE.fullmatch(ch) is None:
+        return " "
+    bare = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if len(bare) == 1 and bare != "\x00" and bare.lower() == fold(ch) and bare.isupper() == ch.isupper():
+        return bare
+    return "\x00"
+
+
+def _fold_table() -> bytes:
+    """cp1252 byte → the Latin-1 byte of _fold_char (NUL beyond Latin-1)."""
+    table = bytearray(256)
+    for b in range(256):
+        try:
+            ch = bytes([b]).decode("cp1252")
+        except UnicodeDecodeError:
+            table[b] = 32
+            continue
+        f = _fold_char(ch)
+        table[b] = ord(f) if ord(f) < 256 else 0
+    return bytes(table)
+
+
+class _FoldMap(dict):
+    """Code point → _fold_char, filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str:
+        value = _fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+_FOLD_BYTES = _fold_table()
+_FOLD_MAP = _FoldMap()
+
+
+def _fold_text(text: str) -> str | None:
+    """The text folded letter by letter, same length, case kept: its lower case has `fold` of
+    each word where the word is, spaces elsewhere. None when a letter folds to several."""
+    try:
+        folded = text.encode("cp1252").translate(_FOLD_BYTES).decode("latin-1")
+    except UnicodeEncodeError:
+        folded = text.translate(_FOLD_MAP)
+    if "\x00" in folded:
+        return None
+    return folded
+
+
+def _neighbours_folded(text: str, folded: str, start: int, end: int) -> tuple[str, str, str, str, int, int]:
+    """_neighbours, read from the folded text."""
     prev = prev2 = nxt = nxt_raw = ""
+    prev_start = prev_end = -1
+    i = start
+    while i > 0 and text[i - 1] in " \u00a0":
+        i -= 1
+    if i > 0 and folded[i - 1] != " ":
+        prev_end = i
+        prev_start = folded.rfind(" ", 0, i) + 1
+        prev = folded[prev_start:i]
+        i = prev_start
+        while i > 0 and text[i - 1] in " \u00a0":
+            i -= 1
+        if i > 0 and folded[i - 1] != " ":
+            prev2 = folded[folded.rfind(" ", 0, i) + 1 : i]
+    k = end
+    n = len(text)
+    while k < n and text[k] in " \u00a0":
+        k += 1
+    if k < n and folded[k] != " ":
+        e = folded.find(" ", k)
+        if e < 0:
+            e = n
+        nxt = folded[k:e]
+        nxt_raw = text[k:e]
+    return prev, prev2, nxt, nxt_raw, prev_start, prev_end
+
+
+def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str, int, int]:
+    """(previous word, the word before it, next word, next word as written, where the previous
+    word starts and ends), folded; a word counts only when nothing but spaces separates it
+    from the name."""
+    prev = prev2 = nxt = nxt_raw = ""
+    prev_start = prev_end = -1
     window = text[max(0, start - 40) : start][::-1]
     m = _PREV_WORD_REVERSED.match(window)
     if m:
         prev = fold(m.group(1)[::-1])
+        prev_start, prev_end = start - m.end(1), start - m.start(1)
         m2 = _PREV_WORD_REVERSED.match(window, m.end())
         if m2:
             prev2 = fold(m2.group(1)[::-1])
@@ -409,7 +618,7 @@ def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
     if m3:
         nxt_raw = m3.group(1)
         nxt = fold(nxt_raw)
-    return prev, prev2, nxt, nxt_raw
+    return prev, prev2, nxt, nxt_raw, prev_start, prev_end
 
 
 _REGION_AFTER = {"state", "province", "region", "department", "governorate", "county", "prefecture", "oblast"}
@@ -425,44 +634,53 @@ _FUNCTION_WORDS = _CONNECTORS | _LANGUAGE_BEFORE | _AND | {
 }  # fmt: skip
 
 
-def _capitalised_word_before(text: str, start: int, prev: str, index: _Index) -> bool:
+def _capitalised_word_before(text: str, start: int, prev: str, prev_start: int, prev_end: int, index: _Index) -> bool:
     """Is the word right before `start` (only spaces between) a capitalised word that is not a
     place, not a function word and not the first word of a sentence?"""
-    if prev in _FUNCTION_WORDS or prev in index.starters:
+    if prev_start < 0 or prev in _FUNCTION_WORDS or prev in index.starters:
         return False
-    window = text[max(0, start - 40) : start][::-1]
-    m = _PREV_WORD_REVERSED.match(window)
-    if m is None:
-        return False
-    word = m.group(1)[::-1]
+    word = text[prev_start:prev_end]
     if not word[:1].isupper() or word.isupper():
         return False
-    before = window[m.end() :].lstrip(" \u00a0")
-    return bool(before) and before[0] not in '.!?¿¡:;\n"“«(—–-'
+    i = prev_start
+    while i > 0 and text[i - 1] in " \u00a0":
+        i -= 1
+    return i > max(0, start - 40) and text[i - 1] not in '.!?¿¡:;\n"“«(—–-'
 
 
 def _is_language(index: _Index, word: str) -> bool:
     return any(flags & gz.LANGUAGE for _idx, flags in index.names.get(word, ()))
 
 
-def _local_filter(text: str, start: int, end: int, key: str, index: _Index, common_flag: int) -> _Candidate | None:
+def _local_filter(
+    text: str,
+    start: int,
+    end: int,
+    key: str,
+    index: _Index,
+    common_flag: int,
+    prev: str,
+    prev2: str,
+    nxt: str,
+    nxt_raw: str,
+    prev_start: int,
+    prev_end: int,
+) -> _Candidate | None:
     """The span text[start:end] as a candidate, or None when the rules say it is not a place."""
-    gaz = index.gaz
-    span = text[start:end]
-    prev, prev2, nxt, nxt_raw = _neighbours(text, start, end)
     # streets, rivers, seas, businesses, newspapers: "calle Honduras", "río Grande", "Golfo de México"
-    if (
-        prev in _BLOCK_BEFORE
-        or prev in _BLOCK_ADJACENT
-        or (prev in _CONNECTORS and prev2 in _BLOCK_BEFORE)
-        or nxt in _BLOCK_AFTER
-    ):
+    if prev in _BLOCK_PREV or nxt in _BLOCK_AFTER or (prev in _CONNECTORS and prev2 in _BLOCK_BEFORE):
         if not (prev == "st" and text[start - 2 : start - 1] == "."):
             return None
-    if key in index.regions:
-        return _Candidate(start, end, [], region=index.regions[key])
+    region = index.regions.get(key)
+    if region is not None:
+        return _Candidate(start, end, [], region=region)
     if text[end : end + 1] == "$":
         return None  # "US$ 30" is a currency
+    plain = index.plain_countries.get(key)
+    if plain is not None:
+        return _Candidate(start, end, plain)  # a country's name that no rule concerns
+    gaz = index.gaz
+    span = text[start:end]
     # "Defensoría del Pueblo", "Plaza de la Victoria": a common word inside an institution's name
     common_in_name = prev in _BLOCK_COMMON_BEFORE or (prev in _CONNECTORS and prev2 in _BLOCK_COMMON_BEFORE)
 
@@ -499,7 +717,9 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
     )
     # "Sua Martínez", "María Victoria": a capitalised word that is neither a place nor a function
     # word right before a one-word name makes it a person's name
-    prev_name = bool(prev) and " " not in key and _capitalised_word_before(text, start, prev, index)
+    prev_name = (
+        bool(prev) and " " not in key and _capitalised_word_before(text, start, prev, prev_start, prev_end, index)
+    )
     lang_en = common_flag == gz.COMMON_EN
     # "Edo State", "estado de Aragua", "provincia de Darién": a region by its own word
     region_word = nxt in _REGION_AFTER or prev in _REGION_BEFORE or (prev in _CONNECTORS and prev2 in _REGION_BEFORE)
