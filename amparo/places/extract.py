@@ -281,6 +281,8 @@ class _Index:
         }
         # the fields of a match that come from the place, ready to copy
         # (by the place object's id: the places live as long as the index)
+        self.country_of: list[str] = [p.country for p in gaz.places]
+        self.is_country: list[bool] = [p.kind == "country" for p in gaz.places]
         self.match_fields: dict[int, dict[str, Any]] = {
             id(p): {
                 "name": p.name,
@@ -307,7 +309,7 @@ def _get_index() -> _Index:
     return _index
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     start: int
     end: int
@@ -344,47 +346,53 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
         candidates = _scan(text, folded, index, common_flag)
 
     # context: countries named by a country name, or unambiguously by a place that needs no support
+    places = gaz.places
+    country_of = index.country_of
+    is_country = index.is_country
     contributions: list[set[str]] = []
+    counts: dict[str, int] = {}
     for cand in candidates:
         own: set[str] = set()
         if cand.region is None:
-            nations = {gaz.places[idx].country for idx, _f, _n in cand.entries if gaz.places[idx].kind == "country"}
-            if nations:
-                own = nations
-            elif not any(needs for _i, _f, needs in cand.entries):
-                found_countries = {gaz.places[idx].country for idx, _f, _n in cand.entries}
+            own = {country_of[idx] for idx, _f, _n in cand.entries if is_country[idx]}
+            if not own and not any(needs for _i, _f, needs in cand.entries):
+                found_countries = {country_of[idx] for idx, _f, _n in cand.entries}
                 if len(found_countries) == 1:
                     own = found_countries
+            for country in own:
+                counts[country] = counts.get(country, 0) + 1
         contributions.append(own)
-    counts: dict[str, int] = {}
-    for own in contributions:
-        for country in own:
-            counts[country] = counts.get(country, 0) + 1
 
     place_matches: list[PlaceMatch] = []
     region_matches: list[RegionMatch] = []
+    # candidates separated by nothing but a comma, a bracket or a dash: "Cancún, México"
+    last = len(candidates) - 1
+    apposed_next = [
+        k < last and candidates[k + 1].region is None and text[cand.end : candidates[k + 1].start].strip() in _APPOSE
+        for k, cand in enumerate(candidates)
+    ]
     for k, cand in enumerate(candidates):
         if cand.region is not None:
             canonical, members = cand.region
             region_matches.append(RegionMatch(text[cand.start : cand.end], cand.start, cand.end, canonical, members))
             continue
-        own = contributions[k]
+        entries = cand.entries
+        if len(entries) == 1 and is_country[entries[0][0]]:
+            place: gz.Place | None = places[entries[0][0]]  # a single country: nothing to resolve
+        else:
+            own = contributions[k]
 
-        def in_context(country: str, own: set[str] = own) -> bool:
-            return counts.get(country, 0) - (1 if country in own else 0) > 0
+            def in_context(country: str, own: set[str] = own) -> bool:
+                return counts.get(country, 0) - (1 if country in own else 0) > 0
 
-        apposed: set[str] = set()
-        if k > 0 and candidates[k - 1].region is None and text[candidates[k - 1].end : cand.start].strip() in _APPOSE:
-            apposed.update(gaz.places[idx].country for idx, _f, _n in candidates[k - 1].entries)
-        if (
-            k + 1 < len(candidates)
-            and candidates[k + 1].region is None
-            and text[cand.end : candidates[k + 1].start].strip() in _APPOSE
-        ):
-            apposed.update(gaz.places[idx].country for idx, _f, _n in candidates[k + 1].entries)
-        place = _resolve(gaz, cand, in_context, apposed, org, lang)
-        if place is None:
-            continue
+            apposed: set[str] = set()
+            if k > 0 and apposed_next[k - 1]:
+                apposed.update(country_of[idx] for idx, _f, _n in candidates[k - 1].entries)
+            if apposed_next[k]:
+                apposed.update(country_of[idx] for idx, _f, _n in candidates[k + 1].entries)
+            place = _resolve(gaz, cand, in_context, apposed, org, lang)
+            if place is None:
+                continue
         end = cand.end
         # "EE. UU." and "U.S.": the abbreviation's last full stop belongs to it
         if "." in text[cand.start : end] and text[end : end + 1] == ".":
@@ -701,7 +709,7 @@ def _local_filter(
             kept_countries.append((idx, flags, False))
         return _Candidate(start, end, kept_countries) if kept_countries else None
 
-    last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1])
+    last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1]) if " " in key else capitalised
     person_like = (
         prev in _TITLES
         or nxt in _SPEECH_AFTER
