@@ -279,21 +279,8 @@ class _Index:
             for key in self.country_keys
             if not any(flags & checked for _idx, flags in self.names[key])
         }
-        # the fields of a match that come from the place, ready to copy
-        # (by the place object's id: the places live as long as the index)
         self.country_of: list[str] = [p.country for p in gaz.places]
         self.is_country: list[bool] = [p.kind == "country" for p in gaz.places]
-        self.match_fields: dict[int, dict[str, Any]] = {
-            id(p): {
-                "name": p.name,
-                "country": p.country,
-                "kind": p.kind,
-                "lat": p.lat,
-                "lon": p.lon,
-                "region_code": p.region_code,
-            }
-            for p in gaz.places
-        }
 
 
 _index: _Index | None = None
@@ -338,7 +325,6 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     lang = (language or "es").split("-")[0].lower()
     common_flag = gz.COMMON_EN if lang == "en" else gz.COMMON_ES
     org = (org_country or "").upper()
-    match_fields = index.match_fields
     folded = _fold_text(text)
     if folded is None:
         candidates = _scan_slow(text, index, common_flag)
@@ -378,7 +364,7 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
             continue
         entries = cand.entries
         if len(entries) == 1 and is_country[entries[0][0]]:
-            place: gz.Place | None = places[entries[0][0]]  # a single country: nothing to resolve
+            place: gz.Place = places[entries[0][0]]  # a single country: nothing to resolve
         else:
             own = contributions[k]
 
@@ -390,21 +376,27 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
                 apposed.update(country_of[idx] for idx, _f, _n in candidates[k - 1].entries)
             if apposed_next[k]:
                 apposed.update(country_of[idx] for idx, _f, _n in candidates[k + 1].entries)
-            place = _resolve(gaz, cand, in_context, apposed, org, lang)
-            if place is None:
+            resolved = _resolve(gaz, cand, in_context, apposed, org, lang)
+            if resolved is None:
                 continue
+            place = resolved
         end = cand.end
         # "EE. UU." and "U.S.": the abbreviation's last full stop belongs to it
         if "." in text[cand.start : end] and text[end : end + 1] == ".":
             end += 1
         # a frozen dataclass's __init__ sets each field through object.__setattr__: filling
-        # its __dict__ at once is three times faster, same object
+        # its __dict__ directly is three times faster, same object
         match = _new_match(PlaceMatch)
         fields = match.__dict__
         fields["text"] = text[cand.start : end]
         fields["start"] = cand.start
         fields["end"] = end
-        fields.update(match_fields[id(place)])
+        fields["name"] = place.name
+        fields["country"] = place.country
+        fields["kind"] = place.kind
+        fields["lat"] = place.lat
+        fields["lon"] = place.lon
+        fields["region_code"] = place.region_code
         place_matches.append(match)
     countries: list[str] = []
     for pm in place_matches:
@@ -481,7 +473,6 @@ def _scan(text: str, folded: str, index: _Index, common_flag: int) -> list[_Cand
     one that starts a country's or region's name), grown to the longest known name, then the
     local rules. `folded` is the text folded letter by letter (same length)."""
     lex = index.lex
-    starters = index.starters
     candidates: list[_Candidate] = []
     cursor = 0
     next_token = _NEXT_TOKEN.match
@@ -492,14 +483,14 @@ def _scan(text: str, folded: str, index: _Index, common_flag: int) -> list[_Cand
         end = m.end() - 1
         if start < cursor:
             continue
-        word = lowered[start:end]
-        if m.lastindex == 1 and word not in starters:
+        key = lowered[start:end]
+        # a single word is in `lex` exactly when it starts a name (one look-up in one table)
+        code = lex.get(key, 0)
+        if not code:
             continue
-        key = word
         last_len = end - start
         found: list[tuple[int, str]] = []
         while True:
-            code = lex.get(key, 0)
             if code & 1:
                 found.append((end, key))
             if not code & 2:
@@ -514,6 +505,7 @@ def _scan(text: str, folded: str, index: _Index, common_flag: int) -> list[_Cand
             end = nxt.end()
             last_len = end - token_start
             key = key + " " + lowered[token_start:end]
+            code = lex.get(key, 0)
         for span_end, span_key in reversed(found):
             cand = _local_filter(
                 text, start, span_end, span_key, index, common_flag, *_neighbours_folded(text, lowered, start, span_end)
