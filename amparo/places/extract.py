@@ -339,7 +339,13 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     counts: dict[str, int] = {}
     for cand in candidates:
         own: set[str] = set()
-        if cand.region is None:
+        if cand.region is None and len(cand.entries) == 1:
+            only_idx, _flags, needs = cand.entries[0]
+            if is_country[only_idx] or not needs:
+                nation = country_of[only_idx]
+                own = {nation}
+                counts[nation] = counts.get(nation, 0) + 1
+        elif cand.region is None:
             own = {country_of[idx] for idx, _f, _n in cand.entries if is_country[idx]}
             if not own and not any(needs for _i, _f, needs in cand.entries):
                 found_countries = {country_of[idx] for idx, _f, _n in cand.entries}
@@ -363,8 +369,20 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
             region_matches.append(RegionMatch(text[cand.start : cand.end], cand.start, cand.end, canonical, members))
             continue
         entries = cand.entries
-        if len(entries) == 1 and is_country[entries[0][0]]:
-            place: gz.Place = places[entries[0][0]]  # a single country: nothing to resolve
+        if len(entries) == 1:
+            # one bearer of the name: _resolve's answer without building its pools
+            only_idx, _flags, needs = entries[0]
+            place: gz.Place = places[only_idx]
+            if not is_country[only_idx]:
+                nation = place.country
+                settled = (
+                    counts.get(nation, 0) - (1 if nation in contributions[k] else 0) > 0
+                    or (k > 0 and apposed_next[k - 1] and nation in _countries_of(candidates[k - 1], country_of))
+                    or (apposed_next[k] and nation in _countries_of(candidates[k + 1], country_of))
+                    or nation == org
+                )
+                if not settled and (needs or (place.kind == "city" and place.population < _MIN_UNSUPPORTED_POP)):
+                    continue
         else:
             own = contributions[k]
 
@@ -403,6 +421,10 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
         if pm.country not in countries:
             countries.append(pm.country)
     return Extraction(countries=countries, places=place_matches, regions=region_matches)
+
+
+def _countries_of(cand: _Candidate, country_of: list[str]) -> set[str]:
+    return {country_of[idx] for idx, _f, _n in cand.entries}
 
 
 def _scan_slow(text: str, index: _Index, common_flag: int) -> list[_Candidate]:
