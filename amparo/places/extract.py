@@ -510,6 +510,14 @@ def _scan(text: str, folded: str, index: _Index, common_flag: int) -> list[_Cand
         code = lex.get(key, 0)
         if not code:
             continue
+        if code == 1:  # a name that starts no longer one: the span is the word
+            cand = _local_filter(
+                text, start, end, key, index, common_flag, *_neighbours_folded(text, lowered, start, end)
+            )
+            if cand is not None:
+                candidates.append(cand)
+                cursor = end
+            continue
         last_len = end - start
         found: list[tuple[int, str]] = []
         while True:
