@@ -115,6 +115,8 @@ def test_a_report_page_suggests_the_places_its_text_names(keys, staff_a):
     offered = suggested(page)
     assert {"San Pedro Sula", "Honduras", "Tapachula", "Mexico"} <= set(offered)
     assert "Places mentioned" in panel(page)
+    # The tokens (and the places they name) travel in POST bodies only, never in a URL.
+    assert "?s=" not in panel(page) and "?q=" not in panel(page)
     # Nothing about an unconfirmed suggestion is stored.
     assert ConfirmedPlace.objects.count() == PlaceDecision.objects.count() == 0
 
@@ -209,12 +211,15 @@ def test_correcting_with_a_gazetteer_place_keeps_what_was_suggested_and_what_was
     worker = unlocked_client(staff_a[Role.CASE_WORKER])
     token = suggested(signal_page(worker, report))["San Pedro Sula"]
     form_url = reverse("places:place_form", args=["signal", report.reference])
-    page = worker.get(form_url, {"s": token, "q": "Tegucigalpa"})
+    page = worker.post(form_url, {"do": "start", "suggestion": token, "stage": "recruitment"})
+    assert page.status_code == 200 and "Amparo suggested San Pedro Sula" in page.content.decode()
+    assert not ConfirmedPlace.objects.exists()
+    page = worker.post(form_url, {"do": "search", "suggestion": token, "q": "Tegucigalpa", "stage": "recruitment"})
     assert page.status_code == 200
     content = page.content.decode()
     assert "Amparo suggested San Pedro Sula" in content
     pick = html.unescape(re.search(r'name="pick" value="([^"]+)"> <span>Tegucigalpa', content).group(1))
-    done = worker.post(form_url, {"suggestion": token, "pick": pick, "stage": "recruitment"})
+    done = worker.post(form_url, {"do": "record", "suggestion": token, "pick": pick, "stage": "recruitment"})
     assert done.status_code == 302
     place = ConfirmedPlace.objects.get()
     assert (place.city, place.country, place.stage) == ("Tegucigalpa", "HND", "recruitment")

@@ -242,6 +242,46 @@ def test_lookup_and_country_point():
     assert country_point("ZZZ") is None
 
 
+def test_lower_case_country_before_a_curly_apostrophe():
+    # written in lower case with a typographic apostrophe, as in a pasted news item
+    assert countries("malaysia’s ambassador to cambodia said", "en") == ["MYS", "KHM"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "por la Straße 5",  # a letter that folds to two ("ss"): the slower scan
+        "→ 🙂",  # characters beyond cp1252: the general fold
+        "",
+    ],
+)
+def test_the_same_places_whatever_else_the_text_holds(extra):
+    text = f"Salió de Tegucigalpa hacia San Pedro Sula (Honduras) {extra}."
+    extraction = extract_places(text, "es")
+    assert [(p.text, p.country, p.kind) for p in extraction.places] == [
+        ("Tegucigalpa", "HND", "city"),
+        ("San Pedro Sula", "HND", "city"),
+        ("Honduras", "HND", "country"),
+    ]
+    assert_spans(text, extraction)
+
+
+def test_letters_without_decomposition_and_capitals():
+    assert found("Ella es de ŁÓDŹ y vive en Łódź, Polonia.") == [
+        ("ŁÓDŹ", "POL", "city"),
+        ("Łódź", "POL", "city"),
+        ("Polonia", "POL", "country"),
+    ]
+
+
+def test_a_place_match_is_a_plain_frozen_dataclass():
+    (match,) = extract_places("Vive en Honduras.", "es").places
+    assert match == PlaceMatch("Honduras", 8, 16, "Honduras", "HND", "country", match.lat, match.lon, "")
+    assert hash(match) == hash(PlaceMatch("Honduras", 8, 16, "Honduras", "HND", "country", match.lat, match.lon, ""))
+    with pytest.raises(AttributeError):
+        match.country = "GTM"  # type: ignore[misc]
+
+
 def test_as_json_has_the_command_shape():
     data = extract_places("De San Pedro Sula a Centroamérica", "es").as_json("r1")
     assert data["id"] == "r1" and data["countries"] == ["HND"]

@@ -155,6 +155,7 @@ _BLOCK_COMMON_BEFORE = {
     "defensoria", "plaza", "parque", "teatro", "museo", "iglesia", "parroquia", "hospital", "colegio", "escuela",
     "barrio", "colonia", "calle", "avenida",
 }  # fmt: skip
+_BLOCK_PREV = _BLOCK_BEFORE | _BLOCK_ADJACENT
 _CONNECTORS = {"de", "del", "la", "el", "las", "los", "of", "the"}
 _TITLES = {
     "senor", "senora", "senorita", "sr", "sra", "srta", "don", "dona", "mr", "mrs", "ms", "miss", "dr", "dra",
@@ -198,6 +199,31 @@ def _accent_insensitive(word: str) -> re.Pattern[str]:
     return re.compile("".join(parts) + r"(?![^\W_])")
 
 
+def _trie_pattern(words: set[str]) -> str:
+    """A regular expression (a group) matching exactly `words`, as a trie: each alternative
+    starts with its own letter, so a word that starts none is rejected at once."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def pattern(node: dict[str, Any]) -> str:
+        end = "" in node
+        alternatives = [re.escape(ch) + pattern(child) for ch, child in sorted(node.items()) if ch]
+        if not alternatives:
+            return ""
+        body = (
+            alternatives[0]
+            if len(alternatives) == 1 and len(alternatives[0]) == 1
+            else "(?:" + "|".join(alternatives) + ")"
+        )
+        return body + "?" if end else body
+
+    return "(" + pattern(trie) + ")"
+
+
 class _Index:
     """Everything the scanner needs, built once per process from the gazetteer."""
 
@@ -231,6 +257,30 @@ class _Index:
         self.cap_re = re.compile(_CAP_WORD)
         self.lower_starters_bytes = {w.encode("ascii", "ignore") for w in lower}
         self.word_res: dict[bytes, re.Pattern[str]] = {}
+        # one regular expression over the text folded with its case kept (_fold_text): every
+        # capitalised word, and every lower-case word that starts a country's or region's name
+        # (led by the space before each word: the engine looks for spaces only); the Latin-1
+        # capitals alone are a quick test, the others are for texts beyond cp1252
+        lower_words = _trie_pattern(lower) + r"(?![^ ])"
+        self.seed_re = re.compile(r" (?:([A-ZÆÐØÞ][^ ]*)|" + lower_words + ")")
+        others = "".join(ch for ch in _UPPER[3:] if _fold_char(ch) == ch)
+        self.seed_re_wide = re.compile(r" (?:([A-ZÆÐØÞ" + others + r"][^ ]*)|" + lower_words + ")")
+        # a span's key: 1 a name or region, 2 the beginning of a longer one
+        self.lex: dict[str, int] = dict.fromkeys(self.prefixes, 2)
+        for key in self.names:
+            self.lex[key] = self.lex.get(key, 0) | 1
+        for key in self.regions:
+            self.lex[key] = self.lex.get(key, 0) | 1
+        # a country's name whose every entry is kept whatever the context (no abbreviation,
+        # language or common word among them)
+        checked = gz.ABBREV | gz.LANGUAGE | gz.COMMON_ES | gz.COMMON_EN
+        self.plain_countries: dict[str, list[tuple[int, int, bool]]] = {
+            key: [(idx, flags, False) for idx, flags in self.names[key]]
+            for key in self.country_keys
+            if not any(flags & checked for _idx, flags in self.names[key])
+        }
+        self.country_of: list[str] = [p.country for p in gaz.places]
+        self.is_country: list[bool] = [p.kind == "country" for p in gaz.places]
 
 
 _index: _Index | None = None
@@ -246,12 +296,15 @@ def _get_index() -> _Index:
     return _index
 
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     start: int
     end: int
     entries: list[tuple[int, int, bool]]  # (place index, flags, needs support from context)
     region: tuple[str, tuple[str, ...]] | None = None
+
+
+_new_match = object.__new__
 
 
 def _capitalised(word: str) -> bool:
@@ -272,11 +325,115 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     lang = (language or "es").split("-")[0].lower()
     common_flag = gz.COMMON_EN if lang == "en" else gz.COMMON_ES
     org = (org_country or "").upper()
+    folded = _fold_text(text)
+    if folded is None:
+        candidates = _scan_slow(text, index, common_flag)
+    else:
+        candidates = _scan(text, folded, index, common_flag)
+
+    # context: countries named by a country name, or unambiguously by a place that needs no support
+    places = gaz.places
+    country_of = index.country_of
+    is_country = index.is_country
+    contributions: list[set[str]] = []
+    counts: dict[str, int] = {}
+    for cand in candidates:
+        own: set[str] = set()
+        if cand.region is None and len(cand.entries) == 1:
+            only_idx, _flags, needs = cand.entries[0]
+            if is_country[only_idx] or not needs:
+                nation = country_of[only_idx]
+                own = {nation}
+                counts[nation] = counts.get(nation, 0) + 1
+        elif cand.region is None:
+            own = {country_of[idx] for idx, _f, _n in cand.entries if is_country[idx]}
+            if not own and not any(needs for _i, _f, needs in cand.entries):
+                found_countries = {country_of[idx] for idx, _f, _n in cand.entries}
+                if len(found_countries) == 1:
+                    own = found_countries
+            for country in own:
+                counts[country] = counts.get(country, 0) + 1
+        contributions.append(own)
+
+    place_matches: list[PlaceMatch] = []
+    region_matches: list[RegionMatch] = []
+    # candidates separated by nothing but a comma, a bracket or a dash: "Cancún, México"
+    last = len(candidates) - 1
+    apposed_next = [
+        k < last and candidates[k + 1].region is None and text[cand.end : candidates[k + 1].start].strip() in _APPOSE
+        for k, cand in enumerate(candidates)
+    ]
+    for k, cand in enumerate(candidates):
+        if cand.region is not None:
+            canonical, members = cand.region
+            region_matches.append(RegionMatch(text[cand.start : cand.end], cand.start, cand.end, canonical, members))
+            continue
+        entries = cand.entries
+        if len(entries) == 1:
+            # one bearer of the name: _resolve's answer without building its pools
+            only_idx, _flags, needs = entries[0]
+            place: gz.Place = places[only_idx]
+            if not is_country[only_idx]:
+                nation = place.country
+                settled = (
+                    counts.get(nation, 0) - (1 if nation in contributions[k] else 0) > 0
+                    or (k > 0 and apposed_next[k - 1] and nation in _countries_of(candidates[k - 1], country_of))
+                    or (apposed_next[k] and nation in _countries_of(candidates[k + 1], country_of))
+                    or nation == org
+                )
+                if not settled and (needs or (place.kind == "city" and place.population < _MIN_UNSUPPORTED_POP)):
+                    continue
+        else:
+            own = contributions[k]
+
+            def in_context(country: str, own: set[str] = own) -> bool:
+                return counts.get(country, 0) - (1 if country in own else 0) > 0
+
+            apposed: set[str] = set()
+            if k > 0 and apposed_next[k - 1]:
+                apposed.update(country_of[idx] for idx, _f, _n in candidates[k - 1].entries)
+            if apposed_next[k]:
+                apposed.update(country_of[idx] for idx, _f, _n in candidates[k + 1].entries)
+            resolved = _resolve(gaz, cand, in_context, apposed, org, lang)
+            if resolved is None:
+                continue
+            place = resolved
+        end = cand.end
+        # "EE. UU." and "U.S.": the abbreviation's last full stop belongs to it
+        if "." in text[cand.start : end] and text[end : end + 1] == ".":
+            end += 1
+        # a frozen dataclass's __init__ sets each field through object.__setattr__: filling
+        # its __dict__ directly is three times faster, same object
+        match = _new_match(PlaceMatch)
+        fields = match.__dict__
+        fields["text"] = text[cand.start : end]
+        fields["start"] = cand.start
+        fields["end"] = end
+        fields["name"] = place.name
+        fields["country"] = place.country
+        fields["kind"] = place.kind
+        fields["lat"] = place.lat
+        fields["lon"] = place.lon
+        fields["region_code"] = place.region_code
+        place_matches.append(match)
+    countries: list[str] = []
+    for pm in place_matches:
+        if pm.country not in countries:
+            countries.append(pm.country)
+    return Extraction(countries=countries, places=place_matches, regions=region_matches)
+
+
+def _countries_of(cand: _Candidate, country_of: list[str]) -> set[str]:
+    return {country_of[idx] for idx, _f, _n in cand.entries}
+
+
+def _scan_slow(text: str, index: _Index, common_flag: int) -> list[_Candidate]:
+    """The candidates of a text that _fold_text cannot fold letter by letter ("Straße", "½"):
+    capitalised words by a regular expression, lower-case ones by a search for each."""
     names = index.names
     regions = index.regions
     prefixes = index.prefixes
     starters = index.starters
-
     seeds: list[tuple[int, int]] = [m.span() for m in index.cap_re.finditer(text)]
     # lower-case countries and demonyms ("hondureñas", "méxico") are rare: a set test on the
     # folded words first, then a search for the few found
@@ -322,86 +479,168 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
             key = key + " " + fold(last)
             end = nxt.end()
         for span_end, span_key in reversed(found):
-            cand = _local_filter(text, start, span_end, span_key, index, common_flag)
+            cand = _local_filter(
+                text, start, span_end, span_key, index, common_flag, *_neighbours(text, start, span_end)
+            )
             if cand is not None:
                 candidates.append(cand)
                 cursor = span_end
                 break
 
-    # context: countries named by a country name, or unambiguously by a place that needs no support
-    contributions: list[set[str]] = []
-    for cand in candidates:
-        own: set[str] = set()
-        if cand.region is None:
-            nations = {gaz.places[idx].country for idx, _f, _n in cand.entries if gaz.places[idx].kind == "country"}
-            if nations:
-                own = nations
-            elif not any(needs for _i, _f, needs in cand.entries):
-                found_countries = {gaz.places[idx].country for idx, _f, _n in cand.entries}
-                if len(found_countries) == 1:
-                    own = found_countries
-        contributions.append(own)
-    counts: dict[str, int] = {}
-    for own in contributions:
-        for country in own:
-            counts[country] = counts.get(country, 0) + 1
+    return candidates
 
-    place_matches: list[PlaceMatch] = []
-    region_matches: list[RegionMatch] = []
-    for k, cand in enumerate(candidates):
-        if cand.region is not None:
-            canonical, members = cand.region
-            region_matches.append(RegionMatch(text[cand.start : cand.end], cand.start, cand.end, canonical, members))
+
+def _scan(text: str, folded: str, index: _Index, common_flag: int) -> list[_Candidate]:
+    """The candidates of a text: every capitalised word that starts a name (and every lower-case
+    one that starts a country's or region's name), grown to the longest known name, then the
+    local rules. `folded` is the text folded letter by letter (same length)."""
+    lex = index.lex
+    candidates: list[_Candidate] = []
+    cursor = 0
+    next_token = _NEXT_TOKEN.match
+    lowered = folded.lower()
+    seed_re = index.seed_re if folded.isascii() else index.seed_re_wide
+    for m in seed_re.finditer(" " + folded):
+        start = m.start()  # the word's start in the text (the search ran on one space more)
+        end = m.end() - 1
+        if start < cursor:
             continue
-        own = contributions[k]
-
-        def in_context(country: str, own: set[str] = own) -> bool:
-            return counts.get(country, 0) - (1 if country in own else 0) > 0
-
-        apposed: set[str] = set()
-        if k > 0 and candidates[k - 1].region is None and text[candidates[k - 1].end : cand.start].strip() in _APPOSE:
-            apposed.update(gaz.places[idx].country for idx, _f, _n in candidates[k - 1].entries)
-        if (
-            k + 1 < len(candidates)
-            and candidates[k + 1].region is None
-            and text[cand.end : candidates[k + 1].start].strip() in _APPOSE
-        ):
-            apposed.update(gaz.places[idx].country for idx, _f, _n in candidates[k + 1].entries)
-        place = _resolve(gaz, cand, in_context, apposed, org, lang)
-        if place is None:
+        key = lowered[start:end]
+        # a single word is in `lex` exactly when it starts a name (one look-up in one table)
+        code = lex.get(key, 0)
+        if not code:
             continue
-        end = cand.end
-        # "EE. UU." and "U.S.": the abbreviation's last full stop belongs to it
-        if "." in text[cand.start : end] and text[end : end + 1] == ".":
-            end += 1
-        place_matches.append(
-            PlaceMatch(
-                text=text[cand.start : end],
-                start=cand.start,
-                end=end,
-                name=place.name,
-                country=place.country,
-                kind=place.kind,
-                lat=place.lat,
-                lon=place.lon,
-                region_code=place.region_code,
+        if code == 1:  # a name that starts no longer one: the span is the word
+            cand = _local_filter(
+                text, start, end, key, index, common_flag, *_neighbours_folded(text, lowered, start, end)
             )
-        )
-    countries: list[str] = []
-    for pm in place_matches:
-        if pm.country not in countries:
-            countries.append(pm.country)
-    return Extraction(countries=countries, places=place_matches, regions=region_matches)
+            if cand is not None:
+                candidates.append(cand)
+                cursor = end
+            continue
+        last_len = end - start
+        found: list[tuple[int, str]] = []
+        while True:
+            if code & 1:
+                found.append((end, key))
+            if not code & 2:
+                break
+            nxt = next_token(text, end)
+            if nxt is None:
+                break
+            gap = nxt.group(1).replace(" ", "").replace("\u00a0", "")
+            if gap == "." and last_len > 2:
+                break
+            token_start = nxt.start(2)
+            end = nxt.end()
+            last_len = end - token_start
+            key = key + " " + lowered[token_start:end]
+            code = lex.get(key, 0)
+        for span_end, span_key in reversed(found):
+            cand = _local_filter(
+                text, start, span_end, span_key, index, common_flag, *_neighbours_folded(text, lowered, start, span_end)
+            )
+            if cand is not None:
+                candidates.append(cand)
+                cursor = span_end
+                break
+    return candidates
 
 
-def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
-    """(previous word, the word before it, next word, next word as written), folded; a word
-    counts only when nothing but spaces separates it from the name."""
+_UPPER_SET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ" + _UPPER[3:])  # the capitals of _CAP_WORD
+
+
+def _fold_char(ch: str) -> str:
+    """One character of the folded text: a letter without its accents, case kept, when its
+    lower case is `fold` of it ("É" → "E"); a space for a non-word character; NUL otherwise
+    ("ß", whose fold is two letters)."""
+    if TOKEN_RE.fullmatch(ch) is None:
+        return " "
+    bare = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+    if len(bare) == 1 and bare != "\x00" and bare.lower() == fold(ch) and bare.isupper() == ch.isupper():
+        return bare
+    return "\x00"
+
+
+def _fold_table() -> bytes:
+    """cp1252 byte → the Latin-1 byte of _fold_char (NUL beyond Latin-1)."""
+    table = bytearray(256)
+    for b in range(256):
+        try:
+            ch = bytes([b]).decode("cp1252")
+        except UnicodeDecodeError:
+            table[b] = 32
+            continue
+        f = _fold_char(ch)
+        table[b] = ord(f) if ord(f) < 256 else 0
+    return bytes(table)
+
+
+class _FoldMap(dict):
+    """Code point → _fold_char, filled on first sight of each character."""
+
+    def __missing__(self, code: int) -> str:
+        value = _fold_char(chr(code))
+        self[code] = value
+        return value
+
+
+_FOLD_BYTES = _fold_table()
+_FOLD_MAP = _FoldMap()
+
+
+def _fold_text(text: str) -> str | None:
+    """The text folded letter by letter, same length, case kept: its lower case has `fold` of
+    each word where the word is, spaces elsewhere. None when a letter folds to several."""
+    try:
+        folded = text.encode("cp1252").translate(_FOLD_BYTES).decode("latin-1")
+    except UnicodeEncodeError:
+        folded = text.translate(_FOLD_MAP)
+    if "\x00" in folded:
+        return None
+    return folded
+
+
+def _neighbours_folded(text: str, folded: str, start: int, end: int) -> tuple[str, str, str, str, int, int]:
+    """_neighbours, read from the folded text."""
     prev = prev2 = nxt = nxt_raw = ""
+    prev_start = prev_end = -1
+    i = start
+    while i > 0 and text[i - 1] in " \u00a0":
+        i -= 1
+    if i > 0 and folded[i - 1] != " ":
+        prev_end = i
+        prev_start = folded.rfind(" ", 0, i) + 1
+        prev = folded[prev_start:i]
+        i = prev_start
+        while i > 0 and text[i - 1] in " \u00a0":
+            i -= 1
+        if i > 0 and folded[i - 1] != " ":
+            prev2 = folded[folded.rfind(" ", 0, i) + 1 : i]
+    k = end
+    n = len(text)
+    while k < n and text[k] in " \u00a0":
+        k += 1
+    if k < n and folded[k] != " ":
+        e = folded.find(" ", k)
+        if e < 0:
+            e = n
+        nxt = folded[k:e]
+        nxt_raw = text[k:e]
+    return prev, prev2, nxt, nxt_raw, prev_start, prev_end
+
+
+def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str, int, int]:
+    """(previous word, the word before it, next word, next word as written, where the previous
+    word starts and ends), folded; a word counts only when nothing but spaces separates it
+    from the name."""
+    prev = prev2 = nxt = nxt_raw = ""
+    prev_start = prev_end = -1
     window = text[max(0, start - 40) : start][::-1]
     m = _PREV_WORD_REVERSED.match(window)
     if m:
         prev = fold(m.group(1)[::-1])
+        prev_start, prev_end = start - m.end(1), start - m.start(1)
         m2 = _PREV_WORD_REVERSED.match(window, m.end())
         if m2:
             prev2 = fold(m2.group(1)[::-1])
@@ -409,7 +648,7 @@ def _neighbours(text: str, start: int, end: int) -> tuple[str, str, str, str]:
     if m3:
         nxt_raw = m3.group(1)
         nxt = fold(nxt_raw)
-    return prev, prev2, nxt, nxt_raw
+    return prev, prev2, nxt, nxt_raw, prev_start, prev_end
 
 
 _REGION_AFTER = {"state", "province", "region", "department", "governorate", "county", "prefecture", "oblast"}
@@ -425,44 +664,53 @@ _FUNCTION_WORDS = _CONNECTORS | _LANGUAGE_BEFORE | _AND | {
 }  # fmt: skip
 
 
-def _capitalised_word_before(text: str, start: int, prev: str, index: _Index) -> bool:
+def _capitalised_word_before(text: str, start: int, prev: str, prev_start: int, prev_end: int, index: _Index) -> bool:
     """Is the word right before `start` (only spaces between) a capitalised word that is not a
     place, not a function word and not the first word of a sentence?"""
-    if prev in _FUNCTION_WORDS or prev in index.starters:
+    if prev_start < 0 or prev in _FUNCTION_WORDS or prev in index.starters:
         return False
-    window = text[max(0, start - 40) : start][::-1]
-    m = _PREV_WORD_REVERSED.match(window)
-    if m is None:
-        return False
-    word = m.group(1)[::-1]
+    word = text[prev_start:prev_end]
     if not word[:1].isupper() or word.isupper():
         return False
-    before = window[m.end() :].lstrip(" \u00a0")
-    return bool(before) and before[0] not in '.!?¿¡:;\n"“«(—–-'
+    i = prev_start
+    while i > 0 and text[i - 1] in " \u00a0":
+        i -= 1
+    return i > max(0, start - 40) and text[i - 1] not in '.!?¿¡:;\n"“«(—–-'
 
 
 def _is_language(index: _Index, word: str) -> bool:
     return any(flags & gz.LANGUAGE for _idx, flags in index.names.get(word, ()))
 
 
-def _local_filter(text: str, start: int, end: int, key: str, index: _Index, common_flag: int) -> _Candidate | None:
+def _local_filter(
+    text: str,
+    start: int,
+    end: int,
+    key: str,
+    index: _Index,
+    common_flag: int,
+    prev: str,
+    prev2: str,
+    nxt: str,
+    nxt_raw: str,
+    prev_start: int,
+    prev_end: int,
+) -> _Candidate | None:
     """The span text[start:end] as a candidate, or None when the rules say it is not a place."""
-    gaz = index.gaz
-    span = text[start:end]
-    prev, prev2, nxt, nxt_raw = _neighbours(text, start, end)
     # streets, rivers, seas, businesses, newspapers: "calle Honduras", "río Grande", "Golfo de México"
-    if (
-        prev in _BLOCK_BEFORE
-        or prev in _BLOCK_ADJACENT
-        or (prev in _CONNECTORS and prev2 in _BLOCK_BEFORE)
-        or nxt in _BLOCK_AFTER
-    ):
+    if prev in _BLOCK_PREV or nxt in _BLOCK_AFTER or (prev in _CONNECTORS and prev2 in _BLOCK_BEFORE):
         if not (prev == "st" and text[start - 2 : start - 1] == "."):
             return None
-    if key in index.regions:
-        return _Candidate(start, end, [], region=index.regions[key])
+    region = index.regions.get(key)
+    if region is not None:
+        return _Candidate(start, end, [], region=region)
     if text[end : end + 1] == "$":
         return None  # "US$ 30" is a currency
+    plain = index.plain_countries.get(key)
+    if plain is not None:
+        return _Candidate(start, end, plain)  # a country's name that no rule concerns
+    gaz = index.gaz
+    span = text[start:end]
     # "Defensoría del Pueblo", "Plaza de la Victoria": a common word inside an institution's name
     common_in_name = prev in _BLOCK_COMMON_BEFORE or (prev in _CONNECTORS and prev2 in _BLOCK_COMMON_BEFORE)
 
@@ -483,7 +731,7 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
             kept_countries.append((idx, flags, False))
         return _Candidate(start, end, kept_countries) if kept_countries else None
 
-    last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1])
+    last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1]) if " " in key else capitalised
     person_like = (
         prev in _TITLES
         or nxt in _SPEECH_AFTER
@@ -499,7 +747,9 @@ def _local_filter(text: str, start: int, end: int, key: str, index: _Index, comm
     )
     # "Sua Martínez", "María Victoria": a capitalised word that is neither a place nor a function
     # word right before a one-word name makes it a person's name
-    prev_name = bool(prev) and " " not in key and _capitalised_word_before(text, start, prev, index)
+    prev_name = (
+        bool(prev) and " " not in key and _capitalised_word_before(text, start, prev, prev_start, prev_end, index)
+    )
     lang_en = common_flag == gz.COMMON_EN
     # "Edo State", "estado de Aragua", "provincia de Darién": a region by its own word
     region_word = nxt in _REGION_AFTER or prev in _REGION_BEFORE or (prev in _CONNECTORS and prev2 in _REGION_BEFORE)

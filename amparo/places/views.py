@@ -69,18 +69,27 @@ def decide(request: HttpRequest, kind: str, reference: str) -> HttpResponse:
 
 
 def place_form(request: HttpRequest, kind: str, reference: str) -> HttpResponse:
-    """Correct a suggestion (?s=<its token>) or add a place nobody suggested: search the
-    gazetteer (?q=) and choose one of its places, or type a country, a region and a city."""
+    """Correct a suggestion or add a place nobody suggested: search the gazetteer and choose
+    one of its places, or type a country, a region and a city.
+
+    The suggestion's token and the search words travel only in POST bodies (`do=start` from the
+    panel's "Correct" button, `do=search`), never in a URL: a place named in a sealed report
+    stays out of browser history and of any log line that holds a URL."""
     source = services.resolve_source(request.user, kind, reference)
-    token = request.POST.get("suggestion") if request.method == "POST" else request.GET.get("s")
+    step = request.POST.get("do", "record") if request.method == "POST" else "start"
+    token = request.POST.get("suggestion", "") if request.method == "POST" else ""
     suggested = None
     if token:
         try:
             suggested = services.place_from_token(source, token)
         except services.BadSuggestion:
             return _problem(request, source, [str(STALE)])
-    query = request.GET.get("q", "")[:120].strip()
-    if request.method == "POST":
+    query = request.POST.get("q", "")[:120].strip() if step == "search" else ""
+    if step == "record" and suggested is not None:
+        if services.suggestion_hash(source, suggested) in services.decided_hashes(request.user, source):
+            messages.info(request, _("Someone already decided on this place."))
+            return redirect(back_url(source))
+    if step == "record":
         form = PlaceForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
@@ -104,7 +113,12 @@ def place_form(request: HttpRequest, kind: str, reference: str) -> HttpResponse:
             messages.success(request, _("The place was recorded."))
             return redirect(back_url(source))
     else:
-        form = PlaceForm(initial={"suggestion": token or "", "country": suggested.country if suggested else ""})
+        # Start or search: the form again, with what the panel or the last search carried.
+        carried = request.POST if request.method == "POST" else {}
+        initial = {key: carried.get(key, "")[:120] for key in ("country", "region", "city", "stage", "month")}
+        if suggested and not initial["country"]:
+            initial["country"] = suggested.country
+        form = PlaceForm(initial=initial)
     results: list[dict[str, Any]] = []
     if query:
         results = services.search(source, query)[:SEARCH_LIMIT]
@@ -115,7 +129,7 @@ def place_form(request: HttpRequest, kind: str, reference: str) -> HttpResponse:
             "source": source,
             "source_label": SourceKind(source.kind).label,
             "suggested": suggested,
-            "token": token or "",
+            "token": token,
             "query": query,
             "results": results,
             "searched": bool(query),
