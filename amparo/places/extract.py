@@ -279,6 +279,9 @@ class _Index:
             for key in self.country_keys
             if not any(flags & checked for _idx, flags in self.names[key])
         }
+        # each name's bearers with what the local rules read of them, filled on a name's first
+        # sighting: (place index, flags, kind, population, of a Spanish-speaking country)
+        self.entry_info: dict[str, list[tuple[int, int, str, int, bool]]] = {}
         self.country_of: list[str] = [p.country for p in gaz.places]
         self.is_country: list[bool] = [p.kind == "country" for p in gaz.places]
 
@@ -420,7 +423,12 @@ def _extract(text: str, language: str, org_country: str | None) -> Extraction:
     for pm in place_matches:
         if pm.country not in countries:
             countries.append(pm.country)
-    return Extraction(countries=countries, places=place_matches, regions=region_matches)
+    result = _new_match(Extraction)
+    fields = result.__dict__
+    fields["countries"] = countries
+    fields["places"] = place_matches
+    fields["regions"] = region_matches
+    return result
 
 
 def _countries_of(cand: _Candidate, country_of: list[str]) -> set[str]:
@@ -731,11 +739,9 @@ def _local_filter(
             kept_countries.append((idx, flags, False))
         return _Candidate(start, end, kept_countries) if kept_countries else None
 
-    last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1]) if " " in key else capitalised
     person_like = (
         prev in _TITLES
         or nxt in _SPEECH_AFTER
-        or bool(_AGE_AFTER.match(text, end))
         or (
             bool(nxt_raw)
             and nxt_raw[:1].isupper()
@@ -744,25 +750,43 @@ def _local_filter(
             and nxt not in index.starters
             and nxt not in _CONNECTORS
         )
+        or bool(_AGE_AFTER.match(text, end))
     )
     # "Sua Martínez", "María Victoria": a capitalised word that is neither a place nor a function
     # word right before a one-word name makes it a person's name
+    # (read only when the name is not a person's already)
     prev_name = (
-        bool(prev) and " " not in key and _capitalised_word_before(text, start, prev, prev_start, prev_end, index)
+        not person_like
+        and bool(prev)
+        and " " not in key
+        and _capitalised_word_before(text, start, prev, prev_start, prev_end, index)
     )
     lang_en = common_flag == gz.COMMON_EN
     # "Edo State", "estado de Aragua", "provincia de Darién": a region by its own word
     region_word = nxt in _REGION_AFTER or prev in _REGION_BEFORE or (prev in _CONNECTORS and prev2 in _REGION_BEFORE)
-    before = text[max(0, start - 4) : start].rstrip(" \u00a0")
-    sentence_start = not before or before[-1] in _SENTENCE_END
     kept: list[tuple[int, int, bool]] = []
-    for idx, flags in entries:
-        place = gaz.places[idx]
+    info = index.entry_info.get(key)
+    if info is None:
+        places = gaz.places
+        info = index.entry_info.setdefault(
+            key,
+            [
+                (
+                    idx,
+                    flags,
+                    places[idx].kind,
+                    places[idx].population,
+                    places[idx].country in gaz.spanish_speaking,
+                )
+                for idx, flags in entries
+            ],
+        )
+    for idx, flags, kind, population, spanish in info:
         if flags & gz.ABBREV and any(ch.islower() for ch in span):
             continue
         if flags & gz.LANGUAGE and (prev in _LANGUAGE_BEFORE or (prev in _AND and _is_language(index, prev2))):
             continue
-        if place.kind == "country":
+        if kind == "country":
             if flags & common_flag and not capitalised:
                 continue
             if person_like and flags & common_flag and not flags & gz.DEMONYM:
@@ -770,7 +794,7 @@ def _local_filter(
             kept.append((idx, flags, False))
             continue
         # regions and cities
-        if person_like or (prev_name and place.population < _BIG_CITY):
+        if person_like or (prev_name and population < _BIG_CITY):
             continue
         needs_support = False
         if flags & gz.TOWN:
@@ -778,6 +802,7 @@ def _local_filter(
                 continue
             needs_support = True
         elif flags & (common_flag | gz.ALTERNATE):
+            last_capitalised = _capitalised(TOKEN_RE.findall(span)[-1]) if " " in key else capitalised
             if not last_capitalised or (flags & common_flag and common_in_name):
                 continue
             # a common word capitalised inside a sentence is a name ("en Málaga"); at the start
@@ -786,22 +811,23 @@ def _local_filter(
             # — and only for a city of a Spanish-speaking country ("Pueblo", Colorado, and the
             # "Norte" of Guinea-Bissau are coincidences in a Spanish text)
             needs_support = bool(flags & common_flag) and (
-                sentence_start
-                or span.isupper()
-                or lang_en
-                or place.kind != "city"
-                or place.country not in gaz.spanish_speaking
+                _sentence_start(text, start) or span.isupper() or lang_en or kind != "city" or not spanish
             )
-        elif not capitalised and place.population < 100_000 and place.kind == "city":
+        elif not capitalised and population < 100_000 and kind == "city":
             continue
-        if len(key) <= 3 and not span.isupper() and not (place.kind == "region" and region_word):
+        if len(key) <= 3 and not span.isupper() and not (kind == "region" and region_word):
             continue
-        if region_word and place.kind == "region":
+        if region_word and kind == "region":
             needs_support = False
         kept.append((idx, flags, needs_support))
     if not kept:
         return None
     return _Candidate(start, end, kept)
+
+
+def _sentence_start(text: str, start: int) -> bool:
+    before = text[max(0, start - 4) : start].rstrip(" \u00a0")
+    return not before or before[-1] in _SENTENCE_END
 
 
 _KIND_RANK = {"country": 0, "region": 2, "city": 3}
