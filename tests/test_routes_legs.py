@@ -98,3 +98,16 @@ def test_stops_from_any_source_are_accepted_and_a_case_with_two_types_counts_und
     assert rebuild_all() == 2
     assert set(RouteLeg.objects.values_list("exploitation_type", flat=True)) == {"forced_labour", "servitude"}
     assert len(set(RouteLeg.objects.values_list("subject", flat=True))) == 1
+
+
+def test_unknown_type_gender_age_and_month_count_once_under_all(org_a):
+    from amparo.routes.aggregates import Query, route_aggregates
+
+    stops = []
+    for n in range(5):
+        for stage, country in (("recruitment", "HND"), ("exploitation", "USA")):
+            stops.append(StopInput("report", f"r{n}", org_a.pk, stage, country, "", "", None, None, None))
+    rebuild(stops)
+    result = route_aggregates(Query(measure="report"), {org_a.pk}, org_a.pk)
+    assert [(f.key, f.count) for f in result.flows] == [(("HND", "USA"), 5)]
+    assert route_aggregates(Query(measure="report", period="2026"), {org_a.pk}, org_a.pk).flows == []
