@@ -52,8 +52,9 @@ def test_points_get_res_4_and_6_cells_from_coordinates_or_a_known_city(org_a):
     person(org_a, city="Houston", region="Texas")  # no coordinates: the city's point
     person(org_a, lat=14.08, lon=-87.2)  # coordinates, no city
     rebuild_all()
-    exploitation = list(RoutePoint.objects.filter(stage="exploitation").order_by("id"))
-    assert exploitation[0].city == "Houston" and exploitation[0].region == "US-TX"
+    exploitation = list(RoutePoint.objects.filter(stage="exploitation"))
+    assert len(exploitation) == 2
+    assert {(p.city, p.region) for p in exploitation} == {("Houston", "US-TX"), ("", "")}
     for point in exploitation:
         assert h3.get_resolution(point.h3_6) == 6 and h3.cell_to_parent(point.h3_6, 4) == point.h3_4
     # A country without a place has no cell: it counts in flows, never in hotspots.
@@ -98,3 +99,16 @@ def test_stops_from_any_source_are_accepted_and_a_case_with_two_types_counts_und
     assert rebuild_all() == 2
     assert set(RouteLeg.objects.values_list("exploitation_type", flat=True)) == {"forced_labour", "servitude"}
     assert len(set(RouteLeg.objects.values_list("subject", flat=True))) == 1
+
+
+def test_unknown_type_gender_age_and_month_count_once_under_all(org_a):
+    from amparo.routes.aggregates import Query, route_aggregates
+
+    stops = []
+    for n in range(5):
+        for stage, country in (("recruitment", "HND"), ("exploitation", "USA")):
+            stops.append(StopInput("report", f"r{n}", org_a.pk, stage, country, "", "", None, None, None))
+    rebuild(stops)
+    result = route_aggregates(Query(measure="report"), {org_a.pk}, org_a.pk)
+    assert [(f.key, f.count) for f in result.flows] == [(("HND", "USA"), 5)]
+    assert route_aggregates(Query(measure="report", period="2026"), {org_a.pk}, org_a.pk).flows == []

@@ -232,12 +232,15 @@ def build_cells() -> int:
                     dims = [col if keep else "''" for col, keep in zip(_DIMS, kept, strict=True)]
                     group = ["organisation_id", "subject_kind", *keys, *period_cols]
                     group += [col for col, keep in zip(_DIMS, kept, strict=True) if keep]
+                    # A value kept is a real value: rows of unknown type, gender or age count
+                    # only under "all" (else they would be a second "all" row).
+                    known = "".join(f" AND {col} <> ''" for col, keep in zip(_DIMS, kept, strict=True) if keep)
                     cursor.execute(
                         f"INSERT INTO {table} (layer, key, organisation_id, subject_kind, period, "  # noqa: S608
                         "exploitation_type, sex, age_band, n) "
                         f"SELECT '{layer}', {key}, organisation_id, subject_kind, {period}, {', '.join(dims)}, "
                         f"COUNT(DISTINCT subject) FROM {model._meta.db_table} "
-                        f"WHERE {where} AND {period_where} GROUP BY {', '.join(group)}"
+                        f"WHERE {where} AND {period_where}{known} GROUP BY {', '.join(group)}"
                     )
     return RouteCell.objects.count()
 
