@@ -447,3 +447,30 @@ def test_route_stops_yield_only_route_stages_with_the_sources_attributes(keys, s
     assert (exploitation.subject_kind, exploitation.subject_id) == ("report", str(report.pk))
     assert exploitation.exploitation_type == "agriculture" and exploitation.organisation_id == keys.pk
     assert exploitation.lat == pytest.approx(14.9)
+
+
+def test_places_confirmed_on_a_report_become_a_route_leg_and_unconfirmed_ones_do_not(keys, staff_a):
+    """Only confirmed places feed routes (issue 11, part 2): a report whose recruitment and
+    exploitation places staff confirmed gives one leg; a place only mentioned gives none."""
+    from amparo.routes import legs
+    from amparo.routes.models import RouteLeg, RoutePoint
+
+    actor = as_verified(staff_a[Role.CASE_WORKER])
+    report = web_report(keys)
+    source = services.signal_source(report)
+    spsula = services.SuggestedPlace(name="San Pedro Sula", country="HND", kind="city", lat=15.5, lon=-88.0)
+    tapachula = services.SuggestedPlace(name="Tapachula", country="MEX", kind="city", lat=14.9, lon=-92.3)
+    month = datetime.date(2025, 3, 1)
+    services.record_place(actor=actor, source=source, recorded=services.recorded_from(spsula, "mentioned", month))
+    legs.rebuild_all()
+    assert (
+        not RouteLeg.objects.exists()
+        and not RoutePoint.objects.filter(subject_kind="report").exclude(stage="mentioned").exists()
+    )
+    services.record_place(actor=actor, source=source, recorded=services.recorded_from(spsula, "recruitment", month))
+    services.record_place(actor=actor, source=source, recorded=services.recorded_from(tapachula, "exploitation", month))
+    legs.rebuild_all()
+    leg = RouteLeg.objects.get()
+    assert (leg.subject_kind, leg.from_country, leg.to_country, leg.to_city) == ("report", "HND", "MEX", "Tapachula")
+    # The leg keeps a keyed hash of the subject, never the report's id.
+    assert str(report.pk) not in {str(leg.subject)}

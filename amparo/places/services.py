@@ -30,6 +30,7 @@ from amparo.core import audit, vault
 from amparo.core.permissions import Perm, can
 from amparo.core.scoping import get_visible_or_404
 from amparo.places.models import ROUTE_STAGES, ConfirmedPlace, DecisionAction, PlaceDecision, SourceKind
+from amparo.routes.legs import StopInput
 
 TOKEN_SALT = "amparo.places.suggestion"  # noqa: S105 (a signing salt, not a secret)
 #: A suggestion's token is good for one working day: long enough to read and decide.
@@ -503,36 +504,19 @@ def history_for(user: Any, sources: Iterable[Source]) -> list[PlaceDecision]:
 # --------------------------------------------------------------------------- routes
 
 
-@dataclass(frozen=True)
-class StopInput:
-    """The shape of amparo.routes.legs.StopInput (interfaces §3); the lead maps one to the other."""
-
-    subject_kind: str  # "case" | "report" | "signal"
-    subject_id: str
-    organisation_id: int
-    stage: str
-    country: str
-    region_code: str
-    city: str
-    lat: float | None
-    lon: float | None
-    month: datetime.date | None
-    exploitation_type: str
-    sex: str
-    age_band: str
-
-
-def _case_attributes(case: Any) -> tuple[str, str, str]:
-    types = list(case.exploitation_types or [])
-    return (types[0] if types else "", case.gender or "", case.age_band or "")
+def _case_attributes(case: Any) -> list[tuple[str, str, str]]:
+    """One (exploitation type, gender, age band) per exploitation type of the case, as the route
+    builder does for trafficking events: a case with two types counts under each type's filter."""
+    types = [t for t in (case.exploitation_types or []) if isinstance(t, str)] or [""]
+    return [(kind, case.gender or "", case.age_band or "") for kind in types]
 
 
 def route_stops() -> Iterator[StopInput]:
     """Confirmed places in recruitment, transit or exploitation, as route stops.
 
     A system read for the route builder (no user): it yields places only, with the source's
-    coarse attributes kept in the clear (a case's first exploitation type, gender and age band;
-    a signal's exploitation type), never a text. A case summary's and a step's places count
+    coarse attributes kept in the clear (a case's exploitation types, gender and age band;
+    a signal's exploitation type), never a text, in the route builder's `StopInput`. A case summary's and a step's places count
     for the case; a signal linked to a case counts for the case too.
     """
     rows = (
@@ -551,28 +535,29 @@ def route_stops() -> Iterator[StopInput]:
                 subject_kind, subject_id = "case", str(signal.case_id)
                 # scoping: the linked case's coarse attributes, same system read
                 case = signal.case
-                attributes = _case_attributes(case) if case else (signal.exploitation_type, "", "")
+                attributes = _case_attributes(case) if case else [(signal.exploitation_type, "", "")]
             else:
                 subject_kind, subject_id = place.source_kind, str(signal.pk)
                 kind = signal.exploitation_type if signal.exploitation_type != "not_sure" else ""
-                attributes = (kind, "", "")
+                attributes = [(kind, "", "")]
         else:
             event: Any = place.event
             case = place.case if place.case_id else event.case
             subject_kind, subject_id = "case", str(case.pk)
             attributes = _case_attributes(case)
-        yield StopInput(
-            subject_kind=subject_kind,
-            subject_id=subject_id,
-            organisation_id=place.organisation_id,
-            stage=place.stage,
-            country=place.country,
-            region_code=place.region_code,
-            city=place.city,
-            lat=float(place.latitude) if place.latitude is not None else None,
-            lon=float(place.longitude) if place.longitude is not None else None,
-            month=place.month,
-            exploitation_type=attributes[0],
-            sex=attributes[1],
-            age_band=attributes[2],
-        )
+        for exploitation_type, sex, age_band in attributes:
+            yield StopInput(
+                subject_kind=subject_kind,
+                subject_id=subject_id,
+                organisation_id=place.organisation_id,
+                stage=place.stage,
+                country=place.country,
+                region_code=place.region_code,
+                city=place.city,
+                lat=float(place.latitude) if place.latitude is not None else None,
+                lon=float(place.longitude) if place.longitude is not None else None,
+                month=place.month,
+                exploitation_type=exploitation_type,
+                sex=sex,
+                age_band=age_band,
+            )

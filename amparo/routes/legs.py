@@ -249,13 +249,11 @@ _DIMS = ("exploitation_type", "sex", "age_band")
 
 
 def all_stops() -> Iterator[StopInput]:
-    """Every source of stops: cases' events, and confirmed report/signal places when the places
-    app provides them (wired at merge: `amparo.places.services.route_stops`)."""
+    """Every source of stops: cases' trafficking events, and the places staff confirmed in
+    reports, signals and case files (`amparo.places.services.route_stops`, decision 0041)."""
+    from amparo.places.services import route_stops
+
     yield from stops_from_events()
-    try:
-        from amparo.places.services import route_stops  # type: ignore[import-not-found]
-    except ImportError:
-        return
     yield from route_stops()
 
 
