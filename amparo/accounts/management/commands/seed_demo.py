@@ -192,6 +192,88 @@ def demo_external_referral() -> None:
     )
 
 
+#: The demo's route cases (all fictional): how many people took each route, recruitment ->
+#: transit -> exploitation as (country, city). Two routes reach the threshold of 5 people; the
+#: third (2 people) stays hidden on the map, as a real small count would.
+DEMO_ROUTES: list[tuple[int, str, list[tuple[str, str, str]]]] = [
+    (
+        6,
+        "sexual_exploitation",
+        [
+            ("recruitment", "HND", "San Pedro Sula"),
+            ("transit", "GTM", "Coatepeque"),
+            ("exploitation", "MEX", "Tapachula"),
+        ],
+    ),
+    (5, "forced_labour", [("recruitment", "GTM", "Quetzaltenango"), ("exploitation", "MEX", "Ciudad de México")]),
+    (2, "forced_labour", [("recruitment", "SLV", "San Miguel"), ("exploitation", "MEX", "Monterrey")]),
+]
+
+
+def demo_routes() -> None:
+    """Route data for the authority's map (issue 11): fictional cases with trafficking events in
+    the first demo organisation, which shares route aggregates (only) with the police unit under
+    an agreement; then the route tables are rebuilt. Created once."""
+    import datetime
+
+    from django.utils import timezone
+
+    from amparo.accounts.models import AgreementStatus, SharingAgreement
+    from amparo.accounts.sharing import FIELD_SETS_VERSION, OrganisationPurpose
+    from amparo.cases import services as case_services
+    from amparo.places import gazetteer
+    from amparo.routes.legs import rebuild_all
+
+    first = Organisation.objects.get(name=DEMO_ORGANISATIONS[0]["name"])
+    police = Organisation.objects.get(name=DEMO_ORGANISATIONS[2]["name"])
+    if SharingAgreement.objects.filter(proposer=first, receiver=police).exists():
+        return
+    today = timezone.localdate()
+    SharingAgreement.objects.create(
+        proposer=first,
+        receiver=police,
+        purposes=[OrganisationPurpose.ROUTE_AGGREGATES],
+        field_sets=["shelter_intake"],
+        field_sets_version=FIELD_SETS_VERSION,
+        starts_on=today,
+        ends_on=today + datetime.timedelta(days=365),
+        status=AgreementStatus.ACTIVE,
+        decided_at=timezone.now(),
+    )
+    worker = User.objects.get(email=demo_email(DEMO_ORGANISATIONS[0]["slug"], Role.CASE_WORKER))
+    worker.is_verified = lambda: True  # type: ignore[attr-defined]  # seeding acts as a signed-in worker
+    month = today.replace(day=1)
+    number = 0
+    for people, exploitation, stops in DEMO_ROUTES:
+        for person in range(people):
+            number += 1
+            case = case_services.case_create(
+                actor=worker,
+                given_name="Demo",
+                family_name=f"Ruta {number:02d}",
+                gender="feminine" if person % 3 else "masculine",
+                estimated_age=19 + person,
+                summary="Demo: persona ficticia para el mapa de rutas.",
+                duplicates_reviewed=True,
+            )
+            case.exploitation_types = [exploitation]
+            case.save(update_fields=["exploitation_types"])
+            for stage, country, city in stops:
+                found = gazetteer.lookup(city, country=country)
+                point = found[0] if found else None
+                case_services.event_add(
+                    actor=worker,
+                    case=case,
+                    event_type=stage,
+                    month=month,
+                    country=country,
+                    city=city,
+                    latitude=Decimal(f"{point.lat:.4f}") if point and point.lat is not None else None,
+                    longitude=Decimal(f"{point.lon:.4f}") if point and point.lon is not None else None,
+                )
+    rebuild_all()
+
+
 def org_slug(org: Organisation) -> str:
     return next(spec["slug"] for spec in DEMO_ORGANISATIONS if spec["name"] == org.name)
 
@@ -427,6 +509,7 @@ class Command(BaseCommand):
             demo_sharing_agreement()
             demo_referral()
             demo_external_referral()
+            demo_routes()
         self.stdout.write("Demo organisations and accounts (all fictional):")
         width = max(len(email) for _org, _role, email in rows)
         for org_name, role_label, email in rows:
