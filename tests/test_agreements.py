@@ -361,14 +361,25 @@ def test_pages_journey_and_bad_input_in_spanish(admin_a, admin_b, org_a, org_b, 
     assert "Peligro inminente" in b.get(reverse("accounts:agreement_list")).content.decode()
 
 
-def test_seed_demo_makes_one_active_agreement_between_two_demo_organisations(settings, db):
+def test_seed_demo_makes_one_active_referral_agreement_and_one_that_shares_only_routes(settings, db):
     from django.core.management import call_command
+
+    from amparo.routes.models import RouteLeg
 
     settings.DEBUG = True
     for _ in range(2):
         call_command("seed_demo", stdout=open("/dev/null", "w"))
-    agreement = SharingAgreement.objects.get()
+    agreements = list(SharingAgreement.objects.all())
+    assert len(agreements) == 2
+    agreement = next(a for a in agreements if "referral" in a.purposes)
     assert agreement.current_status() == AgreementStatus.ACTIVE
     assert services.agreement_allows(
         from_org=agreement.receiver, to_org=agreement.proposer, purpose="referral", field_set="legal_aid"
     ).allowed
+    # The route agreement (issue 11) shares aggregates only: no person's data may pass under it.
+    routes = SharingAgreement.objects.exclude(pk=agreement.pk).get()
+    assert routes.purposes == ["route_aggregates"] and routes.current_status() == AgreementStatus.ACTIVE
+    assert not services.agreement_allows(
+        from_org=routes.proposer, to_org=routes.receiver, purpose="referral", field_set="shelter_intake"
+    ).allowed
+    assert RouteLeg.objects.exists()
