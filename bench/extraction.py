@@ -22,7 +22,8 @@ Scores (micro-averaged over all texts of a language):
   - places: a predicted place matches a gold place when their spans overlap and the countries
     agree (kind ignored), one-to-one; precision / recall / F1;
   - speed: texts per second on one core (the process is pinned to one CPU where the OS allows),
-    best of 5 repetitions over all texts of the language, after one warm-up run.
+    best of 5 repetitions over all texts of the language, after one warm-up run; the two
+    systems' repetitions alternate, so a change in the machine's load falls on both.
 
 Targets (issue 11): country F1 >= 0.95, place F1 >= 0.85, speed >= geotext's.
 """
@@ -232,14 +233,20 @@ def run_all(system: Callable[[str, str], Prediction], items: Iterable[dict[str, 
     return [system(item["text"], item["language"]) for item in items]
 
 
-def texts_per_second(system: Callable[[str, str], Prediction], items: list[dict[str, Any]]) -> float:
-    run_all(system, items)  # warm-up: gazetteers and indexes load here
-    best = float("inf")
-    for _ in range(REPETITIONS):
-        t0 = time.perf_counter()
+def texts_per_second(
+    systems: dict[str, Callable[[str, str], Prediction]], items: list[dict[str, Any]]
+) -> dict[str, float]:
+    """Best of REPETITIONS runs over all texts, each system's runs interleaved with the
+    others' so that both see the same machine load; one warm-up run first (indexes load)."""
+    best = dict.fromkeys(systems, float("inf"))
+    for system in systems.values():
         run_all(system, items)
-        best = min(best, time.perf_counter() - t0)
-    return len(items) / best
+    for _ in range(REPETITIONS):
+        for name, system in systems.items():
+            t0 = time.perf_counter()
+            run_all(system, items)
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return {name: len(items) / seconds for name, seconds in best.items()}
 
 
 def pin_to_one_core() -> str:
@@ -275,42 +282,41 @@ def main() -> int:
     print(header)
     print("-" * len(header))
     misses: list[str] = []
+    targets: list[str] = []
     for language, items in data.items():
+        results = {name: score(items, run_all(system, items)) for name, system in systems.items()}
+        speeds = texts_per_second(systems, items)
         per_system: dict[str, Any] = {}
-        for name, system in systems.items():
-            result = score(items, run_all(system, items))
-            speed = texts_per_second(system, items)
+        for name, result in results.items():
+            c, p = result.countries, result.places
             per_system[name] = {
                 "texts": len(items),
-                "countries": result.countries.as_dict(),
-                "places": result.places.as_dict(),
-                "texts_per_second": round(speed, 1),
+                "countries": c.as_dict(),
+                "places": p.as_dict(),
+                "texts_per_second": round(speeds[name], 1),
             }
-            c, p = result.countries, result.places
             print(
                 f"{language:4} {name:8} {len(items):5}  {c.precision:9.3f} {c.recall:6.3f} {c.f1:6.3f}"
-                f"  {p.precision:7.3f} {p.recall:6.3f} {p.f1:6.3f}  {speed:9.1f}"
+                f"  {p.precision:7.3f} {p.recall:6.3f} {p.f1:6.3f}  {speeds[name]:9.1f}"
             )
             misses += [f"{name:8} {line}" for line in result.misses]
-        ours, peer = per_system["amparo"], per_system["geotext"]
-        per_system["targets"] = {
-            "country_f1": ours["countries"]["f1"] >= TARGET_COUNTRY_F1,
-            "place_f1": ours["places"]["f1"] >= TARGET_PLACE_F1,
-            "speed": ours["texts_per_second"] >= peer["texts_per_second"],
+        ours = results["amparo"]
+        met = {
+            "country_f1": ours.countries.f1 >= TARGET_COUNTRY_F1,
+            "place_f1": ours.places.f1 >= TARGET_PLACE_F1,
+            "speed": speeds["amparo"] >= speeds["geotext"],
         }
+        per_system["targets"] = met
         figures["languages"][language] = per_system
+        targets.append(
+            f"  {language}: country F1 {ours.countries.f1:.3f} >= {TARGET_COUNTRY_F1}: "
+            f"{'met' if met['country_f1'] else 'NOT MET'}; place F1 {ours.places.f1:.3f} >= "
+            f"{TARGET_PLACE_F1}: {'met' if met['place_f1'] else 'NOT MET'}; speed {speeds['amparo']:.1f} "
+            f">= geotext {speeds['geotext']:.1f} texts/s: {'met' if met['speed'] else 'NOT MET'}"
+        )
     print()
     print("Targets (amparo):")
-    for language in LANGUAGES:
-        ours = figures["languages"][language]["amparo"]
-        met = figures["languages"][language]["targets"]
-        peer = figures["languages"][language]["geotext"]
-        print(
-            f"  {language}: country F1 {ours['countries']['f1']:.3f} >= {TARGET_COUNTRY_F1}: "
-            f"{'met' if met['country_f1'] else 'NOT MET'}; place F1 {ours['places']['f1']:.3f} >= "
-            f"{TARGET_PLACE_F1}: {'met' if met['place_f1'] else 'NOT MET'}; speed {ours['texts_per_second']:.1f} "
-            f">= geotext {peer['texts_per_second']:.1f} texts/s: {'met' if met['speed'] else 'NOT MET'}"
-        )
+    print("\n".join(targets))
     if args.misses:
         print()
         print("Misses (system, text, kind, value):")
