@@ -206,7 +206,7 @@ def test_a_forged_expired_or_borrowed_suggestion_is_refused_in_the_users_languag
     assert ConfirmedPlace.objects.count() == PlaceDecision.objects.count() == 0
 
 
-def test_correcting_with_a_gazetteer_place_keeps_what_was_suggested_and_what_was_recorded(keys, staff_a):
+def test_correcting_with_a_gazetteer_place_records_the_place_and_only_a_hash_of_the_suggestion(keys, staff_a):
     report = web_report(keys)
     worker = unlocked_client(staff_a[Role.CASE_WORKER])
     token = suggested(signal_page(worker, report))["San Pedro Sula"]
@@ -224,11 +224,13 @@ def test_correcting_with_a_gazetteer_place_keeps_what_was_suggested_and_what_was
     place = ConfirmedPlace.objects.get()
     assert (place.city, place.country, place.stage) == ("Tegucigalpa", "HND", "recruitment")
     decision = PlaceDecision.objects.get()
-    assert (decision.action, decision.suggested_name, decision.city) == ("correct", "San Pedro Sula", "Tegucigalpa")
+    # What was wrongly suggested is kept only as its keyed hash, like a rejection.
+    assert (decision.action, decision.suggested_name, decision.city) == ("correct", "", "Tegucigalpa")
+    assert decision.suggestion_hash
     assert AuditEntry.objects.filter(action="place.correct").count() == 1
     section = panel(signal_page(worker, report))
     assert "San Pedro Sula" not in suggested(signal_page(worker, report))
-    assert "corrected San Pedro Sula to Tegucigalpa (Recruitment)" in section
+    assert "corrected a suggestion to Tegucigalpa (Recruitment)" in section
 
 
 def test_a_place_typed_by_hand_is_checked_and_added(keys, staff_a):
@@ -474,3 +476,47 @@ def test_places_confirmed_on_a_report_become_a_route_leg_and_unconfirmed_ones_do
     assert (leg.subject_kind, leg.from_country, leg.to_country, leg.to_city) == ("report", "HND", "MEX", "Tapachula")
     # The leg keeps a keyed hash of the subject, never the report's id.
     assert str(report.pk) not in {str(leg.subject)}
+
+
+def test_erasing_a_case_removes_its_places_and_their_history_and_it_leaves_the_routes(keys, staff_a):
+    """Places confirmed in an erased case's summary and steps go with it: none in the database,
+    none in the route tables after the next rebuild (they hang off the case by hidden links)."""
+    from amparo.cases.services.rights import case_erase
+    from amparo.routes import legs
+    from amparo.routes.models import RoutePoint
+
+    worker = as_verified(staff_a[Role.CASE_WORKER])
+    case = case_with_route(worker)
+    spsula = services.SuggestedPlace(name="San Pedro Sula", country="HND", kind="city", lat=15.5, lon=-88.0)
+    month = datetime.date(2025, 3, 1)
+    services.record_place(
+        actor=worker, source=services.case_source(case), recorded=services.recorded_from(spsula, "recruitment", month)
+    )
+    event = case.events.get()
+    services.record_place(
+        actor=worker, source=services.event_source(event), recorded=services.recorded_from(spsula, "transit", month)
+    )
+    legs.rebuild_all()
+    assert RoutePoint.objects.filter(city="San Pedro Sula").exists()
+    case_erase(
+        actor=as_verified(staff_a[Role.ORG_ADMIN]), case=case, reason="subject_request", confirm_reference=case.reference
+    )
+    assert not ConfirmedPlace.objects.exists() and not PlaceDecision.objects.exists()
+    legs.rebuild_all()
+    assert not RoutePoint.objects.exists()
+
+
+def test_a_transferred_case_takes_its_places_with_it(keys, staff_a, org_b, staff_b):
+    from amparo.cases.services.team import transfer_decide, transfer_request
+
+    worker = as_verified(staff_a[Role.CASE_WORKER])
+    case = registered_case(staff_a[Role.CASE_WORKER], referral=("consent", True))
+    spsula = services.SuggestedPlace(name="San Pedro Sula", country="HND", kind="city", lat=15.5, lon=-88.0)
+    services.record_place(
+        actor=worker, source=services.case_source(case), recorded=services.recorded_from(spsula, "recruitment", None)
+    )
+    transfer = transfer_request(actor=worker, case=case, to_organisation=org_b)
+    transfer_decide(actor=as_verified(staff_b[Role.ORG_ADMIN]), transfer=transfer, accept=True)
+    assert set(ConfirmedPlace.objects.values_list("organisation_id", flat=True)) == {org_b.pk}
+    assert set(PlaceDecision.objects.values_list("organisation_id", flat=True)) == {org_b.pk}
+    assert {stop.organisation_id for stop in services.route_stops()} == {org_b.pk}

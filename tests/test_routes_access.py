@@ -223,3 +223,34 @@ def test_the_map_page_in_spanish_has_its_payload_table_and_export_links(authorit
     assert page.status_code == 200
     assert 'id="route-map-data"' in html and "Estados Unidos" in html
     assert "<caption>" in html and reverse("routes:export_geojson") in html
+
+
+def test_city_flows_are_named_in_the_readers_language(authority, org_b):
+    """A city is stored under its gazetteer name and shown in the reader's language: a Spanish
+    reader sees "Ciudad de México", an English one "Mexico City"; a town the gazetteer knows
+    below 15,000 people (Coatepeque) is a city, not dropped."""
+
+    def stop(n: int, stage: str, country: str, city: str) -> StopInput:
+        return StopInput(
+            subject_kind="case",
+            subject_id=f"city-{n}",
+            organisation_id=org_b.pk,
+            stage=stage,
+            country=country,
+            region_code="",
+            city=city,
+            lat=None,
+            lon=None,
+            month=datetime.date(2026, 2, 1),
+        )
+
+    stops = []
+    for n in range(5):
+        stops += [stop(n, "recruitment", "GTM", "Coatepeque"), stop(n, "exploitation", "MEX", "Ciudad de México")]
+    rebuild(stops)
+    spanish = authority.get(reverse("routes:map"), {"level": "city"}, headers={"accept-language": "es"})
+    assert "Coatepeque, Guatemala" in spanish.content.decode()
+    assert "Ciudad de México, México" in spanish.content.decode()
+    english = authority.get(reverse("routes:map"), {"level": "city"}, headers={"accept-language": "en"})
+    english = english.content.decode()
+    assert "Mexico City, Mexico" in english and "Ciudad de México" not in english

@@ -130,7 +130,7 @@ def resolve_source(user: Any, url_kind: str, reference: str) -> Source:
         case = get_visible_or_404(Case, user, reference=reference)
         source = case_source(case)
     elif url_kind == "event":
-        if not reference.isdigit():
+        if not (reference.isascii() and reference.isdigit()):
             raise Http404
         event = get_visible_or_404(TraffickingEvent, user, pk=int(reference))
         source = event_source(event)
@@ -410,9 +410,11 @@ def record_place(
             action=action,
             place=place,
             suggestion_hash=digest,
-            suggested_name=suggested.name if suggested else "",
-            suggested_country=suggested.country if suggested else "",
-            suggested_kind=suggested.kind if suggested else "",
+            # A corrected suggestion was a wrong one (it may even be a person's name read as a
+            # place): like a rejection, it is kept only as its keyed hash (decision 0041).
+            suggested_name=suggested.name if suggested and action == DecisionAction.CONFIRM else "",
+            suggested_country=suggested.country if suggested and action == DecisionAction.CONFIRM else "",
+            suggested_kind=suggested.kind if suggested and action == DecisionAction.CONFIRM else "",
             stage=recorded.stage,
             country=recorded.country,
             region_code=recorded.region_code,
@@ -528,6 +530,9 @@ def route_stops() -> Iterator[StopInput]:
     case: Any
     for place in rows.iterator(chunk_size=2000):
         signal: Any = place.signal
+        # A person is counted under the organisation that holds the case now (a transferred
+        # case's places move with it; a signal linked to a case counts as the case).
+        organisation_id = place.organisation_id
         if signal is not None:
             if signal.status == "spam":
                 continue
@@ -536,6 +541,7 @@ def route_stops() -> Iterator[StopInput]:
                 # scoping: the linked case's coarse attributes, same system read
                 case = signal.case
                 attributes = _case_attributes(case) if case else [(signal.exploitation_type, "", "")]
+                organisation_id = case.organisation_id if case else organisation_id
             else:
                 subject_kind, subject_id = place.source_kind, str(signal.pk)
                 kind = signal.exploitation_type if signal.exploitation_type != "not_sure" else ""
@@ -545,11 +551,12 @@ def route_stops() -> Iterator[StopInput]:
             case = place.case if place.case_id else event.case
             subject_kind, subject_id = "case", str(case.pk)
             attributes = _case_attributes(case)
+            organisation_id = case.organisation_id
         for exploitation_type, sex, age_band in attributes:
             yield StopInput(
                 subject_kind=subject_kind,
                 subject_id=subject_id,
-                organisation_id=place.organisation_id,
+                organisation_id=organisation_id,
                 stage=place.stage,
                 country=place.country,
                 region_code=place.region_code,

@@ -138,8 +138,14 @@ def build(stops: Iterable[StopInput]) -> tuple[list[RouteLeg], list[RoutePoint]]
     for stop in stops:
         if stop.stage not in STAGE_ORDER or not stop.country:
             continue
-        if "|" in stop.city or "|" in stop.region_code:  # "|" joins a cell's key columns
-            stop = replace(stop, city=stop.city.replace("|", " "), region_code=stop.region_code.replace("|", ""))
+        # Only a city the gazetteer knows, under its canonical name, becomes a key: whatever a
+        # person typed (a shelter's name, a farm) never reaches an aggregate, and "san pedro sula"
+        # typed by hand and "San Pedro Sula" from an event are one place (decision 0043).
+        found = geo.city(stop.country, stop.city) if stop.city else None
+        city = found[0] if found else ""
+        region = stop.region_code if geo.region_name(stop.region_code) != stop.region_code else ""
+        if city != stop.city or region != stop.region_code:
+            stop = replace(stop, city=city, region_code=region)
         by_subject[(stop.subject_kind, stop.subject_id, stop.exploitation_type)].append(stop)
     legs: list[RouteLeg] = []
     points: list[RoutePoint] = []

@@ -46,7 +46,9 @@ def metadata(result: Aggregates) -> dict[str, Any]:
 
 
 def hidden_note(result: Aggregates) -> str:
-    return _("Some flows and areas are hidden because they count fewer than %(n)s people.") % {"n": result.threshold}
+    # Said on every page, whether or not anything was hidden: "some are hidden" on a narrow
+    # filter would itself tell that at least one such person exists (decision 0043).
+    return _("Flows and areas that count fewer than %(n)s people are never shown.") % {"n": result.threshold}
 
 
 def payload(result: Aggregates) -> dict[str, Any]:
@@ -74,7 +76,6 @@ def payload(result: Aggregates) -> dict[str, Any]:
             {"cell": h.cell, "res": h.res, "stage": h.stage, "count": h.count, "boundary": h.boundary}
             for h in result.hotspots
         ],
-        "hidden": {"flows": result.hidden_flows, "hotspots": result.hidden_hotspots},
         "labels": {
             "flows": _("Flows"),
             "hotspots": _("Hotspots"),

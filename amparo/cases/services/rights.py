@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -180,6 +181,14 @@ def case_erase(*, actor: User, case: Case, reason: str, confirm_reference: str) 
         # The case worker (or, if none is assigned, whoever opened it) hears of the decision;
         # read before the erasure blanks both.
         worker = case.assigned_to or case.created_by
+        # The places confirmed in the case's summary and steps, and their history, go first:
+        # their links are hidden from the loop below (related_name "+"), and they would keep
+        # the erased person on route maps (decision 0041).
+        from amparo.places.models import ConfirmedPlace, PlaceDecision
+
+        # scoping: every place row of the case being erased
+        ConfirmedPlace.objects.filter(Q(case=case) | Q(event__case=case)).delete()
+        PlaceDecision.objects.filter(Q(case=case) | Q(event__case=case)).delete()  # scoping: idem
         # Every row that hangs off the case goes (a child model added later included); a
         # row that only points at it (a signal that became this case) loses the link.
         for relation in Case._meta.related_objects:

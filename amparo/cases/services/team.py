@@ -281,6 +281,15 @@ def transfer_decide(*, actor: User, transfer: CaseTransfer, accept: bool) -> Cas
                 ]
             )
             case.consents.update(organisation_id=transfer.organisation_id)  # scoping: moves with the case
+            # The places confirmed in its summary and steps, and their history, move with it
+            # (one person counted under one organisation on route maps; decision 0041).
+            from amparo.places.models import ConfirmedPlace, PlaceDecision
+
+            for model in (ConfirmedPlace, PlaceDecision):
+                # scoping: moves with the case
+                model.objects.filter(Q(case=case) | Q(event__case=case)).update(
+                    organisation_id=transfer.organisation_id
+                )
             case.closures.filter(decision=ClosureDecision.PENDING).delete()  # scoping: moves with the case
             # Duplicate alerts pair cases of one organisation; the pair is now split.
             DuplicateAlert.objects.filter(Q(case=case) | Q(other=case)).delete()  # scoping: moves with the case

@@ -56,7 +56,11 @@ def _panel(context: template.Context, sections: list[dict[str, Any]], may_act: b
 def places_for_signal(context: template.Context, signal: Any, answers: dict[str, Any] | None) -> dict[str, Any]:
     """The panel of a report's or signal's page, from the answers the page opened."""
     user = context["request"].user
-    may_act = can(user, Perm.PLACE_CONFIRM) and signal.status != "spam"
+    # Only the organisation that holds the signal records its places (a receiver of a referral
+    # may read it, but the places are the holder's to confirm).
+    may_act = (
+        can(user, Perm.PLACE_CONFIRM) and signal.status != "spam" and signal.organisation_id == user.organisation_id
+    )
     source = services.signal_source(signal, answers)
     label = SourceKind(source.kind).label
     return _panel(context, [{"source": source, "label": label}], may_act)
@@ -67,7 +71,9 @@ def places_for_case(context: template.Context, case: Any, events: Any) -> dict[s
     """The panel of a case's page: its summary and the descriptions of its route's steps."""
     user = context["request"].user
     # An emergency opening (break the glass) reads the case; it does not record places.
-    may_act = can(user, Perm.PLACE_CONFIRM) and can(user, Perm.CASE_VIEW)
+    may_act = (
+        can(user, Perm.PLACE_CONFIRM) and can(user, Perm.CASE_VIEW) and case.organisation_id == user.organisation_id
+    )
     sections: list[dict[str, Any]] = [{"source": services.case_source(case), "label": _("Case summary")}]
     for event in events if may_act else []:
         step = EventType(event.event_type).label if event.event_type in EventType.values else event.event_type
