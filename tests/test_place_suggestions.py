@@ -499,7 +499,10 @@ def test_erasing_a_case_removes_its_places_and_their_history_and_it_leaves_the_r
     legs.rebuild_all()
     assert RoutePoint.objects.filter(city="San Pedro Sula").exists()
     case_erase(
-        actor=as_verified(staff_a[Role.ORG_ADMIN]), case=case, reason="subject_request", confirm_reference=case.reference
+        actor=as_verified(staff_a[Role.ORG_ADMIN]),
+        case=case,
+        reason="subject_request",
+        confirm_reference=case.reference,
     )
     assert not ConfirmedPlace.objects.exists() and not PlaceDecision.objects.exists()
     legs.rebuild_all()
