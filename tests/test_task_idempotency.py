@@ -31,6 +31,7 @@ IDEMPOTENT = {
     "amparo.reports.reorder_storage": "rewrites the same rows in the same order",
     "amparo.reports.notify_urgent": "tells only the signals whose flag this run set",
     "amparo.referrals.overdue_alert": "tells only the referrals whose mark this run set",
+    "amparo.routes.rebuild": "replaces the route tables from the sources in one transaction: same sources, same rows",
 }
 
 
