@@ -113,32 +113,104 @@ class Aggregates:
     hidden_hotspots: bool
 
 
-def _counts(layer: str, query: Query, orgs: set[int], own: int) -> suppression.Counts:
-    """People per cell of `layer` under exactly `query`'s filters: a sum over the precomputed
-    cells of the covered organisations (people never span organisations)."""
-    rows = (
-        RouteCell.objects.covering(orgs)
-        .filter(
-            layer=layer,
-            subject_kind=query.measure,
-            period=query.period,
-            exploitation_type=query.exploitation_type,
-            sex=query.sex,
-            age_band=query.age_band,
-        )
-        .values("key")
+DIMS = ("exploitation_type", "sex", "age_band")
+
+
+def _periods(query: Query) -> list[str]:
+    """The query's period and those containing it: a quarter, its year, all time."""
+    match = PERIOD.match(query.period)
+    if not match:
+        return [""]
+    return [query.period, *([match["year"]] if match["quarter"] else []), ""]
+
+
+def _fetch(layer: str, query: Query, orgs: set[int], own: int, vary: str = "") -> dict[Query, suppression.Counts]:
+    """People per cell of `layer`, in one GROUP BY, for every query of `query`'s lattice (each
+    filter kept or relaxed); with `vary`, instead every real value of that dimension (for the
+    period: the quarters of the year or the years) with the other filters kept or relaxed.
+    A sum over the precomputed cells of the covered organisations (people never span
+    organisations)."""
+    rows = RouteCell.objects.covering(orgs).filter(layer=layer, subject_kind=query.measure)
+    for name in DIMS:
+        if name == vary:
+            rows = rows.exclude(**{name: ""})
+        else:
+            rows = rows.filter(**{f"{name}__in": sorted({getattr(query, name), ""})})
+    if vary == "period":
+        match = PERIOD.match(query.period)
+        if match and match["quarter"]:
+            rows = rows.filter(period__startswith=f"{match['year']}-Q")
+        else:
+            rows = rows.filter(period__regex=r"^[0-9]{4}$")
+    else:
+        rows = rows.filter(period__in=_periods(query))
+    grouped = (
+        rows.values("key", "period", *DIMS)
         .annotate(total=Sum("n"), others=Sum("n", filter=~Q(organisation_id=own)))
         .order_by()
     )
-    return {tuple(row["key"].split("|")): (row["total"] or 0, row["others"] or 0) for row in rows}
+    found: dict[Query, suppression.Counts] = {}
+    for row in grouped:
+        other = replace(query, period=row["period"], **{name: row[name] for name in DIMS})
+        found.setdefault(other, {})[tuple(row["key"].split("|"))] = (row["total"] or 0, row["others"] or 0)
+    return found
+
+
+def _counts(layer: str, query: Query, orgs: set[int], own: int) -> suppression.Counts:
+    """People per cell of `layer` under exactly `query`'s filters."""
+    return _fetch(layer, query, orgs, own).get(query, {})
+
+
+def _set_dimensions(query: Query) -> list[tuple[str, Query]]:
+    """Each filter the query sets, with the query that relaxes it (the siblings' parent): a
+    quarter within its year, a year within all time, a type, sex or age band within all."""
+    found = [(name, replace(query, **{name: ""})) for name in DIMS if getattr(query, name)]
+    match = PERIOD.match(query.period)
+    if match:
+        found.append(("period", replace(query, period=match["year"] if match["quarter"] else "")))
+    return found
+
+
+def _sibling(other: Query, query: Query, dim: str) -> bool:
+    """Whether `other` is `query` with another real value of `dim` (or `query` itself)."""
+    value = getattr(other, dim)
+    if not value or replace(other, **{dim: getattr(query, dim)}) != query:
+        return False
+    return dim != "period" or len(value) == len(query.period)
 
 
 def _level(
     layer: str, query: Query, orgs: set[int], own: int, k: int
 ) -> tuple[suppression.Counts, set[suppression.Key]]:
-    at = _counts(layer, query, orgs, own)
-    relaxed = [_counts(layer, other, orgs, own) for other in query.relaxations()] if at else []
-    return at, suppression.primary_shown(at, relaxed, k)
+    """The query's cells and those shown: the primary test (threshold, own part, every
+    relaxation) and, for each filter set, the complement over its siblings (all values of the
+    dimension, whose group's remainder against the relaxed cell must give nothing away)."""
+    counts = _fetch(layer, query, orgs, own)
+    at = counts.get(query, {})
+    if not at:
+        return at, set()
+    primary: dict[Query, set[suppression.Key]] = {}
+
+    def primary_of(q: Query) -> set[suppression.Key]:
+        if q not in primary:
+            relaxed = [counts.get(other, {}) for other in q.relaxations()]
+            primary[q] = suppression.primary_shown(counts.get(q, {}), relaxed, k)
+        return primary[q]
+
+    shown = primary_of(query)
+    for dim, parent_query in _set_dimensions(query):
+        counts.update(_fetch(layer, query, orgs, own, vary=dim))
+        siblings = [q for q in counts if _sibling(q, query, dim)]
+        parent = counts.get(parent_query, {})
+        for key in list(shown):
+            children = {getattr(q, dim): counts[q][key] for q in siblings if key in counts[q]}
+            visible = {getattr(q, dim) for q in siblings if key in primary_of(q)}
+            kept = suppression.siblings_shown(
+                children, visible, parent.get(key, (0, 0)), k, overlapping=dim == "exploitation_type"
+            )
+            if getattr(query, dim) not in kept:
+                shown.discard(key)
+    return at, shown
 
 
 def _listable_flow(level: str) -> Any:
@@ -154,17 +226,34 @@ def _listable_flow(level: str) -> Any:
 
 
 def flow_cells(query: Query, orgs: set[int], own: int, k: int) -> tuple[suppression.Counts, set[suppression.Key]]:
-    parents, parents_shown = _level("flow_country", query, orgs, own, k)
+    """Country flows; region flows checked against the shown country flows; city flows against
+    the country flows and then against the shown region flows (themselves checked against the
+    country), so no level's remainder against the level above is small."""
+    countries, countries_shown = _level("flow_country", query, orgs, own, k)
     if query.level == "country":
-        return parents, parents_shown
-    at, shown = _level(f"flow_{query.level}", query, orgs, own, k)
-    size = len(FLOW_KEYS[query.level]) // 2
+        return countries, countries_shown
 
-    def parent_of(key: suppression.Key) -> suppression.Key:
-        values = key
-        return (values[0], values[size])
+    def country_of(key: suppression.Key) -> suppression.Key:
+        half = len(key) // 2
+        return (key[0], key[half])
 
-    return at, suppression.complement(at, shown, parents, parents_shown, parent_of, _listable_flow(query.level), k)
+    regions, regions_shown = _level("flow_region", query, orgs, own, k)
+    regions_shown = suppression.complement(
+        regions, regions_shown, countries, countries_shown, country_of, _listable_flow("region"), k
+    )
+    if query.level == "region":
+        return regions, regions_shown
+    at, shown = _level("flow_city", query, orgs, own, k)
+    shown = suppression.complement(at, shown, countries, countries_shown, country_of, _listable_flow("city"), k)
+
+    def region_of(key: suppression.Key) -> suppression.Key:
+        return (key[0], key[1], key[3], key[4])
+
+    # A flow whose region is unknown on one side is never listed; its cities answer to the
+    # country check above, and still to the remainder against the unlisted region flow.
+    region_parents = regions_shown | {key for key in regions if not _listable_flow("region")(key)}
+    shown = suppression.complement(at, shown, regions, region_parents, region_of, _listable_flow("city"), k)
+    return at, shown
 
 
 def hotspot_cells(

@@ -54,6 +54,53 @@ def primary_shown(at: Counts, relaxed: Iterable[Counts], k: int) -> set[Key]:
     return shown
 
 
+def _keep(
+    counts: dict[Any, tuple[int, int]],
+    visible: list[Any],
+    hidden_listable: list[Any],
+    parent: tuple[int, int],
+    k: int,
+    overlapping: bool = False,
+) -> list[Any]:
+    """Hide the smallest shown child while the parent minus the shown children is 1..T-1 (in
+    people or in the part outside the viewer's organisation) or exactly one listable child is
+    hidden. With `overlapping` children (a person counts under each of several exploitation
+    types) the remainder may be negative; a small magnitude either way hides too."""
+    visible = list(visible)
+    hidden = list(hidden_listable)
+
+    def unsafe(value: int) -> bool:
+        return small(abs(value), k) if overlapping else small(value, k)
+
+    while visible:
+        rest = parent[0] - sum(counts[key][0] for key in visible)
+        rest_others = parent[1] - sum(counts[key][1] for key in visible)
+        if not (unsafe(rest) or unsafe(rest_others) or len(hidden) == 1):
+            break
+        smallest = min(visible, key=lambda key: (counts[key][0], str(key)))
+        visible.remove(smallest)
+        hidden.append(smallest)
+    return visible
+
+
+def siblings_shown(
+    children: dict[Any, tuple[int, int]],
+    shown: set[Any],
+    parent: tuple[int, int],
+    k: int,
+    *,
+    overlapping: bool = False,
+) -> set[Any]:
+    """The values of one filter dimension still shown for one cell (decision 0043): `children`
+    are the cell's counts under every real value of the dimension (sex, age band, type, quarter
+    of a year, year), `shown` those passing `primary_shown`, `parent` the cell with the
+    dimension relaxed. The unknown value is never listed and counts in the remainder. The
+    result depends on the group only, so it is the same whichever value was asked."""
+    visible = sorted((value for value in children if value in shown), key=str)
+    hidden = [value for value in children if value not in shown and children[value][0] > 0]
+    return set(_keep(children, visible, hidden, parent, k, overlapping))
+
+
 def complement(
     children: Counts,
     shown: set[Key],
@@ -73,14 +120,5 @@ def complement(
             continue
         visible = [key for key in keys if key in shown and listable(key)]
         hidden_listable = [key for key in keys if listable(key) and key not in visible and children[key][0] > 0]
-        p_n, p_others = parents.get(parent, (0, 0))
-        while visible:
-            rest = p_n - sum(children[key][0] for key in visible)
-            rest_others = p_others - sum(children[key][1] for key in visible)
-            if not (small(rest, k) or small(rest_others, k) or len(hidden_listable) == 1):
-                break
-            smallest = min(visible, key=lambda key: (children[key][0], str(key)))
-            visible.remove(smallest)
-            hidden_listable.append(smallest)
-        result.update(visible)
+        result.update(_keep(children, visible, hidden_listable, parents.get(parent, (0, 0)), k))
     return result
