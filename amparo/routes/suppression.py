@@ -11,9 +11,14 @@ only when all of these hold:
   filters (a quarter to its year or to all time; a type, sex or age band to all), the same
   cell's count there minus the count here is 0 or `>= T`, and so is the difference of the
   parts outside the viewer's organisation. "All sexes 7" beside "women 6" would give one man.
-* **Complement at finer levels.** A region or city flow belongs to its country flow, a res-6
-  hexagon to its res-4 parent (the same stage). While the parent minus the children shown
-  is from 1 to T - 1 (in people or in the part outside the viewer's organisation), or exactly
+* **Siblings.** For every filter the query sets, the values of that dimension (each sex, age
+  band, type, the quarters of a year, the years of all time) are one group under the cell
+  with the filter relaxed; the unknown value is never listed and counts in the remainder.
+  The complement rule below runs over the group (`siblings_shown`), so "all 12, women 6,
+  men 5" never shows both women and men; the answer is the same whichever value is asked.
+* **Complement at finer levels.** A region flow belongs to its country flow, a city flow to
+  its region flow (and its country flow), a res-6 hexagon to its res-4 parent (the same
+  stage). While the parent minus the children shown is from 1 to T - 1 (in people or in the part outside the viewer's organisation), or exactly
   one listable child is hidden, the smallest shown sibling is hidden too. A hidden parent
   hides all its children.
 
